@@ -1,0 +1,1 @@
+//! The admin HTTP API: readiness, stats, clusters, config dump and lifecycle endpoints

@@ -1,0 +1,248 @@
+//! The validated, immutable configuration snapshot.
+//!
+//! Everything here has already been checked: a worker can serve from a
+//! [`Snapshot`] without handling any configuration error. Values are shared
+//! across cores behind `Arc` and never mutated after construction.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// One complete, validated configuration. Workers swap whole snapshots.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Snapshot {
+    /// Where the snapshot came from (a file path, or `embedded:quickstart`).
+    pub source: String,
+    pub admin: Admin,
+    pub workers: Workers,
+    pub listeners: Vec<Arc<Listener>>,
+    /// Clusters by name.
+    pub clusters: BTreeMap<String, Arc<Cluster>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Admin {
+    /// `None` when the file names no admin address (the CLI default applies).
+    pub address: Option<SocketAddr>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct Workers {
+    /// Number of workers; `None` = one per CPU in the affinity mask.
+    pub count: Option<usize>,
+    /// CPUs to pin workers to; `None` = the process's affinity mask.
+    pub cpu_set: Option<Vec<usize>>,
+    pub io_driver: Option<IoDriver>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IoDriver {
+    /// io_uring when the kernel offers it, else epoll.
+    Auto,
+    Uring,
+    Epoll,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Listener {
+    pub name: String,
+    pub address: SocketAddr,
+    /// In the order Envoy would consult them: see [`Listener::virtual_hosts`].
+    pub virtual_hosts: Vec<VirtualHost>,
+    pub limits: Limits,
+    pub access_log: Option<AccessLog>,
+}
+
+/// Per-listener protection limits. Each has its own status code.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Limits {
+    /// Largest request head (request line + headers), else 431.
+    pub max_request_head_bytes: usize,
+    /// Most request header fields, else 431.
+    pub max_request_headers: usize,
+    /// Longest request-target, else 414.
+    pub max_uri_bytes: usize,
+    /// Time allowed for a whole request head to arrive once its first byte
+    /// has, else 408 (slowloris).
+    pub request_head_timeout: Duration,
+    /// A keep-alive connection with no request in flight is closed after this.
+    pub idle_timeout: Duration,
+    /// Connections each worker accepts at once on this listener; more wait
+    /// in the kernel backlog.
+    pub max_connections_per_worker: usize,
+    /// Default request body limit for routes that set none, else 413.
+    pub max_request_body_bytes: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AccessLog {
+    /// File to append to; `/dev/stdout` and `/dev/stderr` work.
+    pub path: PathBuf,
+    pub format: AccessLogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccessLogFormat {
+    /// Envoy's default text format.
+    Text,
+    /// One JSON object per line with the same fields.
+    Json,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VirtualHost {
+    pub name: String,
+    pub domains: Vec<DomainPattern>,
+    pub routes: Vec<Route>,
+}
+
+/// A `domains` entry, lower-cased at validation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DomainPattern {
+    /// `example.com` (also matches `example.com:port`).
+    Exact(String),
+    /// `*.example.com`, stored as the suffix `.example.com`.
+    Suffix(String),
+    /// `example.*`, stored as the prefix `example.`.
+    Prefix(String),
+    /// `*`.
+    Any,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Route {
+    pub matcher: RouteMatch,
+    pub action: RouteAction,
+    /// Whole-request timeout for forwarded requests (504 UT when it fires).
+    pub timeout: Duration,
+    /// Replaces the matched `prefix` (prefix routes only).
+    pub prefix_rewrite: Option<String>,
+    /// Replaces the `Host` header sent upstream.
+    pub host_rewrite: Option<String>,
+    /// Request body limit (413), overriding the listener's.
+    pub max_request_body_bytes: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RouteMatch {
+    pub path: PathMatch,
+    /// All must match.
+    pub headers: Vec<HeaderMatch>,
+    /// Upper-case method names; empty means any method.
+    pub methods: Vec<String>,
+}
+
+/// How a route matches the request path. As in Envoy, `prefix` is compared
+/// with the whole request-target (query included); `exact` and `regex`
+/// with the path once the query is removed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PathMatch {
+    Prefix(String),
+    Exact(String),
+    Regex(Pattern),
+}
+
+/// A compiled regular expression, anchored to match the whole input.
+#[derive(Debug, Clone, Serialize)]
+pub struct Pattern {
+    /// As written in the config.
+    pub source: String,
+    #[serde(skip)]
+    pub regex: regex::bytes::Regex,
+}
+
+impl PartialEq for Pattern {
+    fn eq(&self, other: &Self) -> bool {
+        self.source == other.source
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HeaderMatch {
+    /// Lower-case header name.
+    pub name: String,
+    pub value: HeaderValueMatch,
+    /// Match when the condition does not hold.
+    pub invert: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HeaderValueMatch {
+    Present,
+    Exact(String),
+    Prefix(String),
+    Regex(Pattern),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RouteAction {
+    /// Forward to one cluster (validated to exist).
+    Cluster(String),
+    /// Forward to one of several clusters, chosen by weight per request.
+    WeightedClusters(Vec<WeightedCluster>),
+    /// Answer locally.
+    DirectResponse { status: u16, body: String },
+    /// Answer with a redirect built from the request.
+    Redirect(Redirect),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WeightedCluster {
+    pub name: String,
+    pub weight: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Redirect {
+    /// 301, 302, 303, 307 or 308.
+    pub status: u16,
+    /// `http` or `https`; `None` keeps the request's.
+    pub scheme: Option<String>,
+    /// `None` keeps the request's host.
+    pub host: Option<String>,
+    /// Replaces the whole path; `None` keeps the request's path and query.
+    pub path: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Cluster {
+    pub name: String,
+    pub lb_policy: LbPolicy,
+    /// At least one; hostnames are already resolved.
+    pub endpoints: Vec<Endpoint>,
+    pub connect_timeout: Duration,
+    /// Idle upstream connections kept per endpoint, per worker.
+    pub max_idle_per_endpoint: usize,
+    /// An idle upstream connection is closed after this.
+    pub idle_timeout: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LbPolicy {
+    /// Smooth weighted round robin.
+    RoundRobin,
+    /// Power of two choices over active requests, weighted.
+    LeastRequest,
+    /// Weighted random.
+    Random,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Endpoint {
+    pub address: SocketAddr,
+    /// At least 1.
+    pub weight: u32,
+    /// The name this address was resolved from, if any.
+    pub hostname: Option<String>,
+}

@@ -1,0 +1,1 @@
+//! Thread-per-core workers: pinning, monoio runtimes (io_uring or epoll), SO_REUSEPORT listeners and lock-free snapshot swaps

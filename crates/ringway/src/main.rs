@@ -1,0 +1,3 @@
+//! The ringway data plane binary: command line, start-up, reloads and shutdown
+
+fn main() {}
