@@ -1,1 +1,21 @@
-//! The per-core HTTP/1.1 forwarding pipeline: downstream connections, upstream pools, local replies and access logs
+//! The per-core HTTP/1.1 forwarding pipeline: downstream connections,
+//! routing, upstream connection pools, local replies and access logs.
+//!
+//! Everything in this crate runs on one worker thread and shares nothing
+//! mutable with other threads; see [`ProxyState`].
+
+mod access_log;
+mod conn;
+mod forward;
+mod head;
+mod io;
+mod iovec;
+mod local_reply;
+mod pool;
+mod response;
+mod state;
+mod tunnel;
+
+pub use conn::serve;
+pub use local_reply::ResponseFlag;
+pub use state::{ActiveConfig, ClusterState, ListenerState, ProxyState};

@@ -1,0 +1,247 @@
+//! Per-listener access logs, buffered per worker.
+//!
+//! Lines are formatted into a per-worker buffer and written to the file when
+//! the buffer fills or on the worker's periodic flush, so a request never
+//! waits on the disk.
+
+use std::cell::RefCell;
+use std::fmt::Write as _;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write as _};
+use std::time::{Duration, SystemTime};
+
+use ringway_config::model::{AccessLog, AccessLogFormat};
+
+/// Flush once this many bytes are buffered.
+const FLUSH_BYTES: usize = 16 * 1024;
+
+#[derive(Debug)]
+pub struct AccessLogger {
+    format: AccessLogFormat,
+    file: RefCell<File>,
+    pending: RefCell<String>,
+}
+
+/// What one access log line reports. Strings are `-` when absent.
+#[derive(Debug)]
+pub struct Entry<'a> {
+    pub start: SystemTime,
+    pub method: &'a str,
+    pub path: &'a str,
+    pub protocol: &'a str,
+    pub status: u16,
+    pub flags: &'a str,
+    pub bytes_received: u64,
+    pub bytes_sent: u64,
+    pub duration: Duration,
+    pub upstream_service_time: Option<Duration>,
+    pub forwarded_for: &'a str,
+    pub user_agent: &'a str,
+    pub request_id: &'a str,
+    pub authority: &'a str,
+    pub upstream_host: &'a str,
+}
+
+impl AccessLogger {
+    pub fn open(config: &AccessLog) -> io::Result<Self> {
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&config.path)?;
+        Ok(Self {
+            format: config.format,
+            file: RefCell::new(file),
+            pending: RefCell::new(String::with_capacity(FLUSH_BYTES * 2)),
+        })
+    }
+
+    pub fn log(&self, entry: &Entry<'_>) {
+        let full = {
+            let mut out = self.pending.borrow_mut();
+            match self.format {
+                AccessLogFormat::Text => format_text(&mut out, entry),
+                AccessLogFormat::Json => format_json(&mut out, entry),
+            }
+            out.len() >= FLUSH_BYTES
+        };
+        if full {
+            self.flush();
+        }
+    }
+
+    pub fn flush(&self) {
+        let mut pending = self.pending.borrow_mut();
+        if pending.is_empty() {
+            return;
+        }
+        if let Err(err) = self.file.borrow_mut().write_all(pending.as_bytes()) {
+            tracing::warn!(%err, "access log write failed");
+        }
+        pending.clear();
+    }
+}
+
+impl Drop for AccessLogger {
+    fn drop(&mut self) {
+        self.flush();
+    }
+}
+
+/// Envoy's default format:
+/// `[START_TIME] "METHOD PATH PROTOCOL" CODE FLAGS RX TX DURATION UPSTREAM_TIME "XFF" "UA" "ID" "AUTHORITY" "UPSTREAM_HOST"`
+fn format_text(out: &mut String, e: &Entry<'_>) {
+    out.push('[');
+    push_time(out, e.start);
+    let _ = write!(
+        out,
+        "] \"{} {} {}\" {} {} {} {} {} ",
+        e.method,
+        e.path,
+        e.protocol,
+        e.status,
+        e.flags,
+        e.bytes_received,
+        e.bytes_sent,
+        e.duration.as_millis()
+    );
+    match e.upstream_service_time {
+        Some(t) => {
+            let _ = write!(out, "{}", t.as_millis());
+        }
+        None => out.push('-'),
+    }
+    let _ = writeln!(
+        out,
+        " \"{}\" \"{}\" \"{}\" \"{}\" \"{}\"",
+        e.forwarded_for, e.user_agent, e.request_id, e.authority, e.upstream_host
+    );
+}
+
+fn format_json(out: &mut String, e: &Entry<'_>) {
+    out.push_str("{\"start_time\":\"");
+    push_time(out, e.start);
+    out.push('"');
+    for (key, value) in [
+        ("method", e.method),
+        ("path", e.path),
+        ("protocol", e.protocol),
+        ("response_flags", e.flags),
+        ("x_forwarded_for", e.forwarded_for),
+        ("user_agent", e.user_agent),
+        ("request_id", e.request_id),
+        ("authority", e.authority),
+        ("upstream_host", e.upstream_host),
+    ] {
+        let _ = write!(out, ",\"{key}\":");
+        push_json_string(out, value);
+    }
+    let _ = write!(
+        out,
+        ",\"response_code\":{},\"bytes_received\":{},\"bytes_sent\":{},\"duration\":{}",
+        e.status,
+        e.bytes_received,
+        e.bytes_sent,
+        e.duration.as_millis()
+    );
+    if let Some(t) = e.upstream_service_time {
+        let _ = write!(out, ",\"upstream_service_time\":{}", t.as_millis());
+    }
+    out.push_str("}\n");
+}
+
+fn push_json_string(out: &mut String, value: &str) {
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// RFC 3339 UTC with milliseconds, e.g. `2026-11-22T16:07:18.123Z`.
+pub fn push_time(out: &mut String, t: SystemTime) {
+    let since = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+    let secs = since.as_secs();
+    let (year, month, day) = civil_from_days((secs / 86_400) as i64);
+    let rem = secs % 86_400;
+    let _ = write!(
+        out,
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        (rem / 60) % 60,
+        rem % 60,
+        since.subsec_millis()
+    );
+}
+
+/// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian
+/// calendar (Howard Hinnant's published algorithm).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry() -> Entry<'static> {
+        Entry {
+            start: SystemTime::UNIX_EPOCH + Duration::from_millis(1_795_450_038_123),
+            method: "GET",
+            path: "/a\"b",
+            protocol: "HTTP/1.1",
+            status: 503,
+            flags: "UF",
+            bytes_received: 0,
+            bytes_sent: 19,
+            duration: Duration::from_millis(3),
+            upstream_service_time: None,
+            forwarded_for: "-",
+            user_agent: "curl/8",
+            request_id: "abc",
+            authority: "x",
+            upstream_host: "127.0.0.1:1",
+        }
+    }
+
+    #[test]
+    fn text_line_has_envoy_shape() {
+        let mut out = String::new();
+        format_text(&mut out, &entry());
+        assert_eq!(
+            out,
+            "[2026-11-22T16:07:18.123Z] \"GET /a\"b HTTP/1.1\" 503 UF 0 19 3 - \"-\" \"curl/8\" \"abc\" \"x\" \"127.0.0.1:1\"\n"
+        );
+    }
+
+    #[test]
+    fn json_line_escapes() {
+        let mut out = String::new();
+        format_json(&mut out, &entry());
+        let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap_or_default();
+        assert_eq!(v["path"], "/a\"b");
+        assert_eq!(v["response_code"], 503);
+        assert_eq!(v["start_time"], "2026-11-22T16:07:18.123Z");
+    }
+
+    #[test]
+    fn calendar() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(19_782), (2024, 2, 29));
+    }
+}

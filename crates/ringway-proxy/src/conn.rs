@@ -1,0 +1,512 @@
+//! One downstream HTTP/1.1 connection: read a request head, route it, answer
+//! locally or forward it, and repeat while the connection stays alive.
+//!
+//! Requests on a connection are handled one after another, so pipelined
+//! requests are answered in order; the bytes of the next request simply wait
+//! in the connection's read buffer.
+
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::time::{Instant, SystemTime};
+
+use monoio::io::{OwnedReadHalf, OwnedWriteHalf, Splitable};
+use monoio::net::TcpStream;
+use ringway_config::model::RouteAction;
+use ringway_http1::{BodyDecoder, HeadLimits, HeaderSpan, RequestHead};
+use ringway_route::{HeaderLookup, RequestView};
+
+use crate::access_log::Entry;
+use crate::forward::{self, Outcome};
+use crate::io::{ReadOutcome, ensure_room, read_append};
+use crate::iovec::Piece;
+use crate::local_reply::{self, ResponseFlag};
+use crate::state::{ActiveConfig, ListenerState, ProxyState};
+
+/// Initial size of a connection's request-direction buffer.
+const DOWNSTREAM_BUFFER_BYTES: usize = 16 * 1024;
+
+/// The downstream side of a connection and its request-direction buffer.
+#[derive(Debug)]
+pub(crate) struct Downstream {
+    pub reader: OwnedReadHalf<TcpStream>,
+    pub writer: OwnedWriteHalf<TcpStream>,
+    pub peer: SocketAddr,
+    /// Starts with the current request's head; may hold the next one.
+    pub buf: Vec<u8>,
+}
+
+/// Buffers reused by every request on a connection.
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    pub headers: Vec<HeaderSpan>,
+    pub upstream_headers: Vec<HeaderSpan>,
+    pub added: Vec<u8>,
+    pub pieces: Vec<Piece>,
+    pub iovecs: Vec<libc::iovec>,
+    pub reply: Vec<u8>,
+    pub rewrite: Vec<u8>,
+    pub log: LogFields,
+}
+
+/// Request fields kept for the access log (the head's bytes may be
+/// overwritten by the body before the line is written).
+#[derive(Debug, Default)]
+pub(crate) struct LogFields {
+    text: String,
+    /// method, path, user agent, forwarded-for, request id, authority
+    ends: [usize; 6],
+}
+
+/// What happened to one request, for stats and the access log.
+#[derive(Debug)]
+pub(crate) struct Served {
+    pub status: u16,
+    pub flag: Option<ResponseFlag>,
+    pub keep_alive: bool,
+    /// Bytes of `Downstream::buf` that belonged to this request; the next
+    /// request starts there.
+    pub consumed: usize,
+    pub bytes_received: u64,
+    pub bytes_sent: u64,
+    pub upstream: Option<SocketAddr>,
+    pub upstream_time: Option<std::time::Duration>,
+}
+
+enum HeadRead {
+    Head(RequestHead),
+    /// Clean end: EOF or idle timeout between requests.
+    Closed,
+    /// Answer with this status and close.
+    Rejected(u16),
+}
+
+/// Serves one accepted connection until it closes.
+pub async fn serve(
+    state: Rc<ProxyState>,
+    listener_name: Rc<str>,
+    stream: TcpStream,
+    peer: SocketAddr,
+) {
+    let _ = stream.set_nodelay(true);
+    let (reader, writer) = stream.into_split();
+    let mut down = Downstream {
+        reader,
+        writer,
+        peer,
+        buf: Vec::with_capacity(DOWNSTREAM_BUFFER_BYTES),
+    };
+    let mut scratch = Scratch::default();
+    let first = state.current();
+    let Some(listener) = first.listeners.get(&*listener_name).cloned() else {
+        return;
+    };
+    drop(first);
+    listener.stats.downstream_cx_total.inc();
+    listener.stats.downstream_cx_active.inc();
+    state
+        .connections_active
+        .set(state.connections_active.get() + 1);
+
+    loop {
+        let config = state.current();
+        let Some(listener) = config.listeners.get(&*listener_name).cloned() else {
+            break;
+        };
+        let head = match read_head(&mut down, &listener, &mut scratch).await {
+            HeadRead::Head(head) => head,
+            HeadRead::Closed => break,
+            HeadRead::Rejected(status) => {
+                listener.stats.downstream_rq_rejected_head.inc();
+                if status == 408 {
+                    listener.stats.downstream_rq_header_timeout.inc();
+                }
+                listener.stats.record_response_status(status);
+                reply_and_close(&mut down, &mut scratch, status).await;
+                break;
+            }
+        };
+        let served = handle(&state, &config, &listener, &mut down, &mut scratch, &head).await;
+        let keep = served.keep_alive && !state.draining.get();
+        let consumed = served.consumed.min(down.buf.len());
+        down.buf.drain(..consumed);
+        if !keep {
+            break;
+        }
+    }
+
+    listener.stats.downstream_cx_destroy.inc();
+    listener.stats.downstream_cx_active.dec();
+    state
+        .connections_active
+        .set(state.connections_active.get().saturating_sub(1));
+}
+
+/// Reads until `down.buf` starts with a complete request head.
+async fn read_head(
+    down: &mut Downstream,
+    listener: &ListenerState,
+    scratch: &mut Scratch,
+) -> HeadRead {
+    let limits = &listener.config.limits;
+    let head_limits = HeadLimits {
+        max_head_bytes: limits.max_request_head_bytes,
+        max_headers: limits.max_request_headers,
+        max_uri_bytes: limits.max_uri_bytes,
+    };
+    let mut head_deadline: Option<Instant> = None;
+    loop {
+        if !down.buf.is_empty() {
+            match ringway_http1::parse_request(&down.buf, &head_limits, &mut scratch.headers) {
+                Ok(Some(head)) => return HeadRead::Head(head),
+                Ok(None) => {}
+                Err(err) => {
+                    tracing::debug!(peer = %down.peer, %err, "rejected request head");
+                    return HeadRead::Rejected(err.status());
+                }
+            }
+        }
+        let timeout = match head_deadline {
+            None if down.buf.is_empty() => limits.idle_timeout,
+            None => {
+                let deadline = Instant::now() + limits.request_head_timeout;
+                head_deadline = Some(deadline);
+                limits.request_head_timeout
+            }
+            Some(deadline) => deadline.saturating_duration_since(Instant::now()),
+        };
+        ensure_room(&mut down.buf, 4096, limits.max_request_head_bytes + 4096);
+        let was_empty = down.buf.is_empty();
+        match read_append(&mut down.reader, &mut down.buf, timeout).await {
+            ReadOutcome::Read(0) | ReadOutcome::Failed => return HeadRead::Closed,
+            ReadOutcome::Read(_) => {}
+            ReadOutcome::TimedOut if was_empty => {
+                listener.stats.downstream_cx_idle_timeout.inc();
+                return HeadRead::Closed;
+            }
+            ReadOutcome::TimedOut => return HeadRead::Rejected(408),
+        }
+    }
+}
+
+/// Routes and serves one request whose head is at the start of `down.buf`.
+async fn handle(
+    state: &ProxyState,
+    config: &ActiveConfig,
+    listener: &ListenerState,
+    down: &mut Downstream,
+    scratch: &mut Scratch,
+    head: &RequestHead,
+) -> Served {
+    let started = Instant::now();
+    let start_time = SystemTime::now();
+    let stats = &listener.stats;
+    stats.downstream_rq_total.inc();
+    stats.downstream_rq_active.inc();
+    state.requests_total.set(state.requests_total.get() + 1);
+    if listener.access_log.is_some() {
+        scratch.log.capture(&down.buf, head, &scratch.headers);
+    }
+
+    let route = {
+        let lookup = Lookup {
+            buf: &down.buf,
+            headers: &scratch.headers,
+        };
+        let view = RequestView {
+            method: head.method_span.get(&down.buf),
+            host: head.host.map(|h| h.get(&down.buf)).unwrap_or_default(),
+            target: head.target.get(&down.buf),
+            headers: &lookup,
+        };
+        ringway_route::route(&listener.config, &view)
+    };
+
+    let served = match route {
+        None => {
+            stats.no_route.inc();
+            local(
+                down,
+                scratch,
+                head,
+                404,
+                "no route matched this request\n",
+                "",
+                Some(ResponseFlag::NoRoute),
+            )
+            .await
+        }
+        Some(route) => match &route.action {
+            RouteAction::DirectResponse { status, body } => {
+                stats.rq_direct_response.inc();
+                local(down, scratch, head, *status, body, "", None).await
+            }
+            RouteAction::Redirect(redirect) => {
+                stats.rq_redirect.inc();
+                let host = head
+                    .host
+                    .map(|h| String::from_utf8_lossy(h.get(&down.buf)).into_owned())
+                    .unwrap_or_default();
+                let target =
+                    String::from_utf8_lossy(ringway_route::origin_form(head.target.get(&down.buf)))
+                        .into_owned();
+                let location = local_reply::redirect_location(redirect, &host, &target);
+                let extra = format!("location: {location}\r\n");
+                local(down, scratch, head, redirect.status, "", &extra, None).await
+            }
+            RouteAction::Cluster(name) => {
+                forward_to(state, config, listener, down, scratch, head, route, name).await
+            }
+            RouteAction::WeightedClusters(choices) => {
+                let pick = state
+                    .weighted
+                    .borrow_mut()
+                    .pick(choices.iter().map(|c| c.weight))
+                    .and_then(|i| choices.get(i));
+                match pick {
+                    Some(choice) => {
+                        forward_to(
+                            state,
+                            config,
+                            listener,
+                            down,
+                            scratch,
+                            head,
+                            route,
+                            &choice.name,
+                        )
+                        .await
+                    }
+                    None => {
+                        local(
+                            down,
+                            scratch,
+                            head,
+                            503,
+                            "no cluster to forward to\n",
+                            "",
+                            Some(ResponseFlag::NoHealthyUpstream),
+                        )
+                        .await
+                    }
+                }
+            }
+        },
+    };
+
+    let elapsed = started.elapsed();
+    stats.downstream_rq_active.dec();
+    stats.record_response_status(served.status);
+    stats.record_downstream_rq_time(elapsed);
+    if let Some(log) = &listener.access_log {
+        let upstream = served.upstream.map(|a| a.to_string());
+        let f = &scratch.log;
+        log.log(&Entry {
+            start: start_time,
+            method: f.get(0),
+            path: f.get(1),
+            protocol: if head.minor_version == 0 {
+                "HTTP/1.0"
+            } else {
+                "HTTP/1.1"
+            },
+            status: served.status,
+            flags: served.flag.map(ResponseFlag::code).unwrap_or("-"),
+            bytes_received: served.bytes_received,
+            bytes_sent: served.bytes_sent,
+            duration: elapsed,
+            upstream_service_time: served.upstream_time,
+            forwarded_for: f.get(3),
+            user_agent: f.get(2),
+            request_id: f.get(4),
+            authority: f.get(5),
+            upstream_host: upstream.as_deref().unwrap_or("-"),
+        });
+    }
+    served
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn forward_to(
+    state: &ProxyState,
+    config: &ActiveConfig,
+    listener: &ListenerState,
+    down: &mut Downstream,
+    scratch: &mut Scratch,
+    head: &RequestHead,
+    route: &ringway_config::model::Route,
+    cluster_name: &str,
+) -> Served {
+    let Some(cluster) = config.clusters.get(cluster_name) else {
+        return local(
+            down,
+            scratch,
+            head,
+            503,
+            "unknown cluster\n",
+            "",
+            Some(ResponseFlag::NoHealthyUpstream),
+        )
+        .await;
+    };
+    match forward::forward(state, listener, cluster, route, down, scratch, head).await {
+        Outcome::Served(served) => served,
+        Outcome::Local {
+            status,
+            flag,
+            message,
+        } => {
+            let mut served = local(down, scratch, head, status, message, "", flag).await;
+            served.upstream = None;
+            served
+        }
+        Outcome::LocalClose {
+            status,
+            flag,
+            message,
+        } => {
+            local_reply::render(
+                &mut scratch.reply,
+                status,
+                message,
+                false,
+                head.method == ringway_http1::Method::Head,
+                "",
+            );
+            let reply = std::mem::take(&mut scratch.reply);
+            let len = reply.len();
+            let (_, reply) = crate::io::write_range(&mut down.writer, reply, 0, len).await;
+            scratch.reply = reply;
+            Served {
+                status,
+                flag,
+                keep_alive: false,
+                consumed: down.buf.len(),
+                bytes_received: 0,
+                bytes_sent: message.len() as u64,
+                upstream: None,
+                upstream_time: None,
+            }
+        }
+    }
+}
+
+/// Answers locally. The connection stays open only when the request's body
+/// (if any) is already in the buffer, so the next request can be found.
+async fn local(
+    down: &mut Downstream,
+    scratch: &mut Scratch,
+    head: &RequestHead,
+    status: u16,
+    body: &str,
+    extra_headers: &str,
+    flag: Option<ResponseFlag>,
+) -> Served {
+    let mut decoder = BodyDecoder::new(head.framing);
+    let rest = down.buf.get(head.head_len..).unwrap_or_default();
+    let (consumed, body_in_buffer) = match decoder.advance(rest) {
+        Ok(p) => (head.head_len + p.consumed, p.done),
+        Err(_) => (down.buf.len(), false),
+    };
+    let keep_alive = head.keep_alive && body_in_buffer;
+    let head_only = head.method == ringway_http1::Method::Head;
+    local_reply::render(
+        &mut scratch.reply,
+        status,
+        body,
+        keep_alive,
+        head_only,
+        extra_headers,
+    );
+    let reply = std::mem::take(&mut scratch.reply);
+    let len = reply.len();
+    let (res, reply) = crate::io::write_range(&mut down.writer, reply, 0, len).await;
+    scratch.reply = reply;
+    Served {
+        status,
+        flag,
+        keep_alive: keep_alive && res.is_ok(),
+        consumed,
+        bytes_received: decoder.payload_len(),
+        bytes_sent: if head_only { 0 } else { body.len() as u64 },
+        upstream: None,
+        upstream_time: None,
+    }
+}
+
+async fn reply_and_close(down: &mut Downstream, scratch: &mut Scratch, status: u16) {
+    let body = match status {
+        408 => "request head not received in time\n",
+        414 => "request target too long\n",
+        431 => "request header fields too large\n",
+        505 => "HTTP version not supported\n",
+        _ => "malformed request\n",
+    };
+    local_reply::render(&mut scratch.reply, status, body, false, false, "");
+    let reply = std::mem::take(&mut scratch.reply);
+    let len = reply.len();
+    let (_, reply) = crate::io::write_range(&mut down.writer, reply, 0, len).await;
+    scratch.reply = reply;
+}
+
+/// Header lookup over the parsed spans of a head in its buffer.
+pub(crate) struct Lookup<'a> {
+    pub buf: &'a [u8],
+    pub headers: &'a [HeaderSpan],
+}
+
+impl HeaderLookup for Lookup<'_> {
+    fn find(&self, lower_case_name: &str) -> Option<&[u8]> {
+        self.headers
+            .iter()
+            .find(|h| {
+                h.name
+                    .get(self.buf)
+                    .eq_ignore_ascii_case(lower_case_name.as_bytes())
+            })
+            .map(|h| h.value.get(self.buf))
+    }
+}
+
+// === impl LogFields ===
+
+impl LogFields {
+    fn capture(&mut self, buf: &[u8], head: &RequestHead, headers: &[HeaderSpan]) {
+        let lookup = Lookup { buf, headers };
+        self.text.clear();
+        let fields: [Option<&[u8]>; 6] = [
+            Some(head.method_span.get(buf)),
+            Some(head.target.get(buf)),
+            lookup.find("user-agent"),
+            head.forwarded_for.map(|s| s.get(buf)),
+            head.request_id.map(|s| s.get(buf)),
+            head.host.map(|s| s.get(buf)),
+        ];
+        for (i, field) in fields.into_iter().enumerate() {
+            match field {
+                Some(bytes) if !bytes.is_empty() => {
+                    self.text.push_str(&String::from_utf8_lossy(bytes))
+                }
+                _ => self.text.push('-'),
+            }
+            self.ends[i] = self.text.len();
+        }
+    }
+
+    /// Replaces the request id (when ringway generated one).
+    pub(crate) fn set_request_id(&mut self, id: &str) {
+        let start = self.ends[3];
+        let end = self.ends[4];
+        if start <= end && end <= self.text.len() {
+            self.text.replace_range(start..end, id);
+            let delta = id.len() as isize - (end - start) as isize;
+            for e in &mut self.ends[4..] {
+                *e = (*e as isize + delta) as usize;
+            }
+        }
+    }
+
+    fn get(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        self.text.get(start..self.ends[i]).unwrap_or("-")
+    }
+}

@@ -1,0 +1,584 @@
+//! Forwarding one request to an upstream endpoint and its response back.
+//!
+//! The request head goes out as a vectored write of the original head's
+//! kept slices plus a few added lines. Then the request body and the
+//! response are pumped at the same time (a server may answer before it has
+//! read the whole body, or stream its answer while it reads), each through
+//! its own reused buffer with framing validated as bytes pass.
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use ringway_config::model::Route;
+use ringway_http1::{BodyDecoder, BodyFraming, RequestHead};
+
+use crate::conn::{Downstream, Scratch, Served};
+use crate::head::{build_request_head, generate_request_id};
+use crate::iovec::HeadWrite;
+use crate::local_reply::ResponseFlag;
+use crate::pool::{ConnectError, EndpointPool, UpstreamConn};
+use crate::response::{ResponseEnd, ResponseError, pump_response};
+use crate::state::{ClusterState, ListenerState, ProxyState};
+use crate::tunnel;
+
+/// Downstream buffer size used while streaming a request body.
+const BODY_BUFFER_BYTES: usize = 64 * 1024;
+
+/// How forwarding ended.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    /// A response (possibly partial) went downstream.
+    Served(Served),
+    /// Nothing went downstream yet: answer locally.
+    Local {
+        status: u16,
+        flag: Option<ResponseFlag>,
+        message: &'static str,
+    },
+    /// Answer locally and close (the request body was not consumed).
+    LocalClose {
+        status: u16,
+        flag: Option<ResponseFlag>,
+        message: &'static str,
+    },
+}
+
+/// Why the request body pump stopped early.
+#[derive(Debug)]
+enum BodyError {
+    DownstreamClosed,
+    DownstreamTimeout,
+    Malformed,
+    TooLarge,
+    UpstreamWrite,
+}
+
+pub(crate) async fn forward(
+    state: &ProxyState,
+    listener: &ListenerState,
+    cluster: &Rc<ClusterState>,
+    route: &Route,
+    down: &mut Downstream,
+    scratch: &mut Scratch,
+    head: &RequestHead,
+) -> Outcome {
+    let limit = route
+        .max_request_body_bytes
+        .or(listener.config.limits.max_request_body_bytes);
+    if let (Some(limit), BodyFraming::Length(n)) = (limit, head.framing) {
+        if n > limit {
+            listener.stats.downstream_rq_too_large.inc();
+            return Outcome::LocalClose {
+                status: 413,
+                flag: Some(ResponseFlag::LocalReset),
+                message: "request body too large\n",
+            };
+        }
+    }
+
+    // The part of the body already read with the head goes out with it.
+    let mut decoder = BodyDecoder::new(head.framing);
+    let initial = match decoder.advance(down.buf.get(head.head_len..).unwrap_or_default()) {
+        Ok(p) => p.consumed,
+        Err(_) => {
+            return Outcome::LocalClose {
+                status: 400,
+                flag: Some(ResponseFlag::LocalReset),
+                message: "malformed request body\n",
+            };
+        }
+    };
+    if limit.is_some_and(|l| decoder.payload_len() > l) {
+        listener.stats.downstream_rq_too_large.inc();
+        return Outcome::LocalClose {
+            status: 413,
+            flag: Some(ResponseFlag::LocalReset),
+            message: "request body too large\n",
+        };
+    }
+
+    let pick = {
+        let endpoints = &cluster.endpoints;
+        cluster
+            .balancer
+            .borrow_mut()
+            .pick(|i| endpoints.get(i).map_or(0, |e| e.active_requests.get()))
+    };
+    let Some(endpoint) = pick.and_then(|i| cluster.endpoints.get(i)).cloned() else {
+        cluster.stats.upstream_cx_none_healthy.inc();
+        return Outcome::Local {
+            status: 503,
+            flag: Some(ResponseFlag::NoHealthyUpstream),
+            message: "no healthy upstream endpoint\n",
+        };
+    };
+
+    let request_id = if head.request_id.is_none() {
+        let id = generate_request_id(&mut state.rng.borrow_mut());
+        scratch.log.set_request_id(&id);
+        Some(id)
+    } else {
+        None
+    };
+    let mut rewritten_target = std::mem::take(&mut scratch.rewrite);
+    let has_rewrite =
+        ringway_route::rewrite_prefix(route, head.target.get(&down.buf), &mut rewritten_target);
+    build_request_head(
+        &down.buf,
+        head,
+        &scratch.headers,
+        route,
+        down.peer.ip(),
+        request_id.as_deref(),
+        has_rewrite.then_some(&rewritten_target[..]),
+        initial,
+        &mut scratch.added,
+        &mut scratch.pieces,
+    );
+    scratch.rewrite = rewritten_target;
+
+    // Idempotent requests without a body can be replayed on a fresh
+    // connection if a reused one turns out to be dead.
+    let replayable = head.method.is_idempotent() && decoder.is_done() && initial == 0;
+    let started = Instant::now();
+    endpoint
+        .active_requests
+        .set(endpoint.active_requests.get() + 1);
+    cluster.stats.upstream_rq_total.inc();
+    cluster.stats.upstream_rq_active.inc();
+    let outcome = exchange_with_retry(
+        listener, cluster, &endpoint, route, down, scratch, head, decoder, limit, replayable,
+    )
+    .await;
+    endpoint
+        .active_requests
+        .set(endpoint.active_requests.get().saturating_sub(1));
+    cluster.stats.upstream_rq_active.dec();
+    if let Outcome::Served(served) = &outcome {
+        cluster.stats.record_upstream_status(served.status);
+        cluster.stats.record_upstream_rq_time(started.elapsed());
+    }
+    outcome
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn exchange_with_retry(
+    listener: &ListenerState,
+    cluster: &ClusterState,
+    endpoint: &EndpointPool,
+    route: &Route,
+    down: &mut Downstream,
+    scratch: &mut Scratch,
+    head: &RequestHead,
+    mut decoder: BodyDecoder,
+    limit: Option<u64>,
+    replayable: bool,
+) -> Outcome {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let fresh_only = attempt > 1;
+        let mut up = match checkout(cluster, endpoint, fresh_only).await {
+            Ok(up) => up,
+            Err(ConnectError::Timeout) => {
+                cluster.stats.upstream_cx_connect_timeout.inc();
+                cluster.stats.upstream_cx_connect_fail.inc();
+                return connect_failure();
+            }
+            Err(ConnectError::Io(err)) => {
+                tracing::debug!(upstream = %endpoint.address, %err, "upstream connect failed");
+                cluster.stats.upstream_cx_connect_fail.inc();
+                return connect_failure();
+            }
+        };
+        let retry_allowed = replayable && up.reused && attempt == 1;
+
+        // Request head (and the body bytes that came with it).
+        let write = HeadWrite::new(
+            std::mem::take(&mut down.buf),
+            std::mem::take(&mut scratch.added),
+            &scratch.pieces,
+            std::mem::take(&mut scratch.iovecs),
+        );
+        let (res, write) = write.write_all(&mut up.writer).await;
+        let (buf, added, iovecs) = write.into_parts();
+        down.buf = buf;
+        scratch.added = added;
+        scratch.iovecs = iovecs;
+        if res.is_err() {
+            close_upstream(cluster);
+            if retry_allowed {
+                cluster.stats.upstream_rq_retry.inc();
+                continue;
+            }
+            return Outcome::Local {
+                status: 503,
+                flag: Some(ResponseFlag::UpstreamConnectionTermination),
+                message: "upstream closed the connection before responding\n",
+            };
+        }
+
+        let next_request_at = head.head_len + scratch_initial(&scratch.pieces, head.head_len);
+        let result = pump(
+            listener,
+            route,
+            down,
+            scratch,
+            head,
+            &mut up,
+            &mut decoder,
+            limit,
+            next_request_at,
+        )
+        .await;
+        match result {
+            Pumped::Done {
+                end,
+                body,
+                next_start,
+            } => {
+                let body_complete = decoder.is_done();
+                if end.upstream_reusable && body_complete {
+                    if !endpoint.put(up) {
+                        close_upstream(cluster);
+                    }
+                } else {
+                    close_upstream(cluster);
+                }
+                return Outcome::Served(Served {
+                    status: end.status,
+                    flag: None,
+                    keep_alive: end.downstream_keep_alive && body_complete,
+                    consumed: next_start,
+                    bytes_received: body,
+                    bytes_sent: end.bytes_sent,
+                    upstream: Some(endpoint.address),
+                    upstream_time: Some(end.head_after),
+                });
+            }
+            Pumped::Upgraded { end } => {
+                listener.stats.downstream_cx_upgrades_total.inc();
+                let (sent, received) = tunnel::run(down, &mut up, next_request_at).await;
+                close_upstream(cluster);
+                return Outcome::Served(Served {
+                    status: 101,
+                    flag: None,
+                    keep_alive: false,
+                    consumed: down.buf.len(),
+                    bytes_received: received,
+                    bytes_sent: end.bytes_sent + sent,
+                    upstream: Some(endpoint.address),
+                    upstream_time: Some(end.head_after),
+                });
+            }
+            Pumped::ResponseFailed { error, body_done } => {
+                close_upstream(cluster);
+                match error {
+                    ResponseError::ClosedBeforeResponse if retry_allowed => {
+                        cluster.stats.upstream_rq_retry.inc();
+                        continue;
+                    }
+                    ResponseError::ClosedBeforeResponse => {
+                        return failure(
+                            body_done,
+                            503,
+                            ResponseFlag::UpstreamConnectionTermination,
+                            "upstream closed the connection before responding\n",
+                        );
+                    }
+                    ResponseError::Malformed => {
+                        return failure(
+                            body_done,
+                            502,
+                            ResponseFlag::UpstreamConnectionTermination,
+                            "upstream sent a malformed response\n",
+                        );
+                    }
+                    ResponseError::Timeout => {
+                        cluster.stats.upstream_rq_timeout.inc();
+                        return failure(
+                            body_done,
+                            504,
+                            ResponseFlag::UpstreamTimeout,
+                            "upstream request timeout\n",
+                        );
+                    }
+                    ResponseError::AfterHead {
+                        status,
+                        bytes_sent,
+                        flag,
+                    } => {
+                        // The response was cut short: all we can do is close.
+                        return Outcome::Served(Served {
+                            status,
+                            flag: Some(flag),
+                            keep_alive: false,
+                            consumed: down.buf.len(),
+                            bytes_received: decoder.payload_len(),
+                            bytes_sent,
+                            upstream: Some(endpoint.address),
+                            upstream_time: None,
+                        });
+                    }
+                }
+            }
+            Pumped::BodyFailed(error) => {
+                close_upstream(cluster);
+                return match error {
+                    BodyError::TooLarge => {
+                        listener.stats.downstream_rq_too_large.inc();
+                        Outcome::LocalClose {
+                            status: 413,
+                            flag: Some(ResponseFlag::LocalReset),
+                            message: "request body too large\n",
+                        }
+                    }
+                    BodyError::Malformed => Outcome::LocalClose {
+                        status: 400,
+                        flag: Some(ResponseFlag::LocalReset),
+                        message: "malformed request body\n",
+                    },
+                    BodyError::DownstreamTimeout => Outcome::LocalClose {
+                        status: 408,
+                        flag: Some(ResponseFlag::DownstreamConnectionTermination),
+                        message: "request body not received in time\n",
+                    },
+                    BodyError::DownstreamClosed => Outcome::Served(Served {
+                        status: 0,
+                        flag: Some(ResponseFlag::DownstreamConnectionTermination),
+                        keep_alive: false,
+                        consumed: down.buf.len(),
+                        bytes_received: decoder.payload_len(),
+                        bytes_sent: 0,
+                        upstream: Some(endpoint.address),
+                        upstream_time: None,
+                    }),
+                    BodyError::UpstreamWrite => Outcome::LocalClose {
+                        status: 503,
+                        flag: Some(ResponseFlag::UpstreamConnectionTermination),
+                        message: "upstream closed the connection before responding\n",
+                    },
+                };
+            }
+        }
+    }
+}
+
+/// Bytes of body that were written together with the head: the last piece
+/// when it starts at the head's end.
+fn scratch_initial(pieces: &[crate::iovec::Piece], head_len: usize) -> usize {
+    match pieces.last() {
+        Some(crate::iovec::Piece::Original(a, b)) if *a == head_len => b - a,
+        _ => 0,
+    }
+}
+
+fn connect_failure() -> Outcome {
+    Outcome::Local {
+        status: 503,
+        flag: Some(ResponseFlag::UpstreamConnectFailure),
+        message: "upstream connect failure\n",
+    }
+}
+
+fn failure(body_done: bool, status: u16, flag: ResponseFlag, message: &'static str) -> Outcome {
+    if body_done {
+        Outcome::Local {
+            status,
+            flag: Some(flag),
+            message,
+        }
+    } else {
+        Outcome::LocalClose {
+            status,
+            flag: Some(flag),
+            message,
+        }
+    }
+}
+
+fn close_upstream(cluster: &ClusterState) {
+    cluster.stats.upstream_cx_destroy.inc();
+    cluster.stats.upstream_cx_active.dec();
+}
+
+async fn checkout(
+    cluster: &ClusterState,
+    endpoint: &EndpointPool,
+    fresh_only: bool,
+) -> Result<UpstreamConn, ConnectError> {
+    if !fresh_only {
+        let (conn, expired) = endpoint.take(Instant::now());
+        if expired > 0 {
+            cluster.stats.upstream_cx_idle_timeout.add(expired as u64);
+            cluster.stats.upstream_cx_destroy.add(expired as u64);
+            cluster.stats.upstream_cx_active.sub(expired as i64);
+        }
+        if let Some(conn) = conn {
+            return Ok(conn);
+        }
+    }
+    let conn = UpstreamConn::connect(endpoint.address, cluster.config.connect_timeout).await?;
+    cluster.stats.upstream_cx_total.inc();
+    cluster.stats.upstream_cx_active.inc();
+    Ok(conn)
+}
+
+enum Pumped {
+    Done {
+        end: ResponseEnd,
+        body: u64,
+        next_start: usize,
+    },
+    Upgraded {
+        end: ResponseEnd,
+    },
+    ResponseFailed {
+        error: ResponseError,
+        body_done: bool,
+    },
+    BodyFailed(BodyError),
+}
+
+/// Runs the request body pump and the response pump together.
+#[allow(clippy::too_many_arguments)]
+async fn pump(
+    listener: &ListenerState,
+    route: &Route,
+    down: &mut Downstream,
+    scratch: &mut Scratch,
+    head: &RequestHead,
+    up: &mut UpstreamConn,
+    decoder: &mut BodyDecoder,
+    limit: Option<u64>,
+    next_request_at: usize,
+) -> Pumped {
+    let body_done_at = Cell::new(decoder.is_done().then(Instant::now));
+    let body_bytes = Cell::new(decoder.payload_len());
+    let idle = listener.config.limits.idle_timeout;
+    let max_head = listener.config.limits.max_request_head_bytes.max(64 * 1024);
+    let client_http10 = head.minor_version == 0;
+    let UpstreamConn {
+        reader,
+        writer,
+        buf: up_buf,
+        ..
+    } = up;
+    let Downstream {
+        reader: down_reader,
+        writer: down_writer,
+        buf: down_buf,
+        ..
+    } = down;
+    let Scratch {
+        upstream_headers,
+        added,
+        pieces,
+        iovecs,
+        ..
+    } = scratch;
+
+    let response = pump_response(
+        reader,
+        up_buf,
+        down_writer,
+        upstream_headers,
+        added,
+        pieces,
+        iovecs,
+        head.method,
+        client_http10,
+        head.keep_alive,
+        head.upgrade,
+        route.timeout,
+        max_head,
+        &body_done_at,
+    );
+    if decoder.is_done() {
+        return match response.await {
+            Ok(end) if end.upgraded => Pumped::Upgraded { end },
+            Ok(end) => Pumped::Done {
+                end,
+                body: decoder.payload_len(),
+                next_start: next_request_at,
+            },
+            Err(error) => Pumped::ResponseFailed {
+                error,
+                body_done: true,
+            },
+        };
+    }
+
+    let body = pump_body(
+        down_reader,
+        down_buf,
+        writer,
+        decoder,
+        limit,
+        idle,
+        &body_done_at,
+        &body_bytes,
+    );
+    let mut body = std::pin::pin!(body);
+    let mut response = std::pin::pin!(response);
+    let mut body_result: Option<usize> = None;
+    loop {
+        monoio::select! {
+            r = &mut body, if body_result.is_none() => match r {
+                Ok(next_start) => body_result = Some(next_start),
+                Err(err) => return Pumped::BodyFailed(err),
+            },
+            r = &mut response => {
+                return match r {
+                    Ok(end) if end.upgraded => Pumped::Upgraded { end },
+                    Ok(end) => Pumped::Done {
+                        end,
+                        body: body_bytes.get(),
+                        next_start: body_result.unwrap_or(usize::MAX),
+                    },
+                    Err(error) => Pumped::ResponseFailed { error, body_done: body_result.is_some() },
+                };
+            }
+        }
+    }
+}
+
+/// Streams the rest of the request body from downstream to upstream.
+/// Returns where the next request starts in `buf`.
+async fn pump_body<W: monoio::io::AsyncWriteRent>(
+    reader: &mut monoio::io::OwnedReadHalf<monoio::net::TcpStream>,
+    buf: &mut Vec<u8>,
+    writer: &mut W,
+    decoder: &mut BodyDecoder,
+    limit: Option<u64>,
+    idle: Duration,
+    done_at: &Cell<Option<Instant>>,
+    body_bytes: &Cell<u64>,
+) -> Result<usize, BodyError> {
+    use crate::io::{ReadOutcome, read_append, write_range};
+    if buf.capacity() < BODY_BUFFER_BYTES {
+        buf.reserve_exact(BODY_BUFFER_BYTES - buf.len());
+    }
+    loop {
+        // Everything read so far has been forwarded.
+        buf.clear();
+        match read_append(reader, buf, idle).await {
+            ReadOutcome::Read(0) | ReadOutcome::Failed => return Err(BodyError::DownstreamClosed),
+            ReadOutcome::TimedOut => return Err(BodyError::DownstreamTimeout),
+            ReadOutcome::Read(_) => {}
+        }
+        let progress = decoder.advance(buf).map_err(|_| BodyError::Malformed)?;
+        body_bytes.set(decoder.payload_len());
+        if limit.is_some_and(|l| decoder.payload_len() > l) {
+            return Err(BodyError::TooLarge);
+        }
+        let (res, back) = write_range(writer, std::mem::take(buf), 0, progress.consumed).await;
+        *buf = back;
+        res.map_err(|_| BodyError::UpstreamWrite)?;
+        if progress.done {
+            done_at.set(Some(Instant::now()));
+            return Ok(progress.consumed);
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! Per-core upstream connection pools, one per endpoint.
+//!
+//! Idle connections are kept on a stack (the most recently used one is
+//! reused first, so cold ones age out), bounded by `max_idle`, and closed
+//! once idle for longer than `idle_timeout`.
+
+use std::cell::{Cell, RefCell};
+use std::io;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use monoio::io::{OwnedReadHalf, OwnedWriteHalf, Splitable};
+use monoio::net::TcpStream;
+
+/// Size of the buffer each upstream connection reads responses into.
+pub const UPSTREAM_BUFFER_BYTES: usize = 32 * 1024;
+
+/// An open connection to an upstream endpoint, with its response buffer.
+#[derive(Debug)]
+pub struct UpstreamConn {
+    pub reader: OwnedReadHalf<TcpStream>,
+    pub writer: OwnedWriteHalf<TcpStream>,
+    /// Response-direction buffer; empty whenever the connection is idle.
+    pub buf: Vec<u8>,
+    /// True when taken from the pool rather than freshly connected.
+    pub reused: bool,
+    idle_since: Instant,
+}
+
+/// The endpoint's idle connections and its in-flight request count on this
+/// core.
+#[derive(Debug)]
+pub struct EndpointPool {
+    pub address: SocketAddr,
+    pub active_requests: Cell<u32>,
+    idle: RefCell<Vec<UpstreamConn>>,
+    max_idle: Cell<usize>,
+    idle_timeout: Cell<Duration>,
+}
+
+#[derive(Debug)]
+pub enum ConnectError {
+    Timeout,
+    Io(io::Error),
+}
+
+// === impl UpstreamConn ===
+
+impl UpstreamConn {
+    pub async fn connect(address: SocketAddr, timeout: Duration) -> Result<Self, ConnectError> {
+        let stream = match monoio::time::timeout(timeout, TcpStream::connect_addr(address)).await {
+            Err(_) => return Err(ConnectError::Timeout),
+            Ok(Err(err)) => return Err(ConnectError::Io(err)),
+            Ok(Ok(stream)) => stream,
+        };
+        stream.set_nodelay(true).map_err(ConnectError::Io)?;
+        let (reader, writer) = stream.into_split();
+        Ok(Self {
+            reader,
+            writer,
+            buf: Vec::with_capacity(UPSTREAM_BUFFER_BYTES),
+            reused: false,
+            idle_since: Instant::now(),
+        })
+    }
+}
+
+// === impl EndpointPool ===
+
+impl EndpointPool {
+    pub fn new(address: SocketAddr, max_idle: usize, idle_timeout: Duration) -> Self {
+        Self {
+            address,
+            active_requests: Cell::new(0),
+            idle: RefCell::new(Vec::new()),
+            max_idle: Cell::new(max_idle),
+            idle_timeout: Cell::new(idle_timeout),
+        }
+    }
+
+    pub fn reconfigure(&self, max_idle: usize, idle_timeout: Duration) {
+        self.max_idle.set(max_idle);
+        self.idle_timeout.set(idle_timeout);
+        let mut idle = self.idle.borrow_mut();
+        if idle.len() > max_idle {
+            let excess = idle.len() - max_idle;
+            idle.drain(..excess);
+        }
+    }
+
+    /// The most recently returned idle connection that has not expired.
+    /// Expired ones met on the way are closed; returns how many.
+    pub fn take(&self, now: Instant) -> (Option<UpstreamConn>, usize) {
+        let timeout = self.idle_timeout.get();
+        let mut idle = self.idle.borrow_mut();
+        let mut expired = 0;
+        while let Some(mut conn) = idle.pop() {
+            if now.saturating_duration_since(conn.idle_since) < timeout {
+                conn.reused = true;
+                return (Some(conn), expired);
+            }
+            expired += 1;
+        }
+        (None, expired)
+    }
+
+    /// Returns a connection whose exchange completed cleanly. Returns false
+    /// (and drops the connection) when the pool is full.
+    pub fn put(&self, mut conn: UpstreamConn) -> bool {
+        let mut idle = self.idle.borrow_mut();
+        if idle.len() >= self.max_idle.get() {
+            return false;
+        }
+        conn.buf.clear();
+        conn.idle_since = Instant::now();
+        idle.push(conn);
+        true
+    }
+
+    /// Closes expired idle connections; returns how many.
+    pub fn sweep(&self, now: Instant) -> usize {
+        let timeout = self.idle_timeout.get();
+        let mut idle = self.idle.borrow_mut();
+        let before = idle.len();
+        idle.retain(|c| now.saturating_duration_since(c.idle_since) < timeout);
+        before - idle.len()
+    }
+
+    pub fn idle_count(&self) -> usize {
+        self.idle.borrow().len()
+    }
+}

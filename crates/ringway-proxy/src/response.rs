@@ -1,0 +1,229 @@
+//! Reading the upstream response and streaming it downstream.
+
+use std::cell::Cell;
+use std::time::{Duration, Instant};
+
+use monoio::io::{AsyncReadRent, AsyncWriteRent, CancelableAsyncReadRent};
+use ringway_http1::{BodyDecoder, BodyFraming, HeaderSpan, Method};
+
+use crate::head::build_response_head;
+use crate::io::{ReadOutcome, ensure_room, read_append, read_append_cancelable, write_range};
+use crate::iovec::{HeadWrite, Piece};
+use crate::local_reply::ResponseFlag;
+
+/// Most header fields accepted in an upstream response.
+const MAX_RESPONSE_HEADERS: usize = 200;
+
+/// A response that reached the downstream whole.
+#[derive(Debug)]
+pub(crate) struct ResponseEnd {
+    pub status: u16,
+    /// Body bytes sent downstream.
+    pub bytes_sent: u64,
+    pub downstream_keep_alive: bool,
+    pub upstream_reusable: bool,
+    /// 101: the connection now carries another protocol.
+    pub upgraded: bool,
+    /// Time from the request being sent to the response head arriving.
+    pub head_after: Duration,
+}
+
+#[derive(Debug)]
+pub(crate) enum ResponseError {
+    /// The upstream closed or reset without sending a byte.
+    ClosedBeforeResponse,
+    /// The upstream's head was invalid or incomplete.
+    Malformed,
+    /// No response head within the route timeout.
+    Timeout,
+    /// The head went downstream but the exchange broke afterwards.
+    AfterHead {
+        status: u16,
+        bytes_sent: u64,
+        flag: ResponseFlag,
+    },
+}
+
+/// Reads the response head (forwarding interim 1xx responses), writes the
+/// rewritten head downstream, then streams the body.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn pump_response<R, W>(
+    reader: &mut R,
+    buf: &mut Vec<u8>,
+    down: &mut W,
+    headers: &mut Vec<HeaderSpan>,
+    added: &mut Vec<u8>,
+    pieces: &mut Vec<Piece>,
+    iovecs: &mut Vec<libc::iovec>,
+    method: Method,
+    client_http10: bool,
+    client_keep_alive: bool,
+    upgrade_requested: bool,
+    timeout: Duration,
+    max_head: usize,
+    body_done_at: &Cell<Option<Instant>>,
+) -> Result<ResponseEnd, ResponseError>
+where
+    R: AsyncReadRent + CancelableAsyncReadRent,
+    W: AsyncWriteRent,
+{
+    let sent_at = Instant::now();
+    let head = loop {
+        if !buf.is_empty() {
+            match ringway_http1::parse_response(
+                buf,
+                method,
+                max_head,
+                MAX_RESPONSE_HEADERS,
+                headers,
+            ) {
+                Ok(Some(head)) if head.status == 101 && !upgrade_requested => {
+                    return Err(ResponseError::Malformed);
+                }
+                Ok(Some(head)) if (100..200).contains(&head.status) && head.status != 101 => {
+                    // Interim response: HTTP/1.1 clients get it, 1.0 ones cannot.
+                    if !client_http10 {
+                        let owned = std::mem::take(buf);
+                        let (res, back) = write_range(down, owned, 0, head.head_len).await;
+                        *buf = back;
+                        if res.is_err() {
+                            return Err(ResponseError::AfterHead {
+                                status: head.status,
+                                bytes_sent: 0,
+                                flag: ResponseFlag::DownstreamConnectionTermination,
+                            });
+                        }
+                    }
+                    buf.drain(..head.head_len);
+                    continue;
+                }
+                Ok(Some(head)) => break head,
+                Ok(None) if buf.len() >= max_head => return Err(ResponseError::Malformed),
+                Ok(None) => {}
+                Err(err) => {
+                    tracing::debug!(%err, "malformed upstream response");
+                    return Err(ResponseError::Malformed);
+                }
+            }
+        }
+        ensure_room(buf, 4096, max_head + 4096);
+        let was_empty = buf.is_empty();
+        let outcome = match body_done_at.get() {
+            // The body is still streaming: the clock has not started, and a
+            // wait that ends must not lose bytes.
+            None => read_append_cancelable(reader, buf, timeout).await,
+            Some(done) => {
+                let remaining = (done + timeout).saturating_duration_since(Instant::now());
+                if remaining.is_zero() {
+                    return Err(ResponseError::Timeout);
+                }
+                read_append(reader, buf, remaining).await
+            }
+        };
+        match outcome {
+            ReadOutcome::Read(0) | ReadOutcome::Failed if was_empty => {
+                return Err(ResponseError::ClosedBeforeResponse);
+            }
+            ReadOutcome::Read(0) | ReadOutcome::Failed => return Err(ResponseError::Malformed),
+            ReadOutcome::Read(_) => {}
+            ReadOutcome::TimedOut if body_done_at.get().is_none() => {}
+            ReadOutcome::TimedOut => return Err(ResponseError::Timeout),
+        }
+    };
+    let head_after = sent_at.elapsed();
+
+    let upgraded = head.upgrade;
+    let downstream_keep_alive = client_keep_alive && head.keep_alive && !upgraded;
+    let mut decoder = BodyDecoder::new(head.framing);
+    let rest = buf.get(head.head_len..).unwrap_or_default();
+    let initial = if upgraded {
+        rest.len()
+    } else {
+        decoder
+            .advance(rest)
+            .map_err(|_| ResponseError::Malformed)?
+            .consumed
+    };
+    let trailing_garbage = !upgraded && decoder.is_done() && head.head_len + initial < buf.len();
+    build_response_head(
+        buf,
+        &head,
+        headers,
+        downstream_keep_alive,
+        client_http10,
+        initial,
+        added,
+        pieces,
+    );
+    let write = HeadWrite::new(
+        std::mem::take(buf),
+        std::mem::take(added),
+        pieces,
+        std::mem::take(iovecs),
+    );
+    let (res, write) = write.write_all(down).await;
+    let (b, a, v) = write.into_parts();
+    *buf = b;
+    *added = a;
+    *iovecs = v;
+    let mut bytes_sent = if upgraded {
+        initial as u64
+    } else {
+        decoder.payload_len()
+    };
+    let cut = |bytes_sent: u64, flag: ResponseFlag| ResponseError::AfterHead {
+        status: head.status,
+        bytes_sent,
+        flag,
+    };
+    if res.is_err() {
+        return Err(cut(0, ResponseFlag::DownstreamConnectionTermination));
+    }
+    let mut end = ResponseEnd {
+        status: head.status,
+        bytes_sent,
+        downstream_keep_alive,
+        upstream_reusable: head.keep_alive && !trailing_garbage && !upgraded,
+        upgraded,
+        head_after,
+    };
+    if upgraded || decoder.is_done() {
+        return Ok(end);
+    }
+
+    loop {
+        buf.clear();
+        ensure_room(buf, 16 * 1024, 64 * 1024);
+        match read_append(reader, buf, timeout).await {
+            ReadOutcome::Read(0) if head.framing == BodyFraming::UntilClose => {
+                end.upstream_reusable = false;
+                end.bytes_sent = bytes_sent;
+                return Ok(end);
+            }
+            ReadOutcome::Read(0) | ReadOutcome::Failed => {
+                return Err(cut(bytes_sent, ResponseFlag::UpstreamConnectionTermination));
+            }
+            ReadOutcome::TimedOut => return Err(cut(bytes_sent, ResponseFlag::UpstreamTimeout)),
+            ReadOutcome::Read(_) => {}
+        }
+        let progress = decoder
+            .advance(buf)
+            .map_err(|_| cut(bytes_sent, ResponseFlag::UpstreamConnectionTermination))?;
+        let (res, back) = write_range(down, std::mem::take(buf), 0, progress.consumed).await;
+        *buf = back;
+        if res.is_err() {
+            return Err(cut(
+                bytes_sent,
+                ResponseFlag::DownstreamConnectionTermination,
+            ));
+        }
+        bytes_sent = decoder.payload_len();
+        if progress.done {
+            if progress.consumed < buf.len() {
+                end.upstream_reusable = false;
+            }
+            end.bytes_sent = bytes_sent;
+            return Ok(end);
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! Per-core proxy state: the worker's view of the current snapshot, its
+//! clusters with their balancers and connection pools, and its stats.
+//!
+//! Everything here belongs to one worker thread (`Rc`, `Cell`, `RefCell`).
+//! A new snapshot is applied between requests by building a new
+//! [`ActiveConfig`]; clusters whose definition did not change keep their
+//! state, and endpoints that survive a change keep their idle connections.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use ringway_balance::{Balancer, WeightedPicker};
+use ringway_config::model::{Cluster, Listener, Snapshot};
+use ringway_stats::{ClusterStats, ListenerStats, WorkerStats};
+
+use crate::access_log::AccessLogger;
+use crate::pool::EndpointPool;
+
+/// State owned by one worker and shared by all its connections.
+#[derive(Debug)]
+pub struct ProxyState {
+    pub worker_id: usize,
+    config: RefCell<Rc<ActiveConfig>>,
+    pub stats: WorkerStats,
+    pub rng: RefCell<fastrand::Rng>,
+    pub weighted: RefCell<WeightedPicker>,
+    /// Set when the worker drains: connections finish their current
+    /// request and close.
+    pub draining: Cell<bool>,
+    /// Requests served by this worker (for `/workers`).
+    pub requests_total: Cell<u64>,
+    pub connections_active: Cell<u64>,
+}
+
+/// The worker's view of one snapshot.
+#[derive(Debug)]
+pub struct ActiveConfig {
+    pub snapshot: Arc<Snapshot>,
+    pub listeners: HashMap<String, Rc<ListenerState>>,
+    pub clusters: HashMap<String, Rc<ClusterState>>,
+}
+
+#[derive(Debug)]
+pub struct ListenerState {
+    pub config: Arc<Listener>,
+    pub stats: Rc<ListenerStats>,
+    pub access_log: Option<Rc<AccessLogger>>,
+}
+
+#[derive(Debug)]
+pub struct ClusterState {
+    pub config: Arc<Cluster>,
+    pub balancer: RefCell<Balancer>,
+    pub endpoints: Vec<Rc<EndpointPool>>,
+    pub stats: Rc<ClusterStats>,
+}
+
+// === impl ProxyState ===
+
+impl ProxyState {
+    pub fn new(worker_id: usize, snapshot: Arc<Snapshot>) -> Self {
+        let stats = WorkerStats::new();
+        let seed = seed_for(worker_id);
+        let empty = ActiveConfig {
+            snapshot: snapshot.clone(),
+            listeners: HashMap::new(),
+            clusters: HashMap::new(),
+        };
+        let state = Self {
+            worker_id,
+            config: RefCell::new(Rc::new(empty)),
+            stats,
+            rng: RefCell::new(fastrand::Rng::with_seed(seed)),
+            weighted: RefCell::new(WeightedPicker::new(seed ^ 0x5bd1_e995)),
+            draining: Cell::new(false),
+            requests_total: Cell::new(0),
+            connections_active: Cell::new(0),
+        };
+        state.apply(snapshot);
+        state
+    }
+
+    /// The configuration a new request should use.
+    pub fn current(&self) -> Rc<ActiveConfig> {
+        self.config.borrow().clone()
+    }
+
+    /// Builds the per-core view of `snapshot`, carrying over unchanged
+    /// clusters, surviving endpoint pools and access log files, and makes it
+    /// current. In-flight requests keep the view they started with.
+    pub fn apply(&self, snapshot: Arc<Snapshot>) {
+        let old = self.current();
+        let mut clusters = HashMap::with_capacity(snapshot.clusters.len());
+        for (name, cluster) in &snapshot.clusters {
+            let state = match old.clusters.get(name) {
+                Some(prev) if prev.config == *cluster => prev.clone(),
+                prev => Rc::new(self.build_cluster(cluster.clone(), prev.map(|p| &**p))),
+            };
+            clusters.insert(name.clone(), state);
+        }
+        let mut listeners = HashMap::with_capacity(snapshot.listeners.len());
+        for listener in &snapshot.listeners {
+            let access_log = match (old.listeners.get(&listener.name), &listener.access_log) {
+                (_, None) => None,
+                (Some(prev), Some(cfg)) if prev.config.access_log.as_ref() == Some(cfg) => {
+                    prev.access_log.clone()
+                }
+                (_, Some(cfg)) => match AccessLogger::open(cfg) {
+                    Ok(logger) => Some(Rc::new(logger)),
+                    Err(err) => {
+                        tracing::error!(listener = %listener.name, path = %cfg.path.display(), %err, "cannot open access log");
+                        None
+                    }
+                },
+            };
+            let state = ListenerState {
+                config: listener.clone(),
+                stats: self.stats.listener(&listener.name),
+                access_log,
+            };
+            listeners.insert(listener.name.clone(), Rc::new(state));
+        }
+        *self.config.borrow_mut() = Rc::new(ActiveConfig {
+            snapshot,
+            listeners,
+            clusters,
+        });
+    }
+
+    fn build_cluster(&self, config: Arc<Cluster>, prev: Option<&ClusterState>) -> ClusterState {
+        let previous: HashMap<SocketAddr, &Rc<EndpointPool>> = prev
+            .map(|p| p.endpoints.iter().map(|e| (e.address, e)).collect())
+            .unwrap_or_default();
+        let endpoints: Vec<Rc<EndpointPool>> = config
+            .endpoints
+            .iter()
+            .map(|e| match previous.get(&e.address) {
+                Some(pool) => {
+                    pool.reconfigure(config.max_idle_per_endpoint, config.idle_timeout);
+                    Rc::clone(pool)
+                }
+                None => Rc::new(EndpointPool::new(
+                    e.address,
+                    config.max_idle_per_endpoint,
+                    config.idle_timeout,
+                )),
+            })
+            .collect();
+        let weights: Vec<u32> = config.endpoints.iter().map(|e| e.weight).collect();
+        let seed = self.rng.borrow_mut().u64(..);
+        let stats = self.stats.cluster(&config.name);
+        stats.membership_total.set(endpoints.len() as i64);
+        ClusterState {
+            balancer: RefCell::new(Balancer::new(config.lb_policy, &weights, seed)),
+            endpoints,
+            stats,
+            config,
+        }
+    }
+
+    /// Closes idle upstream connections that outlived their idle timeout.
+    pub fn sweep_idle(&self) {
+        let now = std::time::Instant::now();
+        for cluster in self.current().clusters.values() {
+            for endpoint in &cluster.endpoints {
+                let closed = endpoint.sweep(now);
+                if closed > 0 {
+                    cluster.stats.upstream_cx_idle_timeout.add(closed as u64);
+                    cluster.stats.upstream_cx_destroy.add(closed as u64);
+                    cluster.stats.upstream_cx_active.sub(closed as i64);
+                }
+            }
+        }
+    }
+
+    /// Flushes buffered access log lines.
+    pub fn flush_access_logs(&self) {
+        for listener in self.current().listeners.values() {
+            if let Some(log) = &listener.access_log {
+                log.flush();
+            }
+        }
+    }
+}
+
+fn seed_for(worker_id: usize) -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    nanos ^ ((worker_id as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15))
+}

@@ -1,0 +1,58 @@
+//! Per-cluster stats: Envoy's upstream cluster block (`cluster.<name>.*`).
+
+use std::time::Duration;
+
+use crate::block::stats_block;
+
+stats_block! {
+    /// One cluster's live stats on one worker. Shared through an `Rc`;
+    /// survives configuration reloads.
+    live ClusterStats;
+    /// A plain, `Send` copy of [`ClusterStats`].
+    snapshot ClusterSnapshot;
+    envoy_prefix "cluster";
+    prometheus_label "envoy_cluster_name";
+    stats {
+        counter upstream_cx_total: "Upstream connections opened.",
+        counter upstream_cx_connect_fail: "Upstream connection attempts that failed.",
+        counter upstream_cx_connect_timeout: "Upstream connection attempts that timed out.",
+        counter upstream_cx_destroy: "Upstream connections closed.",
+        counter upstream_cx_idle_timeout: "Idle upstream connections closed by the idle timeout.",
+        counter upstream_cx_none_healthy: "Requests that found no endpoint to send to.",
+        counter upstream_rq_total: "Upstream requests sent.",
+        counter upstream_rq_1xx: "Upstream responses with a 1xx status.",
+        counter upstream_rq_2xx: "Upstream responses with a 2xx status.",
+        counter upstream_rq_3xx: "Upstream responses with a 3xx status.",
+        counter upstream_rq_4xx: "Upstream responses with a 4xx status.",
+        counter upstream_rq_5xx: "Upstream responses with a 5xx status.",
+        counter upstream_rq_timeout: "Upstream requests that hit the route timeout.",
+        counter upstream_rq_retry: "Upstream requests retried.",
+        gauge upstream_cx_active: "Upstream connections open.",
+        gauge upstream_rq_active: "Upstream requests in progress.",
+        config_gauge membership_total: "Endpoints in the cluster.",
+        histogram upstream_rq_time: "Upstream request time, from sending the request to the last byte of the response, in milliseconds.",
+    }
+}
+
+impl ClusterStats {
+    /// Records one upstream request's time in `upstream_rq_time`.
+    #[inline]
+    pub fn record_upstream_rq_time(&self, elapsed: Duration) {
+        self.upstream_rq_time.record(elapsed);
+    }
+
+    /// Counts a response received from upstream in `upstream_rq_<N>xx`.
+    /// Statuses outside 100..=599 are not counted.
+    #[inline]
+    pub fn record_upstream_status(&self, status: u16) {
+        let counter = match status / 100 {
+            1 => &self.upstream_rq_1xx,
+            2 => &self.upstream_rq_2xx,
+            3 => &self.upstream_rq_3xx,
+            4 => &self.upstream_rq_4xx,
+            5 => &self.upstream_rq_5xx,
+            _ => return,
+        };
+        counter.inc();
+    }
+}

@@ -1,0 +1,61 @@
+//! Per-listener stats: Envoy's HTTP connection manager block
+//! (`http.<listener>.*`).
+
+use std::time::Duration;
+
+use crate::block::stats_block;
+
+stats_block! {
+    /// One listener's live stats on one worker. Shared by the listener's
+    /// connections through an `Rc`; survives configuration reloads.
+    live ListenerStats;
+    /// A plain, `Send` copy of [`ListenerStats`].
+    snapshot ListenerSnapshot;
+    envoy_prefix "http";
+    prometheus_label "envoy_http_conn_manager_prefix";
+    stats {
+        counter downstream_cx_total: "Downstream connections accepted.",
+        counter downstream_cx_destroy: "Downstream connections closed.",
+        counter downstream_cx_overflow: "Downstream connections refused because the per-worker connection limit was reached.",
+        counter downstream_cx_idle_timeout: "Downstream connections closed by the idle timeout.",
+        counter downstream_cx_upgrades_total: "Downstream connections upgraded to another protocol.",
+        counter downstream_rq_total: "Downstream requests received.",
+        counter downstream_rq_1xx: "Downstream responses with a 1xx status.",
+        counter downstream_rq_2xx: "Downstream responses with a 2xx status.",
+        counter downstream_rq_3xx: "Downstream responses with a 3xx status.",
+        counter downstream_rq_4xx: "Downstream responses with a 4xx status.",
+        counter downstream_rq_5xx: "Downstream responses with a 5xx status.",
+        counter downstream_rq_header_timeout: "Requests answered 408 because the request head did not arrive in time.",
+        counter downstream_rq_too_large: "Requests answered 413 because the body exceeded the limit.",
+        counter downstream_rq_rejected_head: "Requests rejected locally with 400, 414 or 431 (malformed or oversized head).",
+        counter no_route: "Requests that matched no route.",
+        counter rq_direct_response: "Requests answered with a configured direct response.",
+        counter rq_redirect: "Requests answered with a configured redirect.",
+        gauge downstream_cx_active: "Downstream connections open.",
+        gauge downstream_rq_active: "Downstream requests in progress.",
+        histogram downstream_rq_time: "Downstream request time, from the first byte of the request to the last byte of the response, in milliseconds.",
+    }
+}
+
+impl ListenerStats {
+    /// Records one request's total time in `downstream_rq_time`.
+    #[inline]
+    pub fn record_downstream_rq_time(&self, elapsed: Duration) {
+        self.downstream_rq_time.record(elapsed);
+    }
+
+    /// Counts a response sent downstream in `downstream_rq_<N>xx`. Statuses
+    /// outside 100..=599 are not counted.
+    #[inline]
+    pub fn record_response_status(&self, status: u16) {
+        let counter = match status / 100 {
+            1 => &self.downstream_rq_1xx,
+            2 => &self.downstream_rq_2xx,
+            3 => &self.downstream_rq_3xx,
+            4 => &self.downstream_rq_4xx,
+            5 => &self.downstream_rq_5xx,
+            _ => return,
+        };
+        counter.inc();
+    }
+}

@@ -1,0 +1,264 @@
+//! The control thread: admin API, SIGHUP reloads and graceful shutdown.
+//!
+//! A reload builds and validates a whole new snapshot off the workers,
+//! binds any new listener sockets, then hands the snapshot to every worker;
+//! an invalid file is rejected whole and the running snapshot stays.
+
+use std::cell::{Cell, RefCell};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use ringway_admin::{Control, Readiness};
+use ringway_config::SystemResolver;
+use ringway_config::model::Snapshot;
+use ringway_worker::{Command, ListenerSockets, WorkerHandle, WorkerReport};
+use serde_json::json;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::Notify;
+
+use crate::cli::Cli;
+use crate::startup::Plan;
+
+/// How often shutdown checks whether in-flight requests have finished.
+const DRAIN_POLL: Duration = Duration::from_millis(50);
+
+struct ControlState {
+    config_path: Option<PathBuf>,
+    plan: Plan,
+    drain_time: Duration,
+    workers: Vec<WorkerHandle>,
+    snapshot: RefCell<Arc<Snapshot>>,
+    sockets: RefCell<ListenerSockets>,
+    healthcheck_failed: Cell<bool>,
+    draining: Cell<bool>,
+    quit: Notify,
+    started: SystemTime,
+    reloads_ok: Cell<u64>,
+    reloads_failed: Cell<u64>,
+}
+
+pub fn run(
+    cli: Cli,
+    plan: Plan,
+    snapshot: Arc<Snapshot>,
+    sockets: ListenerSockets,
+    workers: Vec<WorkerHandle>,
+) -> Result<ExitCode, String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the control thread's runtime: {e}"))?;
+    let state = Rc::new(ControlState {
+        config_path: cli.config_path.clone(),
+        drain_time: Duration::from_secs(cli.drain_time_s),
+        plan,
+        workers,
+        snapshot: RefCell::new(snapshot),
+        sockets: RefCell::new(sockets),
+        healthcheck_failed: Cell::new(false),
+        draining: Cell::new(false),
+        quit: Notify::new(),
+        started: SystemTime::now(),
+        reloads_ok: Cell::new(0),
+        reloads_failed: Cell::new(0),
+    });
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&runtime, control_loop(state, cli))
+}
+
+async fn control_loop(state: Rc<ControlState>, cli: Cli) -> Result<ExitCode, String> {
+    let admin = tokio::net::TcpListener::bind(state.plan.admin)
+        .await
+        .map_err(|e| format!("admin address {}: {e}", state.plan.admin))?;
+    let admin_address = admin.local_addr().map_err(|e| e.to_string())?;
+    tracing::info!(address = %admin_address, "admin listening");
+    if let Some(path) = &cli.admin_address_path {
+        std::fs::write(path, format!("{admin_address}\n"))
+            .map_err(|e| format!("--admin-address-path {}: {e}", path.display()))?;
+    }
+    tokio::task::spawn_local(ringway_admin::serve(admin, state.clone()));
+
+    let mut hup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
+    let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
+    let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
+    loop {
+        tokio::select! {
+            _ = hup.recv() => state.reload().await,
+            _ = term.recv() => break,
+            _ = int.recv() => break,
+            _ = state.quit.notified() => break,
+        }
+    }
+    state.shutdown().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+impl ControlState {
+    async fn reload(&self) {
+        let Some(path) = self.config_path.clone() else {
+            tracing::info!("SIGHUP: serving the embedded quickstart; nothing to reload");
+            return;
+        };
+        let loaded =
+            tokio::task::spawn_blocking(move || ringway_config::load_file(&path, &SystemResolver))
+                .await;
+        let snapshot = match loaded {
+            Ok(Ok(s)) => Arc::new(s),
+            Ok(Err(errors)) => {
+                self.reloads_failed.set(self.reloads_failed.get() + 1);
+                tracing::error!(
+                    "reload rejected; still serving the previous configuration:\n{errors}"
+                );
+                return;
+            }
+            Err(err) => {
+                self.reloads_failed.set(self.reloads_failed.get() + 1);
+                tracing::error!(%err, "reload failed");
+                return;
+            }
+        };
+        let current = self.snapshot.borrow().clone();
+        if snapshot.workers != current.workers || snapshot.admin != current.admin {
+            tracing::warn!("changes to `workers` and `admin` take effect on restart only");
+        }
+        let bound = self
+            .sockets
+            .borrow_mut()
+            .bind(&snapshot, self.workers.len());
+        let (per_worker, bound) = match bound {
+            Ok(b) => b,
+            Err(err) => {
+                self.reloads_failed.set(self.reloads_failed.get() + 1);
+                tracing::error!(%err, "reload rejected; still serving the previous configuration");
+                return;
+            }
+        };
+        let started = Instant::now();
+        for (worker, sockets) in self.workers.iter().zip(per_worker) {
+            if !worker.apply(snapshot.clone(), sockets).await {
+                tracing::error!(
+                    worker = worker.id,
+                    "worker did not take the new configuration"
+                );
+            }
+        }
+        self.sockets.borrow_mut().commit(bound);
+        *self.snapshot.borrow_mut() = snapshot;
+        self.reloads_ok.set(self.reloads_ok.get() + 1);
+        tracing::info!(elapsed = ?started.elapsed(), "configuration reloaded on every worker");
+    }
+
+    /// Stops accepting, waits for in-flight requests (up to the drain
+    /// time), then flushes access logs.
+    async fn shutdown(&self) {
+        tracing::info!(drain_time = ?self.drain_time, "shutting down: draining");
+        self.draining.set(true);
+        for w in &self.workers {
+            w.send(Command::Drain);
+        }
+        let deadline = Instant::now() + self.drain_time;
+        loop {
+            let active: i64 = self.collect().await.iter().map(|r| r.requests_active).sum();
+            if active <= 0 || Instant::now() >= deadline {
+                if active > 0 {
+                    tracing::warn!(active, "drain time over; exiting with requests in flight");
+                }
+                break;
+            }
+            tokio::time::sleep(DRAIN_POLL).await;
+        }
+        // Drain again: the worker flushes its access logs when it handles it.
+        for w in &self.workers {
+            w.send(Command::Drain);
+        }
+        let _ = self.collect().await;
+        tracing::info!("stopped");
+    }
+
+    async fn collect(&self) -> Vec<WorkerReport> {
+        let mut reports = Vec::with_capacity(self.workers.len());
+        for w in &self.workers {
+            if let Some(r) = w.report().await {
+                reports.push(r);
+            }
+        }
+        reports
+    }
+}
+
+impl Control for ControlState {
+    async fn reports(&self) -> Vec<WorkerReport> {
+        self.collect().await
+    }
+
+    fn snapshot(&self) -> Arc<Snapshot> {
+        self.snapshot.borrow().clone()
+    }
+
+    fn listeners(&self) -> Vec<(String, std::net::SocketAddr)> {
+        let mut list: Vec<_> = self
+            .sockets
+            .borrow()
+            .bound()
+            .iter()
+            .map(|(name, b)| (name.clone(), b.actual))
+            .collect();
+        list.sort();
+        list
+    }
+
+    fn readiness(&self) -> Readiness {
+        if self.draining.get() {
+            Readiness::Draining
+        } else if self.healthcheck_failed.get() {
+            Readiness::HealthcheckFailed
+        } else {
+            Readiness::Live
+        }
+    }
+
+    fn set_healthcheck_failed(&self, failed: bool) {
+        self.healthcheck_failed.set(failed);
+    }
+
+    fn drain_listeners(&self) {
+        self.draining.set(true);
+        for w in &self.workers {
+            w.send(Command::Drain);
+        }
+    }
+
+    fn quit(&self) {
+        self.quit.notify_one();
+    }
+
+    fn server_info(&self) -> serde_json::Value {
+        let uptime = self.started.elapsed().map(|d| d.as_secs()).unwrap_or(0);
+        let state = match self.readiness() {
+            Readiness::Live => "LIVE",
+            Readiness::Draining => "DRAINING",
+            Readiness::HealthcheckFailed => "HEALTHCHECK_FAILED",
+        };
+        json!({
+            "version": env!("CARGO_PKG_VERSION"),
+            "state": state,
+            "uptime_current_epoch": uptime,
+            "config_source": self.snapshot.borrow().source,
+            "reloads": { "ok": self.reloads_ok.get(), "failed": self.reloads_failed.get() },
+            "command_line_options": {
+                "config_path": self.config_path,
+                "concurrency": self.plan.count,
+                "cpu_set": self.plan.cpus,
+                "io_driver": self.plan.io_driver,
+                "admin_address": self.plan.admin.to_string(),
+                "drain_time_s": self.drain_time.as_secs(),
+            },
+            "workers": self.workers.iter().map(|w| json!({
+                "id": w.id, "cpu": w.cpu, "io_driver": w.driver.to_string(),
+            })).collect::<Vec<_>>(),
+        })
+    }
+}
