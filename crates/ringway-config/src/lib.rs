@@ -1,4 +1,82 @@
 //! ringway's configuration: the file format, its validation, and the
 //! immutable [`model::Snapshot`] every worker serves from.
+//!
+//! A file is read in two steps. Wire types mirror the text (YAML, or
+//! JSON) and are filled in by serde, which reports a bad shape with the path
+//! of the field and its line. Validation then turns them into the
+//! [`model`], checking every value and cross-reference and collecting all
+//! the problems, so that one run lists every mistake in the file. Host
+//! names of endpoints are resolved once, here, through a [`Resolve`].
+//!
+//! ```
+//! let yaml = r#"
+//! listeners:
+//!   - name: main
+//!     address: "127.0.0.1:10000"
+//!     virtual_hosts:
+//!       - name: all
+//!         domains: ["*"]
+//!         routes:
+//!           - match: { prefix: "/" }
+//!             cluster: backend
+//! clusters:
+//!   - name: backend
+//!     endpoints: ["127.0.0.1:8080"]
+//! "#;
+//! let snapshot = ringway_config::load_str("inline.yaml", yaml, &ringway_config::SystemResolver)
+//!     .map_err(|e| e.to_string())?;
+//! assert_eq!(snapshot.listeners[0].name, "main");
+//! # Ok::<(), String>(())
+//! ```
 
+#![forbid(unsafe_code)]
+
+pub mod defaults;
+mod error;
 pub mod model;
+mod parse;
+mod resolve;
+mod validate;
+mod wire;
+
+use std::path::Path;
+
+pub use error::{ConfigError, ConfigErrors};
+pub use resolve::{Resolve, SystemResolver};
+
+use parse::Format;
+
+/// Reads and validates a config file: JSON when its extension is `.json`,
+/// else YAML. Errors name the file by `path` as given.
+pub fn load_file(path: &Path, resolver: &dyn Resolve) -> Result<model::Snapshot, ConfigErrors> {
+    let source = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ConfigError::new(
+            &source,
+            ConfigError::WHOLE_FILE,
+            format!("cannot read the file: {e}"),
+        )
+    })?;
+    load(&source, &text, Format::of(&source), resolver)
+}
+
+/// Validates config text. `source` names it in errors and in the snapshot
+/// (a path, or something like `embedded:quickstart`); the text is read as
+/// JSON when `source` ends in `.json`, else as YAML.
+pub fn load_str(
+    source: &str,
+    text: &str,
+    resolver: &dyn Resolve,
+) -> Result<model::Snapshot, ConfigErrors> {
+    load(source, text, Format::of(source), resolver)
+}
+
+fn load(
+    source: &str,
+    text: &str,
+    format: Format,
+    resolver: &dyn Resolve,
+) -> Result<model::Snapshot, ConfigErrors> {
+    let file = parse::parse(source, text, format)?;
+    validate::validate(source, &file, resolver)
+}

@@ -52,7 +52,10 @@ pub enum IoDriver {
 pub struct Listener {
     pub name: String,
     pub address: SocketAddr,
-    /// In the order Envoy would consult them: see [`Listener::virtual_hosts`].
+    /// In config order. Selection does not depend on this order: an exact
+    /// domain wins, then the longest suffix wildcard, then the longest prefix
+    /// wildcard, then `*` (as in Envoy; see `ringway-route`). Each domain
+    /// appears once across the listener.
     pub virtual_hosts: Vec<VirtualHost>,
     pub limits: Limits,
     pub access_log: Option<AccessLog>,
@@ -77,6 +80,23 @@ pub struct Limits {
     pub max_connections_per_worker: usize,
     /// Default request body limit for routes that set none, else 413.
     pub max_request_body_bytes: Option<u64>,
+}
+
+impl Default for Limits {
+    /// The limits a listener gets when its config sets none: see
+    /// [`crate::defaults`].
+    fn default() -> Self {
+        use crate::defaults;
+        Self {
+            max_request_head_bytes: defaults::MAX_REQUEST_HEAD_BYTES,
+            max_request_headers: defaults::MAX_REQUEST_HEADERS,
+            max_uri_bytes: defaults::MAX_URI_BYTES,
+            request_head_timeout: defaults::REQUEST_HEAD_TIMEOUT,
+            idle_timeout: defaults::LISTENER_IDLE_TIMEOUT,
+            max_connections_per_worker: defaults::MAX_CONNECTIONS_PER_WORKER,
+            max_request_body_bytes: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -157,6 +177,27 @@ pub struct Pattern {
     pub source: String,
     #[serde(skip)]
     pub regex: regex::bytes::Regex,
+}
+
+impl Pattern {
+    /// Compiles `source` anchored at both ends (`^(?:source)$`), so it must
+    /// match the whole input, as Envoy's `safe_regex` does.
+    pub fn new(source: &str) -> Result<Self, regex::Error> {
+        // Checked on its own first: errors then point into the text as
+        // written, and unbalanced parentheses like `a)|(b` cannot escape
+        // the anchoring group.
+        regex::bytes::Regex::new(source)?;
+        let regex = regex::bytes::Regex::new(&format!("^(?:{source})$"))?;
+        Ok(Self {
+            source: source.to_owned(),
+            regex,
+        })
+    }
+
+    /// Whether the whole of `input` matches.
+    pub fn is_match(&self, input: &[u8]) -> bool {
+        self.regex.is_match(input)
+    }
 }
 
 impl PartialEq for Pattern {

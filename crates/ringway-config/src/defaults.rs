@@ -1,0 +1,30 @@
+//! The values a config gets for the optional settings it leaves out.
+
+use std::time::Duration;
+
+/// `limits.max_request_head_bytes`.
+pub const MAX_REQUEST_HEAD_BYTES: usize = 64 * 1024;
+/// `limits.max_request_headers`.
+pub const MAX_REQUEST_HEADERS: usize = 100;
+/// `limits.max_uri_bytes`.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+/// `limits.request_head_timeout`.
+pub const REQUEST_HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+/// `limits.idle_timeout` (downstream keep-alive).
+pub const LISTENER_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// `limits.max_connections_per_worker`.
+pub const MAX_CONNECTIONS_PER_WORKER: usize = 16384;
+/// `access_log.path`.
+pub const ACCESS_LOG_PATH: &str = "/dev/stdout";
+/// A route's `timeout`.
+pub const ROUTE_TIMEOUT: Duration = Duration::from_secs(15);
+/// A `redirect`'s `status`.
+pub const REDIRECT_STATUS: u16 = 301;
+/// A cluster's `connect_timeout`.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// A cluster's `max_idle_per_endpoint`.
+pub const MAX_IDLE_PER_ENDPOINT: usize = 64;
+/// A cluster's `idle_timeout` (upstream pooled connections).
+pub const CLUSTER_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// An endpoint's `weight`.
+pub const ENDPOINT_WEIGHT: u32 = 1;

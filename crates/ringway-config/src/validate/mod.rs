@@ -1,0 +1,132 @@
+//! Wire types to the validated [`Snapshot`], collecting every problem.
+//!
+//! Each step reports into a [`Ctx`] and carries on, so that one run lists
+//! all the mistakes in a file; the snapshot is built only if none was found.
+
+mod action;
+mod cluster;
+mod listener;
+mod route;
+mod value;
+
+use std::collections::BTreeMap;
+use std::fmt::Display;
+use std::sync::Arc;
+
+use crate::error::{ConfigError, ConfigErrors};
+use crate::model::{Admin, IoDriver, Snapshot, Workers};
+use crate::resolve::Resolve;
+use crate::wire;
+
+/// Collects the errors of one file.
+pub(crate) struct Ctx<'a> {
+    file: &'a str,
+    errors: Vec<ConfigError>,
+}
+
+impl<'a> Ctx<'a> {
+    fn new(file: &'a str) -> Self {
+        Self {
+            file,
+            errors: Vec::new(),
+        }
+    }
+
+    /// Records a problem with `field`.
+    fn error(&mut self, field: impl Into<String>, reason: impl Display) {
+        self.errors
+            .push(ConfigError::new(self.file, field, reason.to_string()));
+    }
+
+    /// The value, or `None` with the error recorded against `field`.
+    fn check<T, E: Display>(
+        &mut self,
+        field: impl Into<String>,
+        result: Result<T, E>,
+    ) -> Option<T> {
+        result.map_err(|e| self.error(field, e)).ok()
+    }
+}
+
+/// An optional setting, checked if given: `Some(None)` when it was left
+/// out, `None` when it was given but is invalid (and so was reported).
+fn given<T>(setting: Option<Option<T>>) -> Option<Option<T>> {
+    match setting {
+        None => Some(None),
+        Some(checked) => checked.map(Some),
+    }
+}
+
+/// Validates a parsed file into a snapshot named `source`.
+pub(crate) fn validate(
+    source: &str,
+    file: &wire::File,
+    resolver: &dyn Resolve,
+) -> Result<Snapshot, ConfigErrors> {
+    let mut ctx = Ctx::new(source);
+    let admin = admin(&mut ctx, file.admin.as_ref());
+    let workers = workers(&mut ctx, file.workers.as_ref());
+    let known = cluster::Known::new(&file.clusters);
+    let listeners = listener::listeners(&mut ctx, &file.listeners, &known);
+    let clusters = cluster::clusters(&mut ctx, &file.clusters, resolver);
+    if let (Some(admin), Some(listeners)) = (&admin, &listeners) {
+        listener::check_admin_address(&mut ctx, admin, listeners);
+    }
+    if !ctx.errors.is_empty() {
+        return Err(ConfigErrors { errors: ctx.errors });
+    }
+    match (admin, workers, clusters, listeners) {
+        (Some(admin), Some(workers), Some(clusters), Some(listeners)) => Ok(Snapshot {
+            source: source.to_owned(),
+            admin,
+            workers,
+            listeners: listeners.into_iter().map(Arc::new).collect(),
+            clusters: clusters
+                .into_iter()
+                .map(|c| (c.name.clone(), Arc::new(c)))
+                .collect::<BTreeMap<_, _>>(),
+        }),
+        // Every `None` above was reported; this is only a safety net.
+        _ => Err(ConfigError::new(source, ConfigError::WHOLE_FILE, "invalid config").into()),
+    }
+}
+
+fn admin(ctx: &mut Ctx<'_>, admin: Option<&wire::Admin>) -> Option<Admin> {
+    let Some(text) = admin.and_then(|a| a.address.as_deref()) else {
+        return Some(Admin { address: None });
+    };
+    let address = ctx.check("admin.address", value::listen_address(text))?;
+    Some(Admin {
+        address: Some(address),
+    })
+}
+
+fn workers(ctx: &mut Ctx<'_>, workers: Option<&wire::Workers>) -> Option<Workers> {
+    let Some(workers) = workers else {
+        return Some(Workers::default());
+    };
+    let count = match workers.count {
+        Some(0) => {
+            ctx.error(
+                "workers.count",
+                "must be at least 1 (leave it out for one per CPU)",
+            );
+            None
+        }
+        count => Some(count),
+    };
+    let cpu_set = match &workers.cpu_set {
+        Some(cpus) => ctx.check("workers.cpu_set", value::cpu_set(cpus)).map(Some),
+        None => Some(None),
+    };
+    let io_driver = workers.io_driver.map(|d| match d {
+        wire::IoDriver::Auto => IoDriver::Auto,
+        wire::IoDriver::Uring => IoDriver::Uring,
+        wire::IoDriver::Epoll => IoDriver::Epoll,
+    });
+    Some(Workers {
+        count: count?,
+        cpu_set: cpu_set?,
+        io_driver,
+    })
+}

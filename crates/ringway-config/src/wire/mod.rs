@@ -1,0 +1,212 @@
+//! The file format as written: serde types that mirror the YAML/JSON text.
+//!
+//! Nothing here is checked beyond its shape; [`crate::validate`] turns these
+//! into the [`crate::model`] types.
+
+mod scalar;
+
+use serde::Deserialize;
+
+pub(crate) use scalar::{CpuSetText, DurationText, EndpointText};
+
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping with `listeners` and `clusters`"
+)]
+pub(crate) struct File {
+    pub admin: Option<Admin>,
+    pub workers: Option<Workers>,
+    #[serde(default)]
+    pub listeners: Vec<Listener>,
+    #[serde(default)]
+    pub clusters: Vec<Cluster>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping like { address: \"127.0.0.1:9901\" }"
+)]
+pub(crate) struct Admin {
+    pub address: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping with count, cpu_set or io_driver"
+)]
+pub(crate) struct Workers {
+    pub count: Option<usize>,
+    pub cpu_set: Option<CpuSetText>,
+    pub io_driver: Option<IoDriver>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum IoDriver {
+    Auto,
+    Uring,
+    Epoll,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a listener: a mapping with name, address and virtual_hosts"
+)]
+pub(crate) struct Listener {
+    pub name: String,
+    pub address: String,
+    #[serde(default)]
+    pub virtual_hosts: Vec<VirtualHost>,
+    pub limits: Option<Limits>,
+    pub access_log: Option<AccessLog>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a mapping of listener limits")]
+pub(crate) struct Limits {
+    pub max_request_head_bytes: Option<usize>,
+    pub max_request_headers: Option<usize>,
+    pub max_uri_bytes: Option<usize>,
+    pub request_head_timeout: Option<DurationText>,
+    pub idle_timeout: Option<DurationText>,
+    pub max_connections_per_worker: Option<usize>,
+    pub max_request_body_bytes: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping like { path: /dev/stdout, format: text }"
+)]
+pub(crate) struct AccessLog {
+    pub path: Option<String>,
+    pub format: Option<AccessLogFormat>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum AccessLogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a virtual host: a mapping with name, domains and routes"
+)]
+pub(crate) struct VirtualHost {
+    pub name: String,
+    #[serde(default)]
+    pub domains: Vec<String>,
+    #[serde(default)]
+    pub routes: Vec<Route>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a route: a mapping with `match` and one action (cluster, weighted_clusters, direct_response or redirect)"
+)]
+pub(crate) struct Route {
+    #[serde(rename = "match")]
+    pub matcher: RouteMatch,
+    pub cluster: Option<String>,
+    pub weighted_clusters: Option<Vec<WeightedCluster>>,
+    pub direct_response: Option<DirectResponse>,
+    pub redirect: Option<Redirect>,
+    pub timeout: Option<DurationText>,
+    pub prefix_rewrite: Option<String>,
+    pub host_rewrite: Option<String>,
+    pub max_request_body_bytes: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a route match: a mapping with one of prefix, path or regex"
+)]
+pub(crate) struct RouteMatch {
+    pub prefix: Option<String>,
+    pub path: Option<String>,
+    pub regex: Option<String>,
+    #[serde(default)]
+    pub headers: Vec<HeaderMatch>,
+    #[serde(default)]
+    pub methods: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a header match: a mapping with name and at most one of exact, prefix, regex, present"
+)]
+pub(crate) struct HeaderMatch {
+    pub name: String,
+    pub exact: Option<String>,
+    pub prefix: Option<String>,
+    pub regex: Option<String>,
+    pub present: Option<bool>,
+    #[serde(default)]
+    pub invert: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping like { name: backend, weight: 90 }"
+)]
+pub(crate) struct WeightedCluster {
+    pub name: String,
+    pub weight: u32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping like { status: 200, body: \"ok\" }"
+)]
+pub(crate) struct DirectResponse {
+    pub status: u16,
+    #[serde(default)]
+    pub body: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping with status, scheme, host or path"
+)]
+pub(crate) struct Redirect {
+    pub status: Option<u16>,
+    pub scheme: Option<String>,
+    pub host: Option<String>,
+    pub path: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a cluster: a mapping with name and endpoints"
+)]
+pub(crate) struct Cluster {
+    pub name: String,
+    pub lb_policy: Option<LbPolicy>,
+    #[serde(default)]
+    pub endpoints: Vec<EndpointText>,
+    pub connect_timeout: Option<DurationText>,
+    pub max_idle_per_endpoint: Option<usize>,
+    pub idle_timeout: Option<DurationText>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum LbPolicy {
+    RoundRobin,
+    LeastRequest,
+    Random,
+}
