@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Runs every test of ringway, the way CI does:
+#   formatting, lints, unit and sans-IO tests, end-to-end tests of the real
+#   binary under both I/O drivers (io_uring and epoll), and a short smoke run
+#   of every fuzz target.
+# Installs what the tests need first (scripts/setup.sh).
+#   FUZZ_SECONDS=N   seconds per fuzz target (default 15; 0 skips fuzzing)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+step() { printf '\n=== %s\n' "$*"; }
+
+step "setup"
+bash scripts/setup.sh
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets -q -- -D warnings
+
+step "unit and sans-IO tests"
+cargo test --workspace -q
+
+step "build the release binary"
+cargo build --release -q -p ringway
+
+step "end-to-end tests (real binary, curl and raw sockets; io_uring and epoll)"
+RINGWAY_BIN="$PWD/target/release/ringway" python3 -m pytest tests/e2e -q -p no:cacheprovider
+
+fuzz_seconds="${FUZZ_SECONDS:-15}"
+if [ "$fuzz_seconds" -gt 0 ]; then
+  step "fuzz smoke run (${fuzz_seconds}s per target)"
+  # RUSTC_BOOTSTRAP lets the stable toolchain accept the -Z flags cargo-fuzz
+  # passes, so no nightly toolchain is needed.
+  for dir in crates/*/fuzz; do
+    [ -d "$dir" ] || continue
+    for target in $(cd "$dir" && RUSTC_BOOTSTRAP=1 cargo fuzz list); do
+      echo "fuzz: $dir $target"
+      (cd "$dir" && RUSTC_BOOTSTRAP=1 cargo fuzz run "$target" -- -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 2>&1 | tail -n 3)
+    done
+  done
+fi
+
+step "all tests passed"
