@@ -201,7 +201,7 @@ mod tests {
 
     fn entry() -> Entry<'static> {
         Entry {
-            start: SystemTime::UNIX_EPOCH + Duration::from_millis(1_795_450_038_123),
+            start: SystemTime::UNIX_EPOCH + Duration::from_millis(1_795_363_638_123),
             method: "GET",
             path: "/a\"b",
             protocol: "HTTP/1.1",

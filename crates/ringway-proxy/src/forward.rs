@@ -10,6 +10,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+use monoio::io::AsyncWriteRentExt;
 use ringway_config::model::Route;
 use ringway_http1::{BodyDecoder, BodyFraming, RequestHead};
 
@@ -479,6 +480,20 @@ async fn pump(
         ..
     } = scratch;
 
+    // ringway answers `Expect: 100-continue` itself (Expect is not forwarded),
+    // once it is ready for the body.
+    if head.expect_continue
+        && head.minor_version == 1
+        && !decoder.is_done()
+        && next_request_at == head.head_len
+    {
+        let (res, _) = down_writer
+            .write_all(&b"HTTP/1.1 100 Continue\r\n\r\n"[..])
+            .await;
+        if res.is_err() {
+            return Pumped::BodyFailed(BodyError::DownstreamClosed);
+        }
+    }
     let response = pump_response(
         reader,
         up_buf,
