@@ -6,25 +6,21 @@
 //! read the whole body, or stream its answer while it reads), each through
 //! its own reused buffer with framing validated as bytes pass.
 
-use std::cell::Cell;
 use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use monoio::io::AsyncWriteRentExt;
 use ringway_config::model::Route;
 use ringway_http1::{BodyDecoder, BodyFraming, RequestHead};
 
 use crate::conn::{Downstream, Scratch, Served};
+use crate::exchange::{self, BodyError, Pumped, RequestBody};
 use crate::head::{build_request_head, generate_request_id};
 use crate::iovec::HeadWrite;
 use crate::local_reply::ResponseFlag;
 use crate::pool::{ConnectError, EndpointPool, UpstreamConn};
-use crate::response::{ResponseEnd, ResponseError, pump_response};
+use crate::response::{ResponseError, ResponseJob};
 use crate::state::{ClusterState, ListenerState, ProxyState};
 use crate::tunnel;
-
-/// Downstream buffer size used while streaming a request body.
-const BODY_BUFFER_BYTES: usize = 64 * 1024;
 
 /// How forwarding ended.
 #[derive(Debug)]
@@ -45,16 +41,6 @@ pub(crate) enum Outcome {
     },
 }
 
-/// Why the request body pump stopped early.
-#[derive(Debug)]
-enum BodyError {
-    DownstreamClosed,
-    DownstreamTimeout,
-    Malformed,
-    TooLarge,
-    UpstreamWrite,
-}
-
 pub(crate) async fn forward(
     state: &ProxyState,
     listener: &ListenerState,
@@ -67,15 +53,15 @@ pub(crate) async fn forward(
     let limit = route
         .max_request_body_bytes
         .or(listener.config.limits.max_request_body_bytes);
-    if let (Some(limit), BodyFraming::Length(n)) = (limit, head.framing) {
-        if n > limit {
-            listener.stats.downstream_rq_too_large.inc();
-            return Outcome::LocalClose {
-                status: 413,
-                flag: Some(ResponseFlag::LocalReset),
-                message: "request body too large\n",
-            };
-        }
+    if let (Some(limit), BodyFraming::Length(n)) = (limit, head.framing)
+        && n > limit
+    {
+        listener.stats.downstream_rq_too_large.inc();
+        return Outcome::LocalClose {
+            status: 413,
+            flag: Some(ResponseFlag::LocalReset),
+            message: "request body too large\n",
+        };
     }
 
     // The part of the body already read with the head goes out with it.
@@ -221,18 +207,21 @@ async fn exchange_with_retry(
         }
 
         let next_request_at = head.head_len + scratch_initial(&scratch.pieces, head.head_len);
-        let result = pump(
-            listener,
-            route,
-            down,
-            scratch,
-            head,
-            &mut up,
-            &mut decoder,
+        let job = ResponseJob {
+            method: head.method,
+            client_http10: head.minor_version == 0,
+            client_keep_alive: head.keep_alive,
+            upgrade_requested: head.upgrade,
+            timeout: route.timeout,
+            max_head: listener.config.limits.max_request_head_bytes.max(64 * 1024),
+        };
+        let body = RequestBody {
+            decoder: &mut decoder,
             limit,
+            idle: listener.config.limits.idle_timeout,
             next_request_at,
-        )
-        .await;
+        };
+        let result = exchange::run(head, job, body, down, &mut up, scratch).await;
         match result {
             Pumped::Done {
                 end,
@@ -424,176 +413,4 @@ async fn checkout(
     cluster.stats.upstream_cx_total.inc();
     cluster.stats.upstream_cx_active.inc();
     Ok(conn)
-}
-
-enum Pumped {
-    Done {
-        end: ResponseEnd,
-        body: u64,
-        next_start: usize,
-    },
-    Upgraded {
-        end: ResponseEnd,
-    },
-    ResponseFailed {
-        error: ResponseError,
-        body_done: bool,
-    },
-    BodyFailed(BodyError),
-}
-
-/// Runs the request body pump and the response pump together.
-#[allow(clippy::too_many_arguments)]
-async fn pump(
-    listener: &ListenerState,
-    route: &Route,
-    down: &mut Downstream,
-    scratch: &mut Scratch,
-    head: &RequestHead,
-    up: &mut UpstreamConn,
-    decoder: &mut BodyDecoder,
-    limit: Option<u64>,
-    next_request_at: usize,
-) -> Pumped {
-    let body_done_at = Cell::new(decoder.is_done().then(Instant::now));
-    let body_bytes = Cell::new(decoder.payload_len());
-    let idle = listener.config.limits.idle_timeout;
-    let max_head = listener.config.limits.max_request_head_bytes.max(64 * 1024);
-    let client_http10 = head.minor_version == 0;
-    let UpstreamConn {
-        reader,
-        writer,
-        buf: up_buf,
-        ..
-    } = up;
-    let Downstream {
-        reader: down_reader,
-        writer: down_writer,
-        buf: down_buf,
-        ..
-    } = down;
-    let Scratch {
-        upstream_headers,
-        added,
-        pieces,
-        iovecs,
-        ..
-    } = scratch;
-
-    // ringway answers `Expect: 100-continue` itself (Expect is not forwarded),
-    // once it is ready for the body.
-    if head.expect_continue
-        && head.minor_version == 1
-        && !decoder.is_done()
-        && next_request_at == head.head_len
-    {
-        let (res, _) = down_writer
-            .write_all(&b"HTTP/1.1 100 Continue\r\n\r\n"[..])
-            .await;
-        if res.is_err() {
-            return Pumped::BodyFailed(BodyError::DownstreamClosed);
-        }
-    }
-    let response = pump_response(
-        reader,
-        up_buf,
-        down_writer,
-        upstream_headers,
-        added,
-        pieces,
-        iovecs,
-        head.method,
-        client_http10,
-        head.keep_alive,
-        head.upgrade,
-        route.timeout,
-        max_head,
-        &body_done_at,
-    );
-    if decoder.is_done() {
-        return match response.await {
-            Ok(end) if end.upgraded => Pumped::Upgraded { end },
-            Ok(end) => Pumped::Done {
-                end,
-                body: decoder.payload_len(),
-                next_start: next_request_at,
-            },
-            Err(error) => Pumped::ResponseFailed {
-                error,
-                body_done: true,
-            },
-        };
-    }
-
-    let body = pump_body(
-        down_reader,
-        down_buf,
-        writer,
-        decoder,
-        limit,
-        idle,
-        &body_done_at,
-        &body_bytes,
-    );
-    let mut body = std::pin::pin!(body);
-    let mut response = std::pin::pin!(response);
-    let mut body_result: Option<usize> = None;
-    loop {
-        monoio::select! {
-            r = &mut body, if body_result.is_none() => match r {
-                Ok(next_start) => body_result = Some(next_start),
-                Err(err) => return Pumped::BodyFailed(err),
-            },
-            r = &mut response => {
-                return match r {
-                    Ok(end) if end.upgraded => Pumped::Upgraded { end },
-                    Ok(end) => Pumped::Done {
-                        end,
-                        body: body_bytes.get(),
-                        next_start: body_result.unwrap_or(usize::MAX),
-                    },
-                    Err(error) => Pumped::ResponseFailed { error, body_done: body_result.is_some() },
-                };
-            }
-        }
-    }
-}
-
-/// Streams the rest of the request body from downstream to upstream.
-/// Returns where the next request starts in `buf`.
-async fn pump_body<W: monoio::io::AsyncWriteRent>(
-    reader: &mut monoio::io::OwnedReadHalf<monoio::net::TcpStream>,
-    buf: &mut Vec<u8>,
-    writer: &mut W,
-    decoder: &mut BodyDecoder,
-    limit: Option<u64>,
-    idle: Duration,
-    done_at: &Cell<Option<Instant>>,
-    body_bytes: &Cell<u64>,
-) -> Result<usize, BodyError> {
-    use crate::io::{ReadOutcome, read_append, write_range};
-    if buf.capacity() < BODY_BUFFER_BYTES {
-        buf.reserve_exact(BODY_BUFFER_BYTES - buf.len());
-    }
-    loop {
-        // Everything read so far has been forwarded.
-        buf.clear();
-        match read_append(reader, buf, idle).await {
-            ReadOutcome::Read(0) | ReadOutcome::Failed => return Err(BodyError::DownstreamClosed),
-            ReadOutcome::TimedOut => return Err(BodyError::DownstreamTimeout),
-            ReadOutcome::Read(_) => {}
-        }
-        let progress = decoder.advance(buf).map_err(|_| BodyError::Malformed)?;
-        body_bytes.set(decoder.payload_len());
-        if limit.is_some_and(|l| decoder.payload_len() > l) {
-            return Err(BodyError::TooLarge);
-        }
-        let (res, back) = write_range(writer, std::mem::take(buf), 0, progress.consumed).await;
-        *buf = back;
-        res.map_err(|_| BodyError::UpstreamWrite)?;
-        if progress.done {
-            done_at.set(Some(Instant::now()));
-            return Ok(progress.consumed);
-        }
-    }
 }

@@ -128,6 +128,17 @@ unsafe impl IoVecBuf for HeadWrite {
     }
 }
 
+/// Appends `piece`, merging it with the previous one when they are
+/// contiguous parts of the same buffer (fewer iovecs per write).
+pub fn push_piece(pieces: &mut Vec<Piece>, piece: Piece) {
+    match (pieces.last_mut(), piece) {
+        (Some(Piece::Original(_, end)), Piece::Original(a, b)) if *end == a => *end = b,
+        (Some(Piece::Added(_, end)), Piece::Added(a, b)) if *end == a => *end = b,
+        (_, Piece::Original(a, b) | Piece::Added(a, b)) if a >= b => {}
+        _ => pieces.push(piece),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,16 +163,5 @@ mod tests {
         w.advance(20);
         assert_eq!(w.remaining(), 0);
         assert_eq!(w.read_iovec_len(), 0);
-    }
-}
-
-/// Appends `piece`, merging it with the previous one when they are
-/// contiguous parts of the same buffer (fewer iovecs per write).
-pub fn push_piece(pieces: &mut Vec<Piece>, piece: Piece) {
-    match (pieces.last_mut(), piece) {
-        (Some(Piece::Original(_, end)), Piece::Original(a, b)) if *end == a => *end = b,
-        (Some(Piece::Added(_, end)), Piece::Added(a, b)) if *end == a => *end = b,
-        (_, Piece::Original(a, b) | Piece::Added(a, b)) if a >= b => {}
-        _ => pieces.push(piece),
     }
 }

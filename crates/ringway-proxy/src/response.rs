@@ -44,29 +44,60 @@ pub(crate) enum ResponseError {
     },
 }
 
+/// What the response pump needs to know about the request.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ResponseJob {
+    pub method: Method,
+    pub client_http10: bool,
+    pub client_keep_alive: bool,
+    pub upgrade_requested: bool,
+    /// The route timeout (see [`pump_response`]).
+    pub timeout: Duration,
+    pub max_head: usize,
+}
+
+/// Reusable buffers for parsing and rewriting the response head.
+#[derive(Debug)]
+pub(crate) struct HeadScratch<'a> {
+    pub headers: &'a mut Vec<HeaderSpan>,
+    pub added: &'a mut Vec<u8>,
+    pub pieces: &'a mut Vec<Piece>,
+    pub iovecs: &'a mut Vec<libc::iovec>,
+}
+
 /// Reads the response head (forwarding interim 1xx responses), writes the
 /// rewritten head downstream, then streams the body.
-#[allow(clippy::too_many_arguments)]
+///
+/// The wait for the head is bounded by `job.timeout` counted from the end of
+/// the request body (`body_done_at`); while the body is still streaming
+/// there is no deadline. Each later wait for body bytes is bounded by
+/// `job.timeout` too.
 pub(crate) async fn pump_response<R, W>(
+    job: ResponseJob,
     reader: &mut R,
     buf: &mut Vec<u8>,
     down: &mut W,
-    headers: &mut Vec<HeaderSpan>,
-    added: &mut Vec<u8>,
-    pieces: &mut Vec<Piece>,
-    iovecs: &mut Vec<libc::iovec>,
-    method: Method,
-    client_http10: bool,
-    client_keep_alive: bool,
-    upgrade_requested: bool,
-    timeout: Duration,
-    max_head: usize,
+    scratch: HeadScratch<'_>,
     body_done_at: &Cell<Option<Instant>>,
 ) -> Result<ResponseEnd, ResponseError>
 where
     R: AsyncReadRent + CancelableAsyncReadRent,
     W: AsyncWriteRent,
 {
+    let ResponseJob {
+        method,
+        client_http10,
+        client_keep_alive,
+        upgrade_requested,
+        timeout,
+        max_head,
+    } = job;
+    let HeadScratch {
+        headers,
+        added,
+        pieces,
+        iovecs,
+    } = scratch;
     let sent_at = Instant::now();
     let head = loop {
         if !buf.is_empty() {

@@ -31,10 +31,10 @@ pub(crate) fn run(
     inbox: async_channel::Receiver<Command>,
     started: mpsc::Sender<std::io::Result<Driver>>,
 ) {
-    if let Some(cpu) = cpu {
-        if !core_affinity::set_for_current(core_affinity::CoreId { id: cpu }) {
-            tracing::warn!(worker = id, cpu, "could not pin worker to its CPU");
-        }
+    if let Some(cpu) = cpu
+        && !core_affinity::set_for_current(core_affinity::CoreId { id: cpu })
+    {
+        tracing::warn!(worker = id, cpu, "could not pin worker to its CPU");
     }
     let want_uring = match io_driver {
         IoDriver::Epoll => false,
@@ -182,10 +182,8 @@ async fn accept_loop(
             p = gate.enter(max_connections) => p,
             _ = stopped.recv() => return,
         };
-        if waited {
-            if let Some(l) = state.current().listeners.get(&*name) {
-                l.stats.downstream_cx_overflow.inc();
-            }
+        if waited && let Some(l) = state.current().listeners.get(&*name) {
+            l.stats.downstream_cx_overflow.inc();
         }
         let accepted = monoio::select! {
             a = listener.accept() => a,
