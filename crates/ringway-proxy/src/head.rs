@@ -145,6 +145,11 @@ pub(crate) fn build_response_head(
     let has_connection = headers
         .iter()
         .any(|h| h.name.get(buf).eq_ignore_ascii_case(b"connection"));
+    // With both, Transfer-Encoding frames the body and Content-Length must
+    // not be forwarded (RFC 9112 6.3).
+    let has_transfer_encoding = headers
+        .iter()
+        .any(|h| h.name.get(buf).eq_ignore_ascii_case(b"transfer-encoding"));
     for h in headers {
         let name = h.name.get(buf);
         let keep = if head.upgrade {
@@ -152,6 +157,8 @@ pub(crate) fn build_response_head(
             true
         } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
             true
+        } else if has_transfer_encoding && name.eq_ignore_ascii_case(b"content-length") {
+            false
         } else {
             !(is_hop_by_hop(name)
                 || (has_connection && connection_tokens_contain(buf, headers, name)))
