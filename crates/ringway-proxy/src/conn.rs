@@ -108,22 +108,34 @@ pub async fn serve(
         .set(state.connections_active.get() + 1);
 
     loop {
+        // The listener's limits for reading the head come from the current
+        // snapshot; the request itself is served from whatever is current
+        // once its head has arrived (a reload may land while we wait).
+        let Some(waiting) = state.current().listeners.get(&*listener_name).cloned() else {
+            break;
+        };
+        let head = match read_head(&mut down, &waiting, &mut scratch).await {
+            HeadRead::Head(head) => head,
+            HeadRead::Closed => break,
+            HeadRead::Rejected(status) => {
+                waiting.stats.downstream_rq_rejected_head.inc();
+                if status == 408 {
+                    waiting.stats.downstream_rq_header_timeout.inc();
+                }
+                waiting.stats.record_response_status(status);
+                reply_and_close(&mut down, &mut scratch, status).await;
+                break;
+            }
+        };
+        drop(waiting);
         let config = state.current();
         let Some(listener) = config.listeners.get(&*listener_name).cloned() else {
             break;
         };
-        let head = match read_head(&mut down, &listener, &mut scratch).await {
-            HeadRead::Head(head) => head,
-            HeadRead::Closed => break,
-            HeadRead::Rejected(status) => {
-                listener.stats.downstream_rq_rejected_head.inc();
-                if status == 408 {
-                    listener.stats.downstream_rq_header_timeout.inc();
-                }
-                listener.stats.record_response_status(status);
-                reply_and_close(&mut down, &mut scratch, status).await;
-                break;
-            }
+        // A draining worker answers this request, then closes: say so.
+        let head = RequestHead {
+            keep_alive: head.keep_alive && !state.draining.get(),
+            ..head
         };
         let served = handle(&state, &config, &listener, &mut down, &mut scratch, &head).await;
         let keep = served.keep_alive && !state.draining.get();

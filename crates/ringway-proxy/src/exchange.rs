@@ -73,7 +73,7 @@ struct BodyProgress {
 /// Runs the request body pump and the response pump together.
 pub(crate) async fn run(
     head: &RequestHead,
-    job: ResponseJob,
+    job: ResponseJob<'_>,
     body: RequestBody<'_>,
     down: &mut Downstream,
     up: &mut UpstreamConn,

@@ -6,6 +6,7 @@
 //! read the whole body, or stream its answer while it reads), each through
 //! its own reused buffer with framing validated as bytes pass.
 
+use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Instant;
 
@@ -134,10 +135,18 @@ pub(crate) async fn forward(
         .set(endpoint.active_requests.get() + 1);
     cluster.stats.upstream_rq_total.inc();
     cluster.stats.upstream_rq_active.inc();
-    let outcome = exchange_with_retry(
-        listener, cluster, &endpoint, route, down, scratch, head, decoder, limit, replayable,
-    )
-    .await;
+    let plan = Plan {
+        draining: &state.draining,
+        listener,
+        cluster,
+        endpoint: &endpoint,
+        route,
+        head,
+        limit,
+        replayable,
+        next_request_at: head.head_len + initial,
+    };
+    let outcome = exchange_with_retry(&plan, down, scratch, decoder).await;
     endpoint
         .active_requests
         .set(endpoint.active_requests.get().saturating_sub(1));
@@ -149,19 +158,41 @@ pub(crate) async fn forward(
     outcome
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Where and how one request is forwarded.
+struct Plan<'a> {
+    /// The worker's draining flag.
+    draining: &'a Cell<bool>,
+    listener: &'a ListenerState,
+    cluster: &'a ClusterState,
+    endpoint: &'a EndpointPool,
+    route: &'a Route,
+    head: &'a RequestHead,
+    /// Request body limit (413).
+    limit: Option<u64>,
+    /// Whether a dead reused connection may be replaced by a fresh one.
+    replayable: bool,
+    /// Where the next request starts in the downstream buffer when the
+    /// body came whole with the head.
+    next_request_at: usize,
+}
+
 async fn exchange_with_retry(
-    listener: &ListenerState,
-    cluster: &ClusterState,
-    endpoint: &EndpointPool,
-    route: &Route,
+    plan: &Plan<'_>,
     down: &mut Downstream,
     scratch: &mut Scratch,
-    head: &RequestHead,
     mut decoder: BodyDecoder,
-    limit: Option<u64>,
-    replayable: bool,
 ) -> Outcome {
+    let Plan {
+        draining,
+        listener,
+        cluster,
+        endpoint,
+        route,
+        head,
+        limit,
+        replayable,
+        next_request_at,
+    } = *plan;
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -206,9 +237,9 @@ async fn exchange_with_retry(
             };
         }
 
-        let next_request_at = head.head_len + scratch_initial(&scratch.pieces, head.head_len);
         let job = ResponseJob {
             method: head.method,
+            draining,
             client_http10: head.minor_version == 0,
             client_keep_alive: head.keep_alive,
             upgrade_requested: head.upgrade,
@@ -352,15 +383,6 @@ async fn exchange_with_retry(
                 };
             }
         }
-    }
-}
-
-/// Bytes of body that were written together with the head: the last piece
-/// when it starts at the head's end.
-fn scratch_initial(pieces: &[crate::iovec::Piece], head_len: usize) -> usize {
-    match pieces.last() {
-        Some(crate::iovec::Piece::Original(a, b)) if *a == head_len => b - a,
-        _ => 0,
     }
 }
 

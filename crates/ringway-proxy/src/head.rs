@@ -132,6 +132,7 @@ pub(crate) fn build_response_head(
     headers: &[HeaderSpan],
     downstream_keep_alive: bool,
     client_http10: bool,
+    dechunk: bool,
     initial_body: usize,
     added: &mut Vec<u8>,
     pieces: &mut Vec<Piece>,
@@ -156,7 +157,7 @@ pub(crate) fn build_response_head(
             // 101 Switching Protocols: the client needs Connection/Upgrade.
             true
         } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
-            true
+            !dechunk
         } else if has_transfer_encoding && name.eq_ignore_ascii_case(b"content-length") {
             false
         } else {

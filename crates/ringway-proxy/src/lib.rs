@@ -6,6 +6,7 @@
 
 mod access_log;
 mod conn;
+mod dechunk;
 mod exchange;
 mod forward;
 mod head;

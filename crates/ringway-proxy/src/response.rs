@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use monoio::io::{AsyncReadRent, AsyncWriteRent, CancelableAsyncReadRent};
 use ringway_http1::{BodyDecoder, BodyFraming, HeaderSpan, Method};
 
+use crate::dechunk;
 use crate::head::build_response_head;
 use crate::io::{ReadOutcome, ensure_room, read_append, read_append_cancelable, write_range};
 use crate::iovec::{HeadWrite, Piece};
@@ -46,8 +47,10 @@ pub(crate) enum ResponseError {
 
 /// What the response pump needs to know about the request.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct ResponseJob {
+pub(crate) struct ResponseJob<'a> {
     pub method: Method,
+    /// The worker is draining: the response must close the connection.
+    pub draining: &'a Cell<bool>,
     pub client_http10: bool,
     pub client_keep_alive: bool,
     pub upgrade_requested: bool,
@@ -73,7 +76,7 @@ pub(crate) struct HeadScratch<'a> {
 /// there is no deadline. Each later wait for body bytes is bounded by
 /// `job.timeout` too.
 pub(crate) async fn pump_response<R, W>(
-    job: ResponseJob,
+    job: ResponseJob<'_>,
     reader: &mut R,
     buf: &mut Vec<u8>,
     down: &mut W,
@@ -86,6 +89,7 @@ where
 {
     let ResponseJob {
         method,
+        draining,
         client_http10,
         client_keep_alive,
         upgrade_requested,
@@ -164,11 +168,17 @@ where
     let head_after = sent_at.elapsed();
 
     let upgraded = head.upgrade;
-    let downstream_keep_alive = client_keep_alive && head.keep_alive && !upgraded;
+    // HTTP/1.0 clients cannot read chunked framing: they get the payload,
+    // delimited by closing the connection.
+    let dechunk = client_http10 && head.framing == BodyFraming::Chunked;
+    let downstream_keep_alive =
+        client_keep_alive && head.keep_alive && !upgraded && !dechunk && !draining.get();
     let mut decoder = BodyDecoder::new(head.framing);
     let rest = buf.get(head.head_len..).unwrap_or_default();
     let initial = if upgraded {
         rest.len()
+    } else if dechunk {
+        0
     } else {
         decoder
             .advance(rest)
@@ -182,6 +192,7 @@ where
         headers,
         downstream_keep_alive,
         client_http10,
+        dechunk,
         initial,
         added,
         pieces,
@@ -220,6 +231,18 @@ where
     };
     if upgraded || decoder.is_done() {
         return Ok(end);
+    }
+    if dechunk {
+        return match dechunk::stream(reader, buf, head.head_len, down, pieces, iovecs, timeout)
+            .await
+        {
+            Ok((sent, reusable)) => {
+                end.bytes_sent = sent;
+                end.upstream_reusable &= reusable;
+                Ok(end)
+            }
+            Err((sent, flag)) => Err(cut(sent, flag)),
+        };
     }
 
     loop {

@@ -1,0 +1,135 @@
+"""Fixtures for ringway's end-to-end tests.
+
+Every test that (directly or not) uses the ``driver`` fixture runs twice:
+once with ``--io-driver uring`` and once with ``--io-driver epoll``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+from e2e_origin import Origin  # noqa: E402
+from e2e_proxy import Proxy  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+DRIVERS = ["uring", "epoll"]
+
+
+def _find_binary() -> str:
+    env = os.environ.get("RINGWAY_BIN")
+    if env:
+        return env
+    for profile in ("release", "debug"):
+        p = REPO / "target" / profile / "ringway"
+        if p.exists():
+            return str(p)
+    return ""
+
+
+def pytest_report_header(config):
+    return f"ringway binary: {_find_binary() or '(not found)'}"
+
+
+@pytest.fixture(scope="session")
+def ringway_bin() -> str:
+    path = _find_binary()
+    if not path or not os.access(path, os.X_OK):
+        pytest.fail("no ringway binary: set RINGWAY_BIN or run `cargo build --release -p ringway`")
+    return path
+
+
+@pytest.fixture(scope="session")
+def is_release(ringway_bin) -> bool:
+    return "/release/" in ringway_bin
+
+
+@pytest.fixture(scope="session", params=DRIVERS)
+def driver(request) -> str:
+    return request.param
+
+
+class _Group:
+    """Owns processes and origins; cleans them all up."""
+
+    def __init__(self, binary, workdir_fn, driver):
+        self.binary = binary
+        self.workdir_fn = workdir_fn
+        self.driver = driver
+        self.proxies: list[Proxy] = []
+        self.origins: list[Origin] = []
+
+    def proxy(self, config, **kw) -> Proxy:
+        p = Proxy(self.binary, self.workdir_fn(), kw.pop("driver", self.driver))
+        self.proxies.append(p)
+        p.start(config, **kw)
+        return p
+
+    def unstarted_proxy(self) -> Proxy:
+        p = Proxy(self.binary, self.workdir_fn(), self.driver)
+        self.proxies.append(p)
+        return p
+
+    def origin(self, name="origin", handler=None, read_body=True) -> Origin:
+        o = Origin(name, handler, read_body)
+        self.origins.append(o)
+        return o
+
+    def close(self):
+        for p in self.proxies:
+            p.kill()
+        for o in self.origins:
+            o.stop()
+
+
+@pytest.fixture
+def env(ringway_bin, driver, tmp_path, request):
+    """Function-scoped: start proxies and origins; all killed at teardown."""
+    counter = iter(range(1000))
+    g = _Group(ringway_bin, lambda: tmp_path / f"proxy{next(counter)}", driver)
+    yield g
+    failed = getattr(request.node, "rep_call", None)
+    if failed is not None and failed.failed:
+        for p in g.proxies:
+            sys.stderr.write(f"\n--- ringway log ({p.dir}) ---\n{p.log()[-4000:]}\n")
+    g.close()
+
+
+@pytest.fixture
+def env_once(ringway_bin, tmp_path):
+    """Like env but not parametrized over drivers (io_uring only)."""
+    counter = iter(range(1000))
+    g = _Group(ringway_bin, lambda: tmp_path / f"proxy{next(counter)}", "uring")
+    yield g
+    g.close()
+
+
+@pytest.fixture(scope="module")
+def module_env(ringway_bin, driver, tmp_path_factory):
+    """Module-scoped group (one per module and driver) for shared setups."""
+    base = tmp_path_factory.mktemp(f"mod-{driver}")
+    counter = iter(range(1000))
+    g = _Group(ringway_bin, lambda: base / f"proxy{next(counter)}", driver)
+    yield g
+    g.close()
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, "rep_" + rep.when, rep)
+
+
+@pytest.fixture(scope="session")
+def curl_bin() -> str:
+    path = shutil.which("curl")
+    if not path:
+        pytest.fail("curl is needed by the e2e tests")
+    return path

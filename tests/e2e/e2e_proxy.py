@@ -1,0 +1,227 @@
+"""Starting and driving a ringway process."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from e2e_client import eventually
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+START_TIMEOUT = 20.0
+
+
+def strip_ansi(text: str) -> str:
+    return ANSI.sub("", text)
+
+
+def admin_request(admin: str, path: str, method: str = "GET", timeout: float = 5.0):
+    """(status, body text) from the admin API."""
+    req = urllib.request.Request(f"http://{admin}{path}", method=method,
+                                 data=b"" if method == "POST" else None)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def simple_config(routes, clusters=(), limits=None, access_log=None, domains=("*",), name="main"):
+    """A one-listener, one-vhost config as a dict."""
+    listener = {
+        "name": name,
+        "address": "127.0.0.1:0",
+        "virtual_hosts": [{"name": "all", "domains": list(domains), "routes": list(routes)}],
+    }
+    if limits:
+        listener["limits"] = limits
+    if access_log:
+        listener["access_log"] = access_log
+    return {"listeners": [listener], "clusters": list(clusters)}
+
+
+def cluster(name, *endpoints, **kw):
+    return {"name": name, "endpoints": [getattr(e, "address", e) for e in endpoints], **kw}
+
+
+class Proxy:
+    """One ringway process. The config is written as JSON, which is YAML."""
+
+    def __init__(self, binary: str, workdir: Path, driver: str = "uring"):
+        self.binary = binary
+        self.dir = Path(workdir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.driver = driver
+        self.proc: subprocess.Popen | None = None
+        self.config_path = self.dir / "ringway.yaml"
+        self.admin_path = self.dir / "admin.addr"
+        self.stdout_path = self.dir / "stdout.log"
+        self.stderr_path = self.dir / "stderr.log"
+        self.admin: str | None = None
+        self.listeners: dict[str, tuple[str, int]] = {}
+
+    # -- process --------------------------------------------------------
+    def write_config(self, config) -> None:
+        text = config if isinstance(config, str) else json.dumps(config, indent=2)
+        tmp = self.config_path.with_suffix(".tmp")
+        tmp.write_text(text)
+        os.replace(tmp, self.config_path)
+
+    def start(self, config, concurrency: int | None = 2, drain_time: float = 5,
+              extra_args=(), driver: str | None = None, wait: bool = True) -> "Proxy":
+        self.write_config(config)
+        if self.admin_path.exists():
+            self.admin_path.unlink()
+        args = [self.binary, "-c", str(self.config_path), "--admin-address", "127.0.0.1:0",
+                "--admin-address-path", str(self.admin_path),
+                "--io-driver", driver or self.driver, "--drain-time-s", str(drain_time),
+                "--log-level", "info", *extra_args]
+        if concurrency is not None:
+            args += ["--concurrency", str(concurrency)]
+        self.args = args
+        env = dict(os.environ, NO_COLOR="1", RUST_BACKTRACE="1")
+        self.proc = subprocess.Popen(args, stdout=open(self.stdout_path, "wb"),
+                                     stderr=open(self.stderr_path, "wb"), env=env,
+                                     stdin=subprocess.DEVNULL)
+        if wait:
+            self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> None:
+        """Bounded poll: the admin address file exists and /ready says LIVE."""
+        deadline = time.monotonic() + timeout
+        last = None
+        while True:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"ringway exited with {self.proc.returncode} during start-up:\n{self.log()}")
+            if self.admin_path.exists():
+                text = self.admin_path.read_text().strip()
+                if text:
+                    self.admin = text
+                    try:
+                        status, body = admin_request(self.admin, "/ready", timeout=1)
+                        if status == 200 and body.strip() == "LIVE":
+                            break
+                        last = (status, body)
+                    except OSError as e:
+                        last = e
+            if time.monotonic() > deadline:
+                self.kill()
+                raise AssertionError(f"ringway not ready within {timeout}s (last: {last!r}):\n{self.log()}")
+            time.sleep(0.02)
+        self.refresh_listeners()
+
+    def refresh_listeners(self) -> None:
+        data = json.loads(self.admin_get("/listeners?format=json"))
+        self.listeners = {}
+        for st in data["listener_statuses"]:
+            host, _, port = st["local_address"].rpartition(":")
+            self.listeners[st["name"]] = (host, int(port))
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    @property
+    def port(self) -> int:
+        return self.listeners["main"][1] if "main" in self.listeners else next(iter(self.listeners.values()))[1]
+
+    def port_of(self, name: str) -> int:
+        return self.listeners[name][1]
+
+    def url(self, path: str = "/", listener: str | None = None) -> str:
+        port = self.port_of(listener) if listener else self.port
+        return f"http://127.0.0.1:{port}{path}"
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def signal(self, sig) -> None:
+        self.proc.send_signal(sig)
+
+    def stop(self, timeout: float = 15.0) -> int:
+        """SIGTERM and wait; returns the exit code."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+            raise AssertionError(f"ringway did not exit within {timeout}s of SIGTERM")
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                pass
+
+    def log(self) -> str:
+        out = []
+        for p in (self.stdout_path, self.stderr_path):
+            if p.exists():
+                out.append(strip_ansi(p.read_text(errors="replace")))
+        return "\n".join(out)
+
+    def rss_kib(self) -> int:
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        raise RuntimeError("no VmRSS")
+
+    # -- admin ----------------------------------------------------------
+    def admin_call(self, path: str, method: str = "GET"):
+        return admin_request(self.admin, path, method)
+
+    def admin_get(self, path: str) -> str:
+        status, body = admin_request(self.admin, path)
+        assert status == 200, f"admin GET {path} -> {status}: {body}"
+        return body
+
+    def admin_post(self, path: str) -> str:
+        status, body = admin_request(self.admin, path, "POST")
+        assert status == 200, f"admin POST {path} -> {status}: {body}"
+        return body
+
+    def stats(self) -> dict:
+        """/stats as {name: int} (histograms are left out)."""
+        out = {}
+        for line in self.admin_get("/stats").splitlines():
+            name, sep, value = line.partition(": ")
+            if sep and re.fullmatch(r"-?\d+", value.strip()):
+                out[name.strip()] = int(value)
+        return out
+
+    def stat(self, name: str) -> int:
+        return self.stats().get(name, 0)
+
+    def server_info(self) -> dict:
+        return json.loads(self.admin_get("/server_info"))
+
+    def workers(self) -> list:
+        return json.loads(self.admin_get("/workers"))["workers"]
+
+    def reload(self, config, expect_ok: bool = True, timeout: float = 10.0) -> None:
+        """Rewrite the config file, SIGHUP, and wait until the reload counter
+        moves (ok or failed as expected)."""
+        before = self.server_info()["reloads"]
+        self.write_config(config)
+        self.proc.send_signal(signal.SIGHUP)
+        key = "ok" if expect_ok else "failed"
+
+        def moved():
+            after = self.server_info()["reloads"]
+            if expect_ok and after["failed"] > before["failed"]:
+                raise AssertionError(f"reload failed unexpectedly:\n{self.log()[-3000:]}")
+            return after[key] > before[key]
+
+        eventually(moved, timeout, 0.02, f"reload {key}")
