@@ -688,3 +688,22 @@ def test_http10_keepalive(fwd):
             f"connection kept open for an HTTP/1.0 client without Connection: keep-alive: {head.raw_head!r}"
         c.send(b"GET /ten-ka2 HTTP/1.0\r\nHost: a\r\nConnection: keep-alive\r\n\r\n")
         assert c.read_head().status == 200
+
+
+@pytest.mark.parametrize("target, upstream_target", [
+    ("http://api.example:8080/a/b?c=1", "/a/b?c=1"),
+    ("http://api.example:8080", "/"),
+    ("http://api.example:8080?q=2", "/?q=2"),
+])
+def test_absolute_form_goes_upstream_in_origin_form(fwd, target, upstream_target):
+    """RFC 9112 3.2.2: the target's authority replaces Host, and the origin
+    server gets origin-form."""
+    proxy, _ = fwd
+    with RawConn(proxy.port) as c:
+        r = c.request("GET", target, host="ignored.example")
+        assert r.status == 200
+        echo = r.json()
+        assert echo["target"] == upstream_target
+        assert seen_headers(r)["host"] == ["api.example:8080"]
+        # The connection stays usable.
+        assert c.request("GET", "/after").status == 200

@@ -226,7 +226,7 @@ async fn handle(
         };
         let view = RequestView {
             method: head.method_span.get(&down.buf),
-            host: head.host.map(|h| h.get(&down.buf)).unwrap_or_default(),
+            host: request_authority(&down.buf, head),
             target: head.target.get(&down.buf),
             headers: &lookup,
         };
@@ -254,10 +254,7 @@ async fn handle(
             }
             RouteAction::Redirect(redirect) => {
                 stats.rq_redirect.inc();
-                let host = head
-                    .host
-                    .map(|h| String::from_utf8_lossy(h.get(&down.buf)).into_owned())
-                    .unwrap_or_default();
+                let host = String::from_utf8_lossy(request_authority(&down.buf, head)).into_owned();
                 let target =
                     String::from_utf8_lossy(ringway_route::origin_form(head.target.get(&down.buf)))
                         .into_owned();
@@ -458,6 +455,13 @@ async fn reply_and_close(down: &mut Downstream, scratch: &mut Scratch, status: u
     let len = reply.len();
     let (_, reply) = crate::io::write_range(&mut down.writer, reply, 0, len).await;
     scratch.reply = reply;
+}
+
+/// The request's authority: an absolute-form target's, else `Host`.
+fn request_authority<'a>(buf: &'a [u8], head: &RequestHead) -> &'a [u8] {
+    ringway_route::absolute_form_authority(head.target.get(buf))
+        .or_else(|| head.host.map(|h| h.get(buf)))
+        .unwrap_or_default()
 }
 
 /// Header lookup over the parsed spans of a head in its buffer.

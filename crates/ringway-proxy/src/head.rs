@@ -35,17 +35,35 @@ pub(crate) fn build_request_head(
         .first()
         .map_or(head.head_len.saturating_sub(2), |h| h.line.start as usize);
 
-    match rewritten_target {
-        Some(target) => {
-            push_piece(
-                pieces,
-                Piece::Original(line_start, head.target.start as usize),
-            );
-            added.extend_from_slice(target);
+    // An absolute-form target goes to the origin server in origin-form, and
+    // its authority replaces Host (RFC 9112 3.2.2, 3.2.1).
+    let target = head.target.get(buf);
+    let authority = ringway_route::absolute_form_authority(target);
+    let (target_start, target_end) = (head.target.start as usize, head.target.end as usize);
+    match (rewritten_target, authority) {
+        (Some(rewritten), _) => {
+            push_piece(pieces, Piece::Original(line_start, target_start));
+            added.extend_from_slice(rewritten);
             push_piece(pieces, Piece::Added(0, added.len()));
-            push_piece(pieces, Piece::Original(head.target.end as usize, line_end));
+            push_piece(pieces, Piece::Original(target_end, line_end));
         }
-        None => push_piece(pieces, Piece::Original(line_start, line_end)),
+        (None, Some(_)) => {
+            push_piece(pieces, Piece::Original(line_start, target_start));
+            let origin = ringway_route::origin_form(target);
+            let offset = (origin.as_ptr() as usize).wrapping_sub(target.as_ptr() as usize);
+            if origin.first() == Some(&b'/') && offset <= target.len() {
+                push_piece(pieces, Piece::Original(target_start + offset, target_end));
+            } else {
+                // No path: `http://h` or `http://h?q` becomes `/` or `/?q`.
+                added.push(b'/');
+                if origin.first() == Some(&b'?') {
+                    added.extend_from_slice(origin);
+                }
+                push_piece(pieces, Piece::Added(0, added.len()));
+            }
+            push_piece(pieces, Piece::Original(target_end, line_end));
+        }
+        (None, None) => push_piece(pieces, Piece::Original(line_start, line_end)),
     }
 
     let has_connection = headers
@@ -67,7 +85,7 @@ pub(crate) fn build_request_head(
         {
             false
         } else if name.eq_ignore_ascii_case(b"host") {
-            route.host_rewrite.is_none()
+            route.host_rewrite.is_none() && authority.is_none()
         } else if name.eq_ignore_ascii_case(b"x-forwarded-for") {
             // Re-sent below as one line with the peer appended.
             if forwarded_for_seen {
@@ -101,8 +119,16 @@ pub(crate) fn build_request_head(
     if !forwarded_proto_seen {
         added.extend_from_slice(b"x-forwarded-proto: http\r\n");
     }
-    if let Some(host) = &route.host_rewrite {
-        let _ = write!(added, "host: {host}\r\n");
+    match (&route.host_rewrite, authority) {
+        (Some(host), _) => {
+            let _ = write!(added, "host: {host}\r\n");
+        }
+        (None, Some(authority)) => {
+            added.extend_from_slice(b"host: ");
+            added.extend_from_slice(authority);
+            added.extend_from_slice(b"\r\n");
+        }
+        (None, None) => {}
     }
     if let Some(id) = request_id {
         let _ = write!(added, "x-request-id: {id}\r\n");

@@ -181,6 +181,26 @@ pub fn origin_form(target: &[u8]) -> &[u8] {
     }
 }
 
+/// The authority (`host[:port]`) of an absolute-form request-target
+/// (`http://host:port/path`), which takes the place of `Host` (RFC 9112
+/// 3.2.2); `None` for any other form. Userinfo (`user@`) is left out.
+pub fn absolute_form_authority(target: &[u8]) -> Option<&[u8]> {
+    if target.first() == Some(&b'/') {
+        return None;
+    }
+    let start = authority_start(target)?;
+    let rest = &target[start..];
+    let end = rest
+        .iter()
+        .position(|&b| matches!(b, b'/' | b'?' | b'#'))
+        .unwrap_or(rest.len());
+    let authority = &rest[..end];
+    Some(match authority.iter().rposition(|&b| b == b'@') {
+        Some(at) => &authority[at + 1..],
+        None => authority,
+    })
+}
+
 /// Where the authority begins in `scheme://authority...`, if `target`
 /// starts with a URI scheme.
 fn authority_start(target: &[u8]) -> Option<usize> {

@@ -268,3 +268,20 @@ fn no_rewrite_without_prefix_rewrite() {
     }
     assert_eq!(out, b"kept");
 }
+
+#[test]
+fn absolute_form_authority_cases() {
+    use crate::absolute_form_authority as a;
+    let cases: [(&[u8], Option<&[u8]>); 7] = [
+        (b"/path", None),
+        (b"*", None),
+        (b"example.com:443", None),
+        (b"http://example.com/x?y", Some(b"example.com")),
+        (b"http://example.com:8080", Some(b"example.com:8080")),
+        (b"https://user:pw@h.test?q", Some(b"h.test")),
+        (b"HTTP://[::1]:80/", Some(b"[::1]:80")),
+    ];
+    for (target, want) in cases {
+        assert_eq!(a(target), want, "{}", String::from_utf8_lossy(target));
+    }
+}
