@@ -48,11 +48,7 @@ pub(crate) fn run(
         worker_main(id, cpu, driver, snapshot, sockets, inbox)
     };
     if want_uring {
-        match RuntimeBuilder::<IoUringDriver>::new()
-            .with_entries(1024)
-            .enable_timer()
-            .build()
-        {
+        match build_uring_runtime(id) {
             Ok(mut rt) => return rt.block_on(main(Driver::IoUring)),
             Err(err) if io_driver == IoDriver::Uring => {
                 let _ = failed.send(Err(std::io::Error::new(
@@ -75,6 +71,50 @@ pub(crate) fn run(
             )));
         }
     }
+}
+
+/// io_uring setup flags, best first. `DEFER_TASKRUN` (with
+/// `SINGLE_ISSUER`) runs completion work only when the worker asks for
+/// events, instead of interrupting it; `COOP_TASKRUN` at least avoids
+/// forcing an interrupt per completion. Older kernels refuse them, so each
+/// is tried in turn.
+const URING_SETUPS: [(&str, fn(&mut io_uring::Builder)); 3] = [
+    ("defer_taskrun", |b| {
+        b.setup_single_issuer()
+            .setup_defer_taskrun()
+            .setup_coop_taskrun();
+    }),
+    ("coop_taskrun", |b| {
+        b.setup_coop_taskrun();
+    }),
+    ("plain", |_| {}),
+];
+
+type UringRuntime = monoio::Runtime<monoio::time::TimeDriver<IoUringDriver>>;
+
+fn build_uring_runtime(id: usize) -> std::io::Result<UringRuntime> {
+    let mut last_err = None;
+    let only = std::env::var("RINGWAY_URING_SETUP").ok();
+    for (name, setup) in URING_SETUPS {
+        if only.as_deref().is_some_and(|o| o != name) {
+            continue;
+        }
+        let mut builder = io_uring::IoUring::builder();
+        setup(&mut builder);
+        match RuntimeBuilder::<IoUringDriver>::new()
+            .with_entries(1024)
+            .uring_builder(builder)
+            .enable_timer()
+            .build()
+        {
+            Ok(rt) => {
+                tracing::info!(worker = id, setup = name, "io_uring ring built");
+                return Ok(rt);
+            }
+            Err(err) => last_err = Some(err),
+        }
+    }
+    Err(last_err.unwrap_or_else(|| std::io::Error::other("no io_uring setup tried")))
 }
 
 async fn worker_main(
