@@ -78,7 +78,10 @@ pub(crate) fn run(
 /// events, instead of interrupting it; `COOP_TASKRUN` at least avoids
 /// forcing an interrupt per completion. Older kernels refuse them, so each
 /// is tried in turn.
-const URING_SETUPS: [(&str, fn(&mut io_uring::Builder)); 3] = [
+/// A named way to configure a ring.
+type UringSetup = (&'static str, fn(&mut io_uring::Builder));
+
+const URING_SETUPS: [UringSetup; 3] = [
     ("defer_taskrun", |b| {
         b.setup_single_issuer()
             .setup_defer_taskrun()
