@@ -15,7 +15,7 @@ use ringway_config::model::RouteAction;
 use ringway_http1::{BodyDecoder, HeadLimits, HeaderSpan, RequestHead};
 use ringway_route::{HeaderLookup, RequestView};
 
-use crate::access_log::Entry;
+use crate::access_log::{Entry, LogFields};
 use crate::forward::{self, Outcome};
 use crate::io::{ReadOutcome, ensure_room, read_append};
 use crate::iovec::Piece;
@@ -46,15 +46,6 @@ pub(crate) struct Scratch {
     pub reply: Vec<u8>,
     pub rewrite: Vec<u8>,
     pub log: LogFields,
-}
-
-/// Request fields kept for the access log (the head's bytes may be
-/// overwritten by the body before the line is written).
-#[derive(Debug, Default)]
-pub(crate) struct LogFields {
-    text: String,
-    /// method, path, user agent, forwarded-for, request id, authority
-    ends: [usize; 6],
 }
 
 /// What happened to one request, for stats and the access log.
@@ -373,18 +364,8 @@ async fn forward_to(
             flag,
             message,
         } => {
-            local_reply::render(
-                &mut scratch.reply,
-                status,
-                message,
-                false,
-                head.method == ringway_http1::Method::Head,
-                "",
-            );
-            let reply = std::mem::take(&mut scratch.reply);
-            let len = reply.len();
-            let (_, reply) = crate::io::write_range(&mut down.writer, reply, 0, len).await;
-            scratch.reply = reply;
+            let head_only = head.method == ringway_http1::Method::Head;
+            let _ = send_reply(down, scratch, status, message, false, head_only, "").await;
             Served {
                 status,
                 flag,
@@ -418,18 +399,16 @@ async fn local(
     };
     let keep_alive = head.keep_alive && body_in_buffer;
     let head_only = head.method == ringway_http1::Method::Head;
-    local_reply::render(
-        &mut scratch.reply,
+    let res = send_reply(
+        down,
+        scratch,
         status,
         body,
         keep_alive,
         head_only,
         extra_headers,
-    );
-    let reply = std::mem::take(&mut scratch.reply);
-    let len = reply.len();
-    let (res, reply) = crate::io::write_range(&mut down.writer, reply, 0, len).await;
-    scratch.reply = reply;
+    )
+    .await;
     Served {
         status,
         flag,
@@ -450,11 +429,32 @@ async fn reply_and_close(down: &mut Downstream, scratch: &mut Scratch, status: u
         505 => "HTTP version not supported\n",
         _ => "malformed request\n",
     };
-    local_reply::render(&mut scratch.reply, status, body, false, false, "");
+    let _ = send_reply(down, scratch, status, body, false, false, "").await;
+}
+
+/// Renders a local reply into the connection's reply buffer and writes it.
+async fn send_reply(
+    down: &mut Downstream,
+    scratch: &mut Scratch,
+    status: u16,
+    body: &str,
+    keep_alive: bool,
+    head_only: bool,
+    extra_headers: &str,
+) -> std::io::Result<()> {
+    local_reply::render(
+        &mut scratch.reply,
+        status,
+        body,
+        keep_alive,
+        head_only,
+        extra_headers,
+    );
     let reply = std::mem::take(&mut scratch.reply);
     let len = reply.len();
-    let (_, reply) = crate::io::write_range(&mut down.writer, reply, 0, len).await;
+    let (res, reply) = crate::io::write_range(&mut down.writer, reply, 0, len).await;
     scratch.reply = reply;
+    res
 }
 
 /// The request's authority: an absolute-form target's, else `Host`.
@@ -480,49 +480,5 @@ impl HeaderLookup for Lookup<'_> {
                     .eq_ignore_ascii_case(lower_case_name.as_bytes())
             })
             .map(|h| h.value.get(self.buf))
-    }
-}
-
-// === impl LogFields ===
-
-impl LogFields {
-    fn capture(&mut self, buf: &[u8], head: &RequestHead, headers: &[HeaderSpan]) {
-        let lookup = Lookup { buf, headers };
-        self.text.clear();
-        let fields: [Option<&[u8]>; 6] = [
-            Some(head.method_span.get(buf)),
-            Some(head.target.get(buf)),
-            lookup.find("user-agent"),
-            head.forwarded_for.map(|s| s.get(buf)),
-            head.request_id.map(|s| s.get(buf)),
-            head.host.map(|s| s.get(buf)),
-        ];
-        for (i, field) in fields.into_iter().enumerate() {
-            match field {
-                Some(bytes) if !bytes.is_empty() => {
-                    self.text.push_str(&String::from_utf8_lossy(bytes))
-                }
-                _ => self.text.push('-'),
-            }
-            self.ends[i] = self.text.len();
-        }
-    }
-
-    /// Replaces the request id (when ringway generated one).
-    pub(crate) fn set_request_id(&mut self, id: &str) {
-        let start = self.ends[3];
-        let end = self.ends[4];
-        if start <= end && end <= self.text.len() {
-            self.text.replace_range(start..end, id);
-            let delta = id.len() as isize - (end - start) as isize;
-            for e in &mut self.ends[4..] {
-                *e = (*e as isize + delta) as usize;
-            }
-        }
-    }
-
-    fn get(&self, i: usize) -> &str {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        self.text.get(start..self.ends[i]).unwrap_or("-")
     }
 }
