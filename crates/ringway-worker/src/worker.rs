@@ -39,7 +39,13 @@ pub(crate) fn run(
     let want_uring = match io_driver {
         IoDriver::Epoll => false,
         IoDriver::Uring => true,
-        IoDriver::Auto => monoio::utils::detect_uring(),
+        IoDriver::Auto => {
+            let available = monoio::utils::detect_uring();
+            if !available {
+                tracing::info!(worker = id, "io_uring is not available here; using epoll");
+            }
+            available
+        }
     };
     let failed = started.clone();
     let main = move |driver: Driver| {
