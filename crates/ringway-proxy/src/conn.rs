@@ -132,6 +132,14 @@ pub async fn serve(
         let keep = served.keep_alive && !state.draining.get();
         let consumed = served.consumed.min(down.buf.len());
         down.buf.drain(..consumed);
+        // A large request body grew the buffer; give it back between requests.
+        if down.buf.capacity() > DOWNSTREAM_BUFFER_BYTES * 4
+            && down.buf.len() <= DOWNSTREAM_BUFFER_BYTES
+        {
+            let mut small = Vec::with_capacity(DOWNSTREAM_BUFFER_BYTES);
+            small.extend_from_slice(&down.buf);
+            down.buf = small;
+        }
         if !keep {
             break;
         }

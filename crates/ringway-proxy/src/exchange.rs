@@ -11,7 +11,7 @@ use monoio::net::TcpStream;
 use ringway_http1::{BodyDecoder, RequestHead};
 
 use crate::conn::{Downstream, Scratch};
-use crate::io::{ReadOutcome, read_append, write_range};
+use crate::io::{ReadOutcome, grow_if_filled, read_append, write_range};
 use crate::pool::UpstreamConn;
 use crate::response::{HeadScratch, ResponseEnd, ResponseError, ResponseJob, pump_response};
 
@@ -202,6 +202,7 @@ async fn pump_body<W: AsyncWriteRent>(
             ReadOutcome::TimedOut => return Err(BodyError::DownstreamTimeout),
             ReadOutcome::Read(_) => {}
         }
+        let filled = buf.len();
         let step = decoder.advance(buf).map_err(|_| BodyError::Malformed)?;
         progress.bytes.set(decoder.payload_len());
         if limit.is_some_and(|l| decoder.payload_len() > l) {
@@ -210,6 +211,7 @@ async fn pump_body<W: AsyncWriteRent>(
         let (res, back) = write_range(writer, std::mem::take(buf), 0, step.consumed).await;
         *buf = back;
         res.map_err(|_| BodyError::UpstreamWrite)?;
+        grow_if_filled(buf, filled);
         if step.done {
             progress.done_at.set(Some(Instant::now()));
             return Ok(step.consumed);

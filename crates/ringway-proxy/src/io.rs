@@ -29,6 +29,20 @@ pub fn ensure_room(buf: &mut Vec<u8>, min_free: usize, max_capacity: usize) {
     }
 }
 
+/// Largest buffer a body stream grows to.
+pub const MAX_STREAM_BUFFER_BYTES: usize = 256 * 1024;
+
+/// Doubles `buf`'s capacity (up to [`MAX_STREAM_BUFFER_BYTES`]) when the
+/// last read of `n` bytes filled it: a large body then moves in fewer,
+/// larger reads and writes, while small exchanges keep small buffers.
+pub fn grow_if_filled(buf: &mut Vec<u8>, n: usize) {
+    let capacity = buf.capacity();
+    if n >= capacity && capacity < MAX_STREAM_BUFFER_BYTES {
+        let want = (capacity * 2).min(MAX_STREAM_BUFFER_BYTES);
+        buf.reserve_exact(want - buf.len());
+    }
+}
+
 /// Appends what arrives to `buf` (into its spare capacity). The read is
 /// abandoned when `timeout` passes: only use this where a timeout ends the
 /// connection, because bytes read by an abandoned read can be lost.

@@ -112,6 +112,10 @@ impl EndpointPool {
             return false;
         }
         conn.buf.clear();
+        // A large body grew the buffer; idle connections keep a small one.
+        if conn.buf.capacity() > UPSTREAM_BUFFER_BYTES {
+            conn.buf = Vec::with_capacity(UPSTREAM_BUFFER_BYTES);
+        }
         conn.idle_since = Instant::now();
         idle.push(conn);
         true

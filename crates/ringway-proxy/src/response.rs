@@ -8,7 +8,9 @@ use ringway_http1::{BodyDecoder, BodyFraming, HeaderSpan, Method};
 
 use crate::dechunk;
 use crate::head::build_response_head;
-use crate::io::{ReadOutcome, ensure_room, read_append, read_append_cancelable, write_range};
+use crate::io::{
+    ReadOutcome, ensure_room, grow_if_filled, read_append, read_append_cancelable, write_range,
+};
 use crate::iovec::{HeadWrite, Piece};
 use crate::local_reply::ResponseFlag;
 
@@ -260,6 +262,7 @@ where
             ReadOutcome::TimedOut => return Err(cut(bytes_sent, ResponseFlag::UpstreamTimeout)),
             ReadOutcome::Read(_) => {}
         }
+        let filled = buf.len();
         let progress = decoder
             .advance(buf)
             .map_err(|_| cut(bytes_sent, ResponseFlag::UpstreamConnectionTermination))?;
@@ -272,6 +275,7 @@ where
             ));
         }
         bytes_sent = decoder.payload_len();
+        grow_if_filled(buf, filled);
         if progress.done {
             if progress.consumed < buf.len() {
                 end.upstream_reusable = false;
