@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of ringway, the way CI does:
 #   formatting, lints, unit and sans-IO tests, end-to-end tests of the real
-#   binary under both I/O drivers (io_uring and epoll), and a short smoke run
-#   of every fuzz target.
+#   binary under both I/O drivers (io_uring and epoll), a quick run of the
+#   benchmark harness (checked for complete results, not for timings), and a
+#   short smoke run of every fuzz target.
 # Installs what the tests need first (scripts/setup.sh).
 #   FUZZ_SECONDS=N   seconds per fuzz target (default 15; 0 skips fuzzing)
 set -euo pipefail
@@ -26,6 +27,12 @@ cargo build --release -q -p ringway
 
 step "end-to-end tests (real binary, curl and raw sockets; io_uring and epoll)"
 RINGWAY_BIN="$PWD/target/release/ringway" python3 -m pytest tests/e2e -q -p no:cacheprovider
+
+step "bench-harness quick run (the harness must produce complete results; timings are not asserted)"
+bench_out=$(mktemp -d)
+bash scripts/bench.sh --quick --out "$bench_out"
+bash scripts/bench.sh --check "$bench_out"
+rm -rf "$bench_out"
 
 fuzz_seconds="${FUZZ_SECONDS:-15}"
 if [ "$fuzz_seconds" -gt 0 ]; then
