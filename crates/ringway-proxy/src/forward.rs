@@ -15,7 +15,7 @@ use ringway_http1::{BodyDecoder, BodyFraming, RequestHead};
 
 use crate::conn::{Downstream, Scratch, Served};
 use crate::exchange::{self, BodyError, Pumped, RequestBody};
-use crate::head::{build_request_head, generate_request_id};
+use crate::head::{RequestId, build_request_head};
 use crate::iovec::HeadWrite;
 use crate::local_reply::ResponseFlag;
 use crate::pool::{ConnectError, EndpointPool, UpstreamConn};
@@ -102,13 +102,13 @@ pub(crate) async fn forward(
         };
     };
 
-    let request_id = if head.request_id.is_none() {
-        let id = generate_request_id(&mut state.rng.borrow_mut());
-        scratch.log.set_request_id(&id);
-        Some(id)
-    } else {
-        None
-    };
+    let request_id = head
+        .request_id
+        .is_none()
+        .then(|| RequestId::generate(&mut state.rng.borrow_mut()));
+    if let (Some(id), Some(_)) = (&request_id, &listener.access_log) {
+        scratch.log.set_request_id(id.as_str());
+    }
     let mut rewritten_target = std::mem::take(&mut scratch.rewrite);
     let has_rewrite =
         ringway_route::rewrite_prefix(route, head.target.get(&down.buf), &mut rewritten_target);
@@ -118,7 +118,7 @@ pub(crate) async fn forward(
         &scratch.headers,
         route,
         down.peer.ip(),
-        request_id.as_deref(),
+        request_id.as_ref().map(RequestId::as_str),
         has_rewrite.then_some(&rewritten_target[..]),
         initial,
         &mut scratch.added,

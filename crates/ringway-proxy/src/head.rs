@@ -2,7 +2,6 @@
 //! kept lines are slices of the original buffer, and the few added lines
 //! are written into a small reusable buffer.
 
-use std::fmt::Write as _;
 use std::io::Write as _;
 use std::net::IpAddr;
 
@@ -115,7 +114,8 @@ pub(crate) fn build_request_head(
     } else {
         added.extend_from_slice(b"x-forwarded-for: ");
     }
-    let _ = write!(added, "{peer_ip}\r\n");
+    push_ip(added, peer_ip);
+    added.extend_from_slice(b"\r\n");
     if !forwarded_proto_seen {
         added.extend_from_slice(b"x-forwarded-proto: http\r\n");
     }
@@ -131,7 +131,9 @@ pub(crate) fn build_request_head(
         (None, None) => {}
     }
     if let Some(id) = request_id {
-        let _ = write!(added, "x-request-id: {id}\r\n");
+        added.extend_from_slice(b"x-request-id: ");
+        added.extend_from_slice(id.as_bytes());
+        added.extend_from_slice(b"\r\n");
     }
     if head.upgrade {
         added.extend_from_slice(b"connection: upgrade\r\n");
@@ -215,17 +217,87 @@ pub(crate) fn build_response_head(
     );
 }
 
-/// A random (version 4) UUID, as Envoy generates for `x-request-id`.
-pub(crate) fn generate_request_id(rng: &mut fastrand::Rng) -> String {
-    let mut bytes = rng.u128(..).to_be_bytes();
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let mut out = String::with_capacity(36);
-    for (i, b) in bytes.iter().enumerate() {
-        if matches!(i, 4 | 6 | 8 | 10) {
-            out.push('-');
+/// A random (version 4) UUID in its 36-character text form, as Envoy
+/// generates for `x-request-id`; kept on the stack.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RequestId([u8; 36]);
+
+impl RequestId {
+    pub(crate) fn generate(rng: &mut fastrand::Rng) -> Self {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut bytes = rng.u128(..).to_be_bytes();
+        bytes[6] = (bytes[6] & 0x0f) | 0x40;
+        bytes[8] = (bytes[8] & 0x3f) | 0x80;
+        let mut text = [b'-'; 36];
+        let mut at = 0;
+        for (i, b) in bytes.iter().enumerate() {
+            if matches!(i, 4 | 6 | 8 | 10) {
+                at += 1;
+            }
+            text[at] = HEX[usize::from(b >> 4)];
+            text[at + 1] = HEX[usize::from(b & 0x0f)];
+            at += 2;
         }
-        let _ = write!(out, "{b:02x}");
+        Self(text)
     }
-    out
+
+    pub(crate) fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+/// Appends the textual form of `ip` (IPv4 without going through `fmt`).
+fn push_ip(out: &mut Vec<u8>, ip: IpAddr) {
+    match ip {
+        IpAddr::V4(v4) => {
+            for (i, octet) in v4.octets().iter().enumerate() {
+                if i > 0 {
+                    out.push(b'.');
+                }
+                let o = *octet;
+                if o >= 100 {
+                    out.push(b'0' + o / 100);
+                }
+                if o >= 10 {
+                    out.push(b'0' + (o / 10) % 10);
+                }
+                out.push(b'0' + o % 10);
+            }
+        }
+        IpAddr::V6(v6) => {
+            let _ = write!(out, "{v6}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_id_is_a_v4_uuid() {
+        let mut rng = fastrand::Rng::with_seed(7);
+        let a = RequestId::generate(&mut rng);
+        let b = RequestId::generate(&mut rng);
+        let id = a.as_str();
+        assert_eq!(id.len(), 36);
+        assert_ne!(id, b.as_str());
+        let parts: Vec<&str> = id.split('-').collect();
+        assert_eq!(
+            parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
+            [8, 4, 4, 4, 12]
+        );
+        assert!(parts[2].starts_with('4'));
+        assert!(matches!(parts[3].as_bytes()[0], b'8' | b'9' | b'a' | b'b'));
+        assert!(id.bytes().all(|c| c == b'-' || c.is_ascii_hexdigit()));
+    }
+
+    #[test]
+    fn ip_text() {
+        for ip in ["0.0.0.0", "127.0.0.1", "10.20.255.9", "::1", "fe80::1"] {
+            let mut out = Vec::new();
+            push_ip(&mut out, ip.parse().unwrap_or_else(|_| unreachable!()));
+            assert_eq!(out, ip.as_bytes());
+        }
+    }
 }
