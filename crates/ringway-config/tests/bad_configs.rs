@@ -6,26 +6,9 @@
 use std::io;
 use std::net::SocketAddr;
 
+mod common;
+use common::MINIMAL;
 use ringway_config::{ConfigError, ConfigErrors, SystemResolver, load_file, load_str};
-
-/// The minimal config from the docs, which loads.
-const MINIMAL: &str = r#"
-admin: { address: "127.0.0.1:9901" }
-workers: { count: 2, cpu_set: "0-1", io_driver: auto }   # all optional
-listeners:
-  - name: main
-    address: "127.0.0.1:10000"
-    virtual_hosts:
-      - name: all
-        domains: ["*"]
-        routes:
-          - match: { prefix: "/" }
-            cluster: backend
-clusters:
-  - name: backend
-    lb_policy: round_robin
-    endpoints: ["127.0.0.1:8080", "127.0.0.1:8081"]
-"#;
 
 const ROUTE: &str = "listeners[0].virtual_hosts[0].routes[0]";
 

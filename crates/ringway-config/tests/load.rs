@@ -7,29 +7,13 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+mod common;
+use common::MINIMAL;
 use ringway_config::model::{
     AccessLogFormat, DomainPattern, Endpoint, HeaderValueMatch, IoDriver, LbPolicy, Limits,
     PathMatch, Redirect, RouteAction, Snapshot, WeightedCluster,
 };
 use ringway_config::{SystemResolver, load_str};
-
-const MINIMAL: &str = r#"
-admin: { address: "127.0.0.1:9901" }
-workers: { count: 2, cpu_set: "0-1", io_driver: auto }   # all optional
-listeners:
-  - name: main
-    address: "127.0.0.1:10000"
-    virtual_hosts:
-      - name: all
-        domains: ["*"]
-        routes:
-          - match: { prefix: "/" }
-            cluster: backend
-clusters:
-  - name: backend
-    lb_policy: round_robin
-    endpoints: ["127.0.0.1:8080", "127.0.0.1:8081"]
-"#;
 
 fn load(source: &str, text: &str) -> Snapshot {
     load_str(source, text, &SystemResolver).unwrap_or_else(|e| panic!("{e}"))
