@@ -102,7 +102,8 @@ pub async fn serve(
         // The listener's limits for reading the head come from the current
         // snapshot; the request itself is served from whatever is current
         // once its head has arrived (a reload may land while we wait).
-        let Some(waiting) = state.current().listeners.get(&*listener_name).cloned() else {
+        let waiting_config = state.current();
+        let Some(waiting) = waiting_config.listeners.get(&*listener_name).cloned() else {
             break;
         };
         let head = match read_head(&mut down, &waiting, &mut scratch).await {
@@ -118,11 +119,17 @@ pub async fn serve(
                 break;
             }
         };
-        drop(waiting);
         let config = state.current();
-        let Some(listener) = config.listeners.get(&*listener_name).cloned() else {
-            break;
+        let listener = if Rc::ptr_eq(&config, &waiting_config) {
+            waiting
+        } else {
+            drop(waiting);
+            match config.listeners.get(&*listener_name).cloned() {
+                Some(listener) => listener,
+                None => break,
+            }
         };
+        drop(waiting_config);
         // A draining worker answers this request, then closes: say so.
         let head = RequestHead {
             keep_alive: head.keep_alive && !state.draining.get(),
