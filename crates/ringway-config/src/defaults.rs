@@ -28,3 +28,15 @@ pub const MAX_IDLE_PER_ENDPOINT: usize = 64;
 pub const CLUSTER_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// An endpoint's `weight`.
 pub const ENDPOINT_WEIGHT: u32 = 1;
+/// `http2.max_concurrent_streams`, for listeners and clusters.
+pub const HTTP2_MAX_CONCURRENT_STREAMS: u32 = 1024;
+/// `http2.initial_stream_window_size`.
+pub const HTTP2_INITIAL_STREAM_WINDOW_SIZE: u32 = 1024 * 1024;
+/// `http2.initial_connection_window_size`.
+pub const HTTP2_INITIAL_CONNECTION_WINDOW_SIZE: u32 = 4 * 1024 * 1024;
+/// `http2.max_frame_size` (the protocol's initial value).
+pub const HTTP2_MAX_FRAME_SIZE: u32 = 16 * 1024;
+/// `http2.max_header_list_size`.
+pub const HTTP2_MAX_HEADER_LIST_SIZE: u32 = 64 * 1024;
+/// `http2.keepalive.timeout`.
+pub const HTTP2_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(20);

@@ -59,6 +59,74 @@ pub struct Listener {
     pub virtual_hosts: Vec<VirtualHost>,
     pub limits: Limits,
     pub access_log: Option<AccessLog>,
+    /// Which HTTP versions the listener speaks.
+    pub protocol: ListenerProtocol,
+    /// HTTP/2 settings for downstream connections.
+    pub http2: Http2Settings,
+}
+
+/// The HTTP versions a listener accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ListenerProtocol {
+    /// HTTP/1.1 and cleartext HTTP/2 (prior knowledge) on one port, told
+    /// apart by the HTTP/2 connection preface.
+    Auto,
+    Http1,
+    Http2,
+}
+
+/// The HTTP version ringway speaks to a cluster's endpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UpstreamProtocol {
+    Http1,
+    /// Cleartext HTTP/2 with prior knowledge; streams are multiplexed over
+    /// per-core connections.
+    Http2,
+}
+
+/// HTTP/2 connection settings, for a listener (what ringway accepts) or a
+/// cluster (what ringway offers its upstreams and opens at most).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Http2Settings {
+    /// Streams open at once on one connection. Downstream, this is the
+    /// SETTINGS value sent; upstream, ringway opens a new connection once
+    /// this many (or the peer's limit, if lower) are in use.
+    pub max_concurrent_streams: u32,
+    /// Receive window of each stream: bounds the bytes buffered per stream.
+    pub initial_stream_window_size: u32,
+    /// Receive window of the whole connection.
+    pub initial_connection_window_size: u32,
+    /// Largest frame payload accepted.
+    pub max_frame_size: u32,
+    /// Largest decoded header list accepted (RFC 9113 §6.5.2).
+    pub max_header_list_size: u32,
+    /// PINGs to detect dead connections; `None` sends none.
+    pub keepalive: Option<Keepalive>,
+}
+
+impl Default for Http2Settings {
+    /// See [`crate::defaults`].
+    fn default() -> Self {
+        use crate::defaults;
+        Self {
+            max_concurrent_streams: defaults::HTTP2_MAX_CONCURRENT_STREAMS,
+            initial_stream_window_size: defaults::HTTP2_INITIAL_STREAM_WINDOW_SIZE,
+            initial_connection_window_size: defaults::HTTP2_INITIAL_CONNECTION_WINDOW_SIZE,
+            max_frame_size: defaults::HTTP2_MAX_FRAME_SIZE,
+            max_header_list_size: defaults::HTTP2_MAX_HEADER_LIST_SIZE,
+            keepalive: None,
+        }
+    }
+}
+
+/// HTTP/2 keepalive: a PING every `interval` while the connection is open;
+/// no answer within `timeout` closes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Keepalive {
+    pub interval: Duration,
+    pub timeout: Duration,
 }
 
 /// Per-listener protection limits. Each has its own status code.
@@ -266,6 +334,9 @@ pub struct Cluster {
     pub max_idle_per_endpoint: usize,
     /// An idle upstream connection is closed after this.
     pub idle_timeout: Duration,
+    pub protocol: UpstreamProtocol,
+    /// Used when `protocol` is HTTP/2.
+    pub http2: Http2Settings,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

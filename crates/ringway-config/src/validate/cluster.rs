@@ -3,10 +3,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 
-use super::Ctx;
+use super::{Ctx, http2};
 use super::value::{self, EndpointAddress};
 use crate::defaults;
-use crate::model::{Cluster, Endpoint, LbPolicy};
+use crate::model::{Cluster, Endpoint, LbPolicy, UpstreamProtocol};
 use crate::resolve::Resolve;
 use crate::wire;
 
@@ -102,6 +102,11 @@ fn cluster(
         &wire.idle_timeout,
         defaults::CLUSTER_IDLE_TIMEOUT,
     );
+    let protocol = match wire.protocol {
+        None | Some(wire::UpstreamProtocol::Http1) => UpstreamProtocol::Http1,
+        Some(wire::UpstreamProtocol::Http2) => UpstreamProtocol::Http2,
+    };
+    let http2 = http2::settings(ctx, &format!("{field}.http2"), wire.http2.as_ref());
     name?;
     Some(Cluster {
         name: wire.name.clone(),
@@ -112,6 +117,8 @@ fn cluster(
             .max_idle_per_endpoint
             .unwrap_or(defaults::MAX_IDLE_PER_ENDPOINT),
         idle_timeout: idle_timeout?,
+        protocol,
+        http2: http2?,
     })
 }
 

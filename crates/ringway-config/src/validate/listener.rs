@@ -5,9 +5,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use super::cluster::Known;
-use super::{Ctx, route, value};
+use super::{Ctx, http2, route, value};
 use crate::defaults;
-use crate::model::{AccessLog, AccessLogFormat, Admin, Limits, Listener, VirtualHost};
+use crate::model::{
+    AccessLog, AccessLogFormat, Admin, Limits, Listener, ListenerProtocol, VirtualHost,
+};
 use crate::wire;
 
 /// All listeners, with names and addresses checked across them.
@@ -77,6 +79,12 @@ fn listener(
         None => Some(None),
     };
     let virtual_hosts = virtual_hosts(ctx, field, &wire.virtual_hosts, clusters);
+    let protocol = match wire.protocol {
+        None | Some(wire::ListenerProtocol::Auto) => ListenerProtocol::Auto,
+        Some(wire::ListenerProtocol::Http1) => ListenerProtocol::Http1,
+        Some(wire::ListenerProtocol::Http2) => ListenerProtocol::Http2,
+    };
+    let http2 = http2::settings(ctx, &format!("{field}.http2"), wire.http2.as_ref());
     name?;
     Some(Listener {
         name: wire.name.clone(),
@@ -84,6 +92,8 @@ fn listener(
         virtual_hosts: virtual_hosts?,
         limits: limits?,
         access_log: access_log?,
+        protocol,
+        http2: http2?,
     })
 }
 

@@ -5,6 +5,7 @@
 
 mod action;
 mod cluster;
+mod http2;
 mod listener;
 mod route;
 mod value;

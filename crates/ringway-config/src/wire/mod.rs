@@ -63,6 +63,44 @@ pub(crate) struct Listener {
     pub virtual_hosts: Vec<VirtualHost>,
     pub limits: Option<Limits>,
     pub access_log: Option<AccessLog>,
+    pub protocol: Option<ListenerProtocol>,
+    pub http2: Option<Http2>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum ListenerProtocol {
+    Auto,
+    Http1,
+    Http2,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum UpstreamProtocol {
+    Http1,
+    Http2,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a mapping of HTTP/2 settings")]
+pub(crate) struct Http2 {
+    pub max_concurrent_streams: Option<u32>,
+    pub initial_stream_window_size: Option<u32>,
+    pub initial_connection_window_size: Option<u32>,
+    pub max_frame_size: Option<u32>,
+    pub max_header_list_size: Option<u32>,
+    pub keepalive: Option<Keepalive>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping like { interval: 30s, timeout: 10s }"
+)]
+pub(crate) struct Keepalive {
+    pub interval: DurationText,
+    pub timeout: Option<DurationText>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -201,6 +239,8 @@ pub(crate) struct Cluster {
     pub connect_timeout: Option<DurationText>,
     pub max_idle_per_endpoint: Option<usize>,
     pub idle_timeout: Option<DurationText>,
+    pub protocol: Option<UpstreamProtocol>,
+    pub http2: Option<Http2>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
