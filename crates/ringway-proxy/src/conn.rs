@@ -11,12 +11,13 @@ use std::time::{Instant, SystemTime};
 
 use monoio::io::{OwnedReadHalf, OwnedWriteHalf, Splitable};
 use monoio::net::TcpStream;
-use ringway_config::model::RouteAction;
+use ringway_config::model::{ListenerProtocol, RouteAction, UpstreamProtocol};
 use ringway_http1::{BodyDecoder, HeadLimits, HeaderSpan, RequestHead};
 use ringway_route::{HeaderLookup, RequestView};
 
 use crate::access_log::{Entry, LogFields};
 use crate::forward::{self, Outcome};
+use crate::h2::{self, Sniffed};
 use crate::io::{ReadOutcome, ensure_room, read_append};
 use crate::iovec::Piece;
 use crate::local_reply::{self, ResponseFlag};
@@ -79,14 +80,6 @@ pub async fn serve(
     peer: SocketAddr,
 ) {
     let _ = stream.set_nodelay(true);
-    let (reader, writer) = stream.into_split();
-    let mut down = Downstream {
-        reader,
-        writer,
-        peer,
-        buf: Vec::with_capacity(DOWNSTREAM_BUFFER_BYTES),
-    };
-    let mut scratch = Scratch::default();
     let first = state.current();
     let Some(listener) = first.listeners.get(&*listener_name).cloned() else {
         return;
@@ -98,12 +91,81 @@ pub async fn serve(
         .connections_active
         .set(state.connections_active.get() + 1);
 
+    let mut stream = stream;
+    let mut buf = Vec::with_capacity(DOWNSTREAM_BUFFER_BYTES);
+    let protocol = match listener.config.protocol {
+        ListenerProtocol::Http1 => Some(Sniffed::Http1),
+        ListenerProtocol::Http2 => Some(Sniffed::Http2),
+        ListenerProtocol::Auto => sniff(&mut stream, &mut buf, &listener).await,
+    };
+    match protocol {
+        Some(Sniffed::Http2) => {
+            let (l, name) = (listener.clone(), listener_name.clone());
+            h2::serve(state.clone(), l, name, stream, buf, peer).await;
+        }
+        Some(_) => serve_http1(&state, &listener_name, &listener, stream, buf, peer).await,
+        None => {}
+    }
+
+    listener.stats.downstream_cx_destroy.inc();
+    listener.stats.downstream_cx_active.dec();
+    state
+        .connections_active
+        .set(state.connections_active.get().saturating_sub(1));
+}
+
+/// Reads until the first bytes tell HTTP/2's preface from HTTP/1.x;
+/// `None` if the connection closes or stays silent first.
+async fn sniff(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    listener: &ListenerState,
+) -> Option<Sniffed> {
+    let limits = &listener.config.limits;
+    let mut timeout = limits.idle_timeout;
+    loop {
+        match read_append(stream, buf, timeout).await {
+            ReadOutcome::Read(0) | ReadOutcome::Failed => return None,
+            ReadOutcome::TimedOut => {
+                if buf.is_empty() {
+                    listener.stats.downstream_cx_idle_timeout.inc();
+                }
+                return None;
+            }
+            ReadOutcome::Read(_) => {}
+        }
+        match h2::sniff(buf) {
+            Sniffed::NeedMore => timeout = limits.request_head_timeout,
+            found => return Some(found),
+        }
+    }
+}
+
+/// Serves HTTP/1.x on `stream`; `buf` holds bytes already read from it.
+async fn serve_http1(
+    state: &Rc<ProxyState>,
+    listener_name: &Rc<str>,
+    listener: &ListenerState,
+    stream: TcpStream,
+    buf: Vec<u8>,
+    peer: SocketAddr,
+) {
+    listener.stats.downstream_cx_http1_total.inc();
+    let (reader, writer) = stream.into_split();
+    let mut down = Downstream {
+        reader,
+        writer,
+        peer,
+        buf,
+    };
+    let mut scratch = Scratch::default();
+    let state = &**state;
     loop {
         // The listener's limits for reading the head come from the current
         // snapshot; the request itself is served from whatever is current
         // once its head has arrived (a reload may land while we wait).
         let waiting_config = state.current();
-        let Some(waiting) = waiting_config.listeners.get(&*listener_name).cloned() else {
+        let Some(waiting) = waiting_config.listeners.get(&**listener_name).cloned() else {
             break;
         };
         let head = match read_head(&mut down, &waiting, &mut scratch).await {
@@ -124,7 +186,7 @@ pub async fn serve(
             waiting
         } else {
             drop(waiting);
-            match config.listeners.get(&*listener_name).cloned() {
+            match config.listeners.get(&**listener_name).cloned() {
                 Some(listener) => listener,
                 None => break,
             }
@@ -135,7 +197,7 @@ pub async fn serve(
             keep_alive: head.keep_alive && !state.draining.get(),
             ..head
         };
-        let served = handle(&state, &config, &listener, &mut down, &mut scratch, &head).await;
+        let served = handle(state, &config, &listener, &mut down, &mut scratch, &head).await;
         let keep = served.keep_alive && !state.draining.get();
         let consumed = served.consumed.min(down.buf.len());
         down.buf.drain(..consumed);
@@ -151,12 +213,6 @@ pub async fn serve(
             break;
         }
     }
-
-    listener.stats.downstream_cx_destroy.inc();
-    listener.stats.downstream_cx_active.dec();
-    state
-        .connections_active
-        .set(state.connections_active.get().saturating_sub(1));
 }
 
 /// Reads until `down.buf` starts with a complete request head.
@@ -219,6 +275,7 @@ async fn handle(
     let start_time = SystemTime::now();
     let stats = &listener.stats;
     stats.downstream_rq_total.inc();
+    stats.downstream_rq_http1_total.inc();
     stats.downstream_rq_active.inc();
     state.requests_total.set(state.requests_total.get() + 1);
     if listener.access_log.is_some() {
@@ -363,7 +420,15 @@ async fn forward_to(
         )
         .await;
     };
-    match forward::forward(state, listener, cluster, route, down, scratch, head).await {
+    let outcome = match cluster.config.protocol {
+        UpstreamProtocol::Http1 => {
+            forward::forward(state, listener, cluster, route, down, scratch, head).await
+        }
+        UpstreamProtocol::Http2 => {
+            crate::h1_to_h2::forward(state, listener, cluster, route, down, scratch, head).await
+        }
+    };
+    match outcome {
         Outcome::Served(served) => served,
         Outcome::Local {
             status,

@@ -86,14 +86,7 @@ pub(crate) async fn forward(
         };
     }
 
-    let pick = {
-        let endpoints = &cluster.endpoints;
-        cluster
-            .balancer
-            .borrow_mut()
-            .pick(|i| endpoints.get(i).map_or(0, |e| e.active_requests.get()))
-    };
-    let Some(endpoint) = pick.and_then(|i| cluster.endpoints.get(i)).cloned() else {
+    let Some(endpoint) = pick_endpoint(cluster) else {
         cluster.stats.upstream_cx_none_healthy.inc();
         return Outcome::Local {
             status: 503,
@@ -386,6 +379,16 @@ async fn exchange_with_retry(
     }
 }
 
+/// The endpoint the cluster's balancer picks for the next request.
+pub(crate) fn pick_endpoint(cluster: &ClusterState) -> Option<Rc<EndpointPool>> {
+    let endpoints = &cluster.endpoints;
+    let pick = cluster
+        .balancer
+        .borrow_mut()
+        .pick(|i| endpoints.get(i).map_or(0, |e| e.active_requests.get()));
+    pick.and_then(|i| endpoints.get(i)).cloned()
+}
+
 fn connect_failure() -> Outcome {
     Outcome::Local {
         status: 503,
@@ -410,12 +413,12 @@ fn failure(body_done: bool, status: u16, flag: ResponseFlag, message: &'static s
     }
 }
 
-fn close_upstream(cluster: &ClusterState) {
+pub(crate) fn close_upstream(cluster: &ClusterState) {
     cluster.stats.upstream_cx_destroy.inc();
     cluster.stats.upstream_cx_active.dec();
 }
 
-async fn checkout(
+pub(crate) async fn checkout(
     cluster: &ClusterState,
     endpoint: &EndpointPool,
     fresh_only: bool,
@@ -433,6 +436,7 @@ async fn checkout(
     }
     let conn = UpstreamConn::connect(endpoint.address, cluster.config.connect_timeout).await?;
     cluster.stats.upstream_cx_total.inc();
+    cluster.stats.upstream_cx_http1_total.inc();
     cluster.stats.upstream_cx_active.inc();
     Ok(conn)
 }

@@ -247,7 +247,7 @@ impl RequestId {
 }
 
 /// Appends the textual form of `ip` (IPv4 without going through `fmt`).
-fn push_ip(out: &mut Vec<u8>, ip: IpAddr) {
+pub(crate) fn push_ip(out: &mut Vec<u8>, ip: IpAddr) {
     match ip {
         IpAddr::V4(v4) => {
             for (i, octet) in v4.octets().iter().enumerate() {

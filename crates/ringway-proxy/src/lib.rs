@@ -1,5 +1,6 @@
-//! The per-core HTTP/1.1 forwarding pipeline: downstream connections,
-//! routing, upstream connection pools, local replies and access logs.
+//! The per-core HTTP/1.1 and HTTP/2 forwarding pipeline: downstream
+//! connections, routing, upstream connection pools, protocol translation,
+//! local replies and access logs.
 //!
 //! Everything in this crate runs on one worker thread and shares nothing
 //! mutable with other threads; see [`ProxyState`].
@@ -9,12 +10,15 @@ mod conn;
 mod dechunk;
 mod exchange;
 mod forward;
+mod h1_to_h2;
+mod h2;
 mod head;
 mod io;
 mod iovec;
 mod local_reply;
 mod pool;
 mod response;
+mod signal;
 mod state;
 mod tunnel;
 

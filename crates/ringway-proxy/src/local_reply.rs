@@ -22,6 +22,10 @@ pub enum ResponseFlag {
     DownstreamConnectionTermination,
     /// The request was refused locally (4xx for bad input or limits).
     LocalReset,
+    /// The upstream reset the stream.
+    UpstreamRemoteReset,
+    /// The client reset the stream before the response ended.
+    DownstreamRemoteReset,
 }
 
 impl ResponseFlag {
@@ -34,6 +38,8 @@ impl ResponseFlag {
             Self::UpstreamConnectionTermination => "UC",
             Self::DownstreamConnectionTermination => "DC",
             Self::LocalReset => "LR",
+            Self::UpstreamRemoteReset => "UR",
+            Self::DownstreamRemoteReset => "DR",
         }
     }
 }

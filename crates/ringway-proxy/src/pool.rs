@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 use monoio::io::{OwnedReadHalf, OwnedWriteHalf, Splitable};
 use monoio::net::TcpStream;
 
+use crate::h2::H2Pool;
+
 /// Size of the buffer each upstream connection reads responses into.
 pub const UPSTREAM_BUFFER_BYTES: usize = 32 * 1024;
 
@@ -36,6 +38,8 @@ pub struct EndpointPool {
     idle: RefCell<Vec<UpstreamConn>>,
     max_idle: Cell<usize>,
     idle_timeout: Cell<Duration>,
+    /// Multiplexed connections, for clusters that speak HTTP/2.
+    pub(crate) h2: H2Pool,
 }
 
 #[derive(Debug)]
@@ -75,6 +79,7 @@ impl EndpointPool {
             idle: RefCell::new(Vec::new()),
             max_idle: Cell::new(max_idle),
             idle_timeout: Cell::new(idle_timeout),
+            h2: H2Pool::default(),
         }
     }
 
@@ -121,9 +126,11 @@ impl EndpointPool {
         true
     }
 
-    /// Closes expired idle connections; returns how many.
+    /// Closes expired idle connections (HTTP/2 ones included); returns how
+    /// many HTTP/1.1 ones (HTTP/2 connections count their own closing).
     pub fn sweep(&self, now: Instant) -> usize {
         let timeout = self.idle_timeout.get();
+        self.h2.sweep(now, timeout);
         let mut idle = self.idle.borrow_mut();
         let before = idle.len();
         idle.retain(|c| now.saturating_duration_since(c.idle_since) < timeout);
@@ -132,5 +139,10 @@ impl EndpointPool {
 
     pub fn idle_count(&self) -> usize {
         self.idle.borrow().len()
+    }
+
+    /// Open HTTP/2 connections.
+    pub fn h2_count(&self) -> usize {
+        self.h2.open_count()
     }
 }

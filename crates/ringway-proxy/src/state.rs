@@ -9,7 +9,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 use std::sync::Arc;
 
 use ringway_balance::{Balancer, WeightedPicker};
@@ -17,6 +17,7 @@ use ringway_config::model::{Cluster, Listener, Snapshot};
 use ringway_stats::{ClusterStats, ListenerStats, WorkerStats};
 
 use crate::access_log::AccessLogger;
+use crate::h2::ConnShared;
 use crate::pool::EndpointPool;
 
 /// State owned by one worker and shared by all its connections.
@@ -33,6 +34,8 @@ pub struct ProxyState {
     /// Requests served by this worker (for `/workers`).
     pub requests_total: Cell<u64>,
     pub connections_active: Cell<u64>,
+    /// Open HTTP/2 connections, told to send GOAWAY when the worker drains.
+    h2_connections: RefCell<Vec<Weak<ConnShared>>>,
 }
 
 /// The worker's view of one snapshot.
@@ -78,9 +81,33 @@ impl ProxyState {
             draining: Cell::new(false),
             requests_total: Cell::new(0),
             connections_active: Cell::new(0),
+            h2_connections: RefCell::new(Vec::new()),
         };
         state.apply(snapshot);
         state
+    }
+
+    /// Stops taking new requests: HTTP/1.1 connections close after their
+    /// current request, HTTP/2 connections send GOAWAY and finish their
+    /// streams.
+    pub fn start_draining(&self) {
+        self.draining.set(true);
+        for conn in self.h2_connections.take() {
+            if let Some(conn) = conn.upgrade() {
+                conn.shutdown.fire();
+            }
+        }
+    }
+
+    /// Tracks an HTTP/2 connection for [`Self::start_draining`].
+    pub(crate) fn register_h2_connection(&self, conn: &Rc<ConnShared>) {
+        let mut conns = self.h2_connections.borrow_mut();
+        // Forget closed connections once the list has doubled since the last
+        // clean-up, so the list stays proportional to open connections.
+        if conns.len() >= 64 && conns.len().is_power_of_two() {
+            conns.retain(|c| c.strong_count() > 0);
+        }
+        conns.push(Rc::downgrade(conn));
     }
 
     /// The configuration a new request should use.

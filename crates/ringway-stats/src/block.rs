@@ -55,6 +55,17 @@ macro_rules! snapshot_type {
     };
 }
 
+/// A stat's Envoy name: the field's name unless the block gives one (for
+/// dotted names like `http2.rx_reset`).
+macro_rules! stat_name {
+    ($name:ident) => {
+        stringify!($name)
+    };
+    ($name:ident, $stat:literal) => {
+        $stat
+    };
+}
+
 macro_rules! stats_block {
     (
         $(#[$live_meta:meta])*
@@ -64,7 +75,7 @@ macro_rules! stats_block {
         envoy_prefix $envoy:literal;
         prometheus_label $label:literal;
         stats {
-            $( $kind:ident $name:ident : $help:literal, )+
+            $( $kind:ident $name:ident $(as $stat:literal)? : $help:literal, )+
         }
     ) => {
         $(#[$live_meta])*
@@ -103,7 +114,7 @@ macro_rules! stats_block {
             const PROMETHEUS_LABEL: &'static str = $label;
             const STATS: &'static [$crate::block::StatDef<Self>] = &[
                 $( $crate::block::StatDef {
-                    name: stringify!($name),
+                    name: $crate::block::stat_name!($name $(, $stat)?),
                     help: $help,
                     kind: <$crate::block::live_type!($kind) as $crate::metric::Metric>::KIND,
                     value: {
@@ -122,4 +133,4 @@ macro_rules! stats_block {
     };
 }
 
-pub(crate) use {live_type, snapshot_type, stats_block};
+pub(crate) use {live_type, snapshot_type, stat_name, stats_block};

@@ -31,7 +31,7 @@ fn render_blocks<B: Block>(out: &mut String, blocks: &BTreeMap<String, B>) {
         return;
     }
     for def in B::STATS {
-        let family = format!("envoy_{}_{}", B::ENVOY_PREFIX, def.name);
+        let family = format!("envoy_{}_{}", B::ENVOY_PREFIX, def.name.replace('.', "_"));
         header(out, &family, def.help, def.kind);
         for (name, block) in blocks {
             let mut labels = String::new();

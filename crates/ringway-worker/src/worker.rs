@@ -179,7 +179,7 @@ async fn worker_main(
                 });
             }
             Command::Drain => {
-                state.draining.set(true);
+                state.start_draining();
                 loops.borrow_mut().clear();
                 state.flush_access_logs();
             }

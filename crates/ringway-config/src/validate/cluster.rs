@@ -3,8 +3,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 
-use super::{Ctx, http2};
 use super::value::{self, EndpointAddress};
+use super::{Ctx, http2};
 use crate::defaults;
 use crate::model::{Cluster, Endpoint, LbPolicy, UpstreamProtocol};
 use crate::resolve::Resolve;

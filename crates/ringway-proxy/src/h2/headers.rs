@@ -1,0 +1,268 @@
+//! Header translation between HTTP/1.1 heads (spans into a buffer) and
+//! HTTP/2 header maps: connection-specific fields dropped (RFC 9113
+//! §8.2.2), `Host` ↔ `:authority`, trailers both ways, and the proxy's own
+//! `x-forwarded-*` and `x-request-id` fields.
+
+use std::io::Write as _;
+use std::net::IpAddr;
+
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use ringway_http1::{HeaderSpan, connection_tokens_contain, is_hop_by_hop};
+
+use crate::head::push_ip;
+
+/// How an HTTP/1.1 message body is framed on the wire we write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum H1Framing {
+    /// No body (and no framing header needed).
+    None,
+    /// `Content-Length` is among the headers already.
+    Length,
+    /// `Transfer-Encoding: chunked` is added.
+    Chunked,
+    /// The body ends when the connection closes (responses to HTTP/1.0).
+    UntilClose,
+}
+
+/// Fields HTTP/2 forbids, that name the connection rather than the message.
+pub(crate) fn is_connection_specific(name: &[u8]) -> bool {
+    is_hop_by_hop(name)
+}
+
+/// Readies a request's headers (from an HTTP/2 client) for the next hop:
+/// drops connection-specific fields and `host` (the authority travels
+/// separately), appends the peer to `x-forwarded-for`, and sets
+/// `x-forwarded-proto` and `x-request-id` if absent.
+pub(crate) fn prepare_request(headers: &mut HeaderMap, peer: IpAddr, request_id: Option<&str>) {
+    let te_trailers = headers
+        .get(header::TE)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"trailers"));
+    for name in [
+        header::CONNECTION,
+        header::TRANSFER_ENCODING,
+        header::UPGRADE,
+        header::TE,
+        header::TRAILER,
+        header::HOST,
+    ] {
+        headers.remove(name);
+    }
+    headers.remove("keep-alive");
+    headers.remove("proxy-connection");
+    if te_trailers {
+        headers.insert(header::TE, HeaderValue::from_static("trailers"));
+    }
+    append_forwarded_for(headers, peer);
+    if !headers.contains_key("x-forwarded-proto") {
+        headers.insert("x-forwarded-proto", HeaderValue::from_static("http"));
+    }
+    if let Some(id) = request_id.and_then(|id| HeaderValue::from_str(id).ok()) {
+        headers.insert("x-request-id", id);
+    }
+}
+
+fn append_forwarded_for(headers: &mut HeaderMap, peer: IpAddr) {
+    let mut value = Vec::with_capacity(64);
+    for existing in headers.get_all("x-forwarded-for") {
+        value.extend_from_slice(existing.as_bytes());
+        value.extend_from_slice(b", ");
+    }
+    push_ip(&mut value, peer);
+    if let Ok(v) = HeaderValue::from_bytes(&value) {
+        headers.insert("x-forwarded-for", v);
+    }
+}
+
+/// Copies the end-to-end fields of an HTTP/1.1 head into `out`, dropping
+/// hop-by-hop ones, fields its `Connection` names, `host` and `expect`
+/// (ringway answers `100-continue` itself). `TE: trailers` is kept.
+pub(crate) fn from_h1(buf: &[u8], spans: &[HeaderSpan], out: &mut HeaderMap) {
+    let has_connection = spans
+        .iter()
+        .any(|h| h.name.get(buf).eq_ignore_ascii_case(b"connection"));
+    for h in spans {
+        let name = h.name.get(buf);
+        let value = h.value.get(buf);
+        if name.eq_ignore_ascii_case(b"te") {
+            if value.eq_ignore_ascii_case(b"trailers") {
+                out.append(header::TE, HeaderValue::from_static("trailers"));
+            }
+            continue;
+        }
+        if is_hop_by_hop(name)
+            || name.eq_ignore_ascii_case(b"host")
+            || name.eq_ignore_ascii_case(b"expect")
+            || (has_connection && connection_tokens_contain(buf, spans, name))
+        {
+            continue;
+        }
+        if let (Ok(name), Ok(value)) =
+            (HeaderName::from_bytes(name), HeaderValue::from_bytes(value))
+        {
+            out.append(name, value);
+        }
+    }
+}
+
+/// Parses an HTTP/1.1 trailer section (field lines, each with its CRLF)
+/// into a map, dropping fields not allowed in trailers.
+pub(crate) fn parse_trailers(section: &[u8]) -> HeaderMap {
+    let mut map = HeaderMap::new();
+    for line in section.split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            continue;
+        };
+        let (name, value) = (&line[..colon], line[colon + 1..].trim_ascii());
+        if is_connection_specific(name) || is_framing_field(name) {
+            continue;
+        }
+        if let (Ok(name), Ok(value)) =
+            (HeaderName::from_bytes(name), HeaderValue::from_bytes(value))
+        {
+            map.append(name, value);
+        }
+    }
+    map
+}
+
+fn is_framing_field(name: &[u8]) -> bool {
+    [&b"content-length"[..], b"host", b"content-type"]
+        .iter()
+        .any(|f| f.eq_ignore_ascii_case(name))
+}
+
+/// Appends `map` as HTTP/1.1 field lines.
+pub(crate) fn write_fields(out: &mut Vec<u8>, map: &HeaderMap) {
+    for (name, value) in map {
+        out.extend_from_slice(name.as_str().as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+/// Serialises an HTTP/1.1 request head for a request that arrived over
+/// HTTP/2.
+pub(crate) fn write_request_head(
+    out: &mut Vec<u8>,
+    method: &http::Method,
+    path_and_query: &str,
+    authority: &str,
+    headers: &HeaderMap,
+    framing: H1Framing,
+) {
+    out.clear();
+    let _ = write!(
+        out,
+        "{} {} HTTP/1.1\r\nhost: {}\r\n",
+        method, path_and_query, authority
+    );
+    for (name, value) in headers {
+        if name == header::TE {
+            continue;
+        }
+        out.extend_from_slice(name.as_str().as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    if framing == H1Framing::Chunked {
+        out.extend_from_slice(b"transfer-encoding: chunked\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Serialises an HTTP/1.1 response head for a response that arrived over
+/// HTTP/2.
+pub(crate) fn write_response_head(
+    out: &mut Vec<u8>,
+    status: http::StatusCode,
+    headers: &HeaderMap,
+    framing: H1Framing,
+    keep_alive: bool,
+) {
+    out.clear();
+    let _ = write!(
+        out,
+        "HTTP/1.1 {} {}\r\n",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or("Unknown")
+    );
+    write_fields(out, headers);
+    if framing == H1Framing::Chunked {
+        out.extend_from_slice(b"transfer-encoding: chunked\r\n");
+    }
+    if !keep_alive {
+        out.extend_from_slice(b"connection: close\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Appends one chunk's framing and payload.
+pub(crate) fn push_chunk(out: &mut Vec<u8>, data: &[u8]) {
+    if data.is_empty() {
+        return;
+    }
+    let _ = write!(out, "{:x}\r\n", data.len());
+    out.extend_from_slice(data);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Appends the last chunk and the trailer section.
+pub(crate) fn push_last_chunk(out: &mut Vec<u8>, trailers: Option<&HeaderMap>) {
+    out.extend_from_slice(b"0\r\n");
+    if let Some(t) = trailers {
+        write_fields(out, t);
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+#[cfg(test)]
+#[allow(clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trailers_round_trip() {
+        let map = parse_trailers(b"grpc-status: 0\r\ngrpc-message:  ok \r\nbad line\r\nContent-Length: 5\r\nx-bin-bin: AAEC\r\n");
+        assert_eq!(
+            map.get("grpc-status").map(|v| v.as_bytes()),
+            Some(&b"0"[..])
+        );
+        assert_eq!(
+            map.get("grpc-message").map(|v| v.as_bytes()),
+            Some(&b"ok"[..])
+        );
+        assert!(map.get("content-length").is_none());
+        assert_eq!(map.len(), 3);
+        let mut out = Vec::new();
+        push_last_chunk(&mut out, Some(&map));
+        assert!(out.starts_with(b"0\r\n"));
+        assert!(out.ends_with(b"\r\n\r\n"));
+        assert_eq!(parse_trailers(&out[3..out.len() - 2]), map);
+    }
+
+    #[test]
+    fn request_headers_lose_connection_fields() {
+        let mut map = HeaderMap::new();
+        map.insert("connection", HeaderValue::from_static("keep-alive"));
+        map.insert("te", HeaderValue::from_static("trailers"));
+        map.insert("host", HeaderValue::from_static("a"));
+        map.insert("x-forwarded-for", HeaderValue::from_static("10.0.0.1"));
+        prepare_request(&mut map, "127.0.0.1".parse().expect("ip"), Some("id-1"));
+        assert!(map.get("connection").is_none() && map.get("host").is_none());
+        assert_eq!(map["te"], "trailers");
+        assert_eq!(map["x-forwarded-for"], "10.0.0.1, 127.0.0.1");
+        assert_eq!(map["x-forwarded-proto"], "http");
+        assert_eq!(map["x-request-id"], "id-1");
+    }
+
+    #[test]
+    fn chunks() {
+        let mut out = Vec::new();
+        push_chunk(&mut out, b"hello, world!!!!!");
+        push_chunk(&mut out, b"");
+        assert_eq!(out, b"11\r\nhello, world!!!!!\r\n");
+    }
+}

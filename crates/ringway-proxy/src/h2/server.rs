@@ -1,0 +1,177 @@
+//! One downstream HTTP/2 connection: the `h2` server over monoio's poll-io
+//! stream, each request stream served by its own task on this core.
+//!
+//! Besides what `h2` enforces itself (frame and header list sizes,
+//! CONTINUATION counts, streams reset before they are accepted, and one
+//! pending SETTINGS or PING acknowledgement at a time, so floods of those
+//! stall only the flooding connection), the connection is closed with
+//! GOAWAY ENHANCE_YOUR_CALM when the client resets most of its streams
+//! before their responses begin (the "rapid reset" attack, CVE-2023-44487):
+//! those streams cost upstream work and give the attacker free concurrency.
+
+use std::cell::Cell;
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use h2::Reason;
+use monoio::io::IntoPollIo;
+use monoio::net::TcpStream;
+use ringway_config::model::Http2Settings;
+
+use super::io::Prefixed;
+use super::stream;
+use crate::signal::Signal;
+use crate::state::{ListenerState, ProxyState};
+
+/// Premature resets tolerated on a connection before the ratio test.
+const PREMATURE_RESETS_MIN: u64 = 100;
+
+/// State one connection shares with its stream tasks.
+#[derive(Debug, Default)]
+pub(crate) struct ConnShared {
+    /// Fired to stop taking new streams (drain): GOAWAY, then finish.
+    pub(crate) shutdown: Signal,
+    /// Fired to close now with `abort_reason`.
+    pub(crate) abort: Signal,
+    abort_reason: Cell<Option<Reason>>,
+    streams: Cell<u64>,
+    premature_resets: Cell<u64>,
+    open_streams: Cell<u32>,
+    last_active: Cell<Option<Instant>>,
+}
+
+impl ConnShared {
+    /// A stream was reset by the client before its response began. Returns
+    /// true when this closes the connection.
+    pub(crate) fn premature_reset(&self) -> bool {
+        let n = self.premature_resets.get() + 1;
+        self.premature_resets.set(n);
+        if n >= PREMATURE_RESETS_MIN && n * 2 >= self.streams.get() && !self.abort.is_fired() {
+            self.abort_reason.set(Some(Reason::ENHANCE_YOUR_CALM));
+            self.abort.fire();
+            return true;
+        }
+        false
+    }
+
+    pub(crate) fn stream_ended(&self) {
+        self.open_streams
+            .set(self.open_streams.get().saturating_sub(1));
+        self.last_active.set(Some(Instant::now()));
+    }
+}
+
+/// Serves HTTP/2 on `stream`; `prefix` holds bytes already read from it.
+pub(crate) async fn serve(
+    state: Rc<ProxyState>,
+    listener: Rc<ListenerState>,
+    listener_name: Rc<str>,
+    stream: TcpStream,
+    prefix: Vec<u8>,
+    peer: SocketAddr,
+) {
+    let stats = listener.stats.clone();
+    stats.downstream_cx_http2_total.inc();
+    let Ok(io) = stream.into_poll_io() else {
+        return;
+    };
+    let settings = &listener.config.http2;
+    let limits = &listener.config.limits;
+    let handshake = builder(settings).handshake::<_, Bytes>(Prefixed::new(prefix, io));
+    let mut conn = match monoio::time::timeout(limits.request_head_timeout, handshake).await {
+        Ok(Ok(conn)) => conn,
+        Ok(Err(err)) => {
+            tracing::debug!(%peer, %err, "HTTP/2 handshake failed");
+            stats.downstream_cx_protocol_error.inc();
+            return;
+        }
+        Err(_) => return,
+    };
+    let shared = Rc::new(ConnShared::default());
+    shared.last_active.set(Some(Instant::now()));
+    state.register_h2_connection(&shared);
+    if let (Some(keepalive), Some(ping)) = (settings.keepalive, conn.ping_pong()) {
+        let (shared, stats) = (shared.clone(), stats.clone());
+        monoio::spawn(async move {
+            if super::keepalive::run(ping, keepalive, &shared.abort).await {
+                stats.http2_keepalive_timeout.inc();
+            }
+        });
+    }
+    let idle_timeout = limits.idle_timeout;
+    let mut draining = false;
+    let mut aborting = false;
+    if state.draining.get() {
+        conn.graceful_shutdown();
+        stats.http2_goaway_sent.inc();
+        draining = true;
+    }
+    loop {
+        monoio::select! {
+            next = conn.accept() => match next {
+                None => break,
+                Some(Ok((request, respond))) => {
+                    shared.streams.set(shared.streams.get() + 1);
+                    shared.open_streams.set(shared.open_streams.get() + 1);
+                    let task = stream::handle(
+                        state.clone(),
+                        listener_name.clone(),
+                        shared.clone(),
+                        peer,
+                        request,
+                        respond,
+                    );
+                    monoio::spawn(task);
+                }
+                Some(Err(err)) => {
+                    if err.is_go_away() && err.is_remote() {
+                        stats.http2_goaway_received.inc();
+                    } else if err.is_go_away() || (err.reason().is_some() && !err.is_io()) {
+                        tracing::debug!(%peer, %err, "HTTP/2 connection closed for a protocol error");
+                        stats.http2_goaway_sent.inc();
+                        stats.downstream_cx_protocol_error.inc();
+                    }
+                    break;
+                }
+            },
+            _ = shared.shutdown.wait(), if !draining => {
+                draining = true;
+                conn.graceful_shutdown();
+                stats.http2_goaway_sent.inc();
+            }
+            _ = shared.abort.wait(), if !aborting => {
+                aborting = true;
+                let reason = shared.abort_reason.get().unwrap_or(Reason::NO_ERROR);
+                if reason == Reason::ENHANCE_YOUR_CALM {
+                    tracing::info!(%peer, "closing HTTP/2 connection: too many streams reset before their responses");
+                    stats.http2_premature_reset_closed.inc();
+                }
+                conn.abrupt_shutdown(reason);
+                stats.http2_goaway_sent.inc();
+            }
+            _ = monoio::time::sleep(idle_timeout), if !draining => {
+                let last = shared.last_active.get().unwrap_or_else(Instant::now);
+                if shared.open_streams.get() == 0 && last.elapsed() >= idle_timeout {
+                    stats.downstream_cx_idle_timeout.inc();
+                    draining = true;
+                    conn.graceful_shutdown();
+                    stats.http2_goaway_sent.inc();
+                }
+            }
+        }
+    }
+}
+
+fn builder(settings: &Http2Settings) -> h2::server::Builder {
+    let mut builder = h2::server::Builder::new();
+    builder
+        .max_concurrent_streams(settings.max_concurrent_streams)
+        .initial_window_size(settings.initial_stream_window_size)
+        .initial_connection_window_size(settings.initial_connection_window_size)
+        .max_frame_size(settings.max_frame_size)
+        .max_header_list_size(settings.max_header_list_size)
+        .max_local_error_reset_streams(Some(1024));
+    builder
+}

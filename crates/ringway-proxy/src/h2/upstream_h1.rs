@@ -1,0 +1,469 @@
+//! A request that arrived over HTTP/2, forwarded to an HTTP/1.1 upstream:
+//! the head is written as HTTP/1.1 (`:authority` becomes `Host`), DATA
+//! frames become the body (chunked unless a length was given, with HTTP/2
+//! trailers as the chunked trailer section), and the response comes back
+//! as HEADERS, DATA and trailers, each direction with backpressure: the
+//! upstream is read only as fast as the client's window allows.
+
+use std::future::{Future, poll_fn};
+use std::pin::pin;
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use h2::server::SendResponse;
+use h2::{Reason, RecvStream, SendStream};
+use http::header::{self, HeaderValue};
+use monoio::io::OwnedReadHalf;
+use monoio::net::TcpStream;
+use ringway_http1::{
+    BodyFraming, ChunkEvent, ChunkedDecoder, HeaderSpan, Method, ResponseHead, parse_response,
+};
+
+use super::body::{PumpError, send_data};
+use super::headers::{self as convert, H1Framing};
+use super::stream::{Exchanged, Request, Target, sleep_until};
+use crate::io::{ReadOutcome, ensure_room, read_append};
+use crate::local_reply::ResponseFlag;
+use crate::pool::{ConnectError, UpstreamConn};
+
+/// Largest response head accepted from an upstream.
+const MAX_RESPONSE_HEAD: usize = 64 * 1024;
+const MAX_RESPONSE_HEADERS: usize = 256;
+/// A stalled upstream read gives up after this (the route timeout usually
+/// ends the exchange first).
+const READ_STALL: Duration = Duration::from_secs(3600);
+
+enum HeadFailure {
+    Closed,
+    Malformed,
+}
+
+/// Forwards `request` to `target.endpoint` over HTTP/1.1.
+pub(crate) async fn exchange(
+    target: &Target<'_>,
+    request: Request,
+    respond: &mut SendResponse<Bytes>,
+) -> Exchanged {
+    let Request {
+        method,
+        uri,
+        mut headers,
+        mut body,
+    } = request;
+    let cluster = target.cluster;
+    let stats = &cluster.stats;
+    let end_at_headers = body.is_end_stream();
+    let framing = if end_at_headers {
+        if !headers.contains_key(header::CONTENT_LENGTH)
+            && matches!(
+                method,
+                http::Method::POST | http::Method::PUT | http::Method::PATCH
+            )
+        {
+            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(0));
+        }
+        H1Framing::None
+    } else if headers.contains_key(header::CONTENT_LENGTH) {
+        H1Framing::Length
+    } else {
+        H1Framing::Chunked
+    };
+    let h1_method = Method::from_bytes(method.as_str().as_bytes());
+    let mut head = Vec::with_capacity(1024);
+    convert::write_request_head(
+        &mut head,
+        &method,
+        uri.path_and_query().map_or("/", |p| p.as_str()),
+        uri.authority().map_or("", |a| a.as_str()),
+        &headers,
+        framing,
+    );
+
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let checkout = crate::forward::checkout(cluster, target.endpoint, attempt > 1);
+        let mut up = match monoio::time::timeout_at(target.deadline.into(), checkout).await {
+            Err(_) => {
+                stats.upstream_rq_timeout.inc();
+                return Exchanged::local(
+                    504,
+                    ResponseFlag::UpstreamTimeout,
+                    "upstream request timeout",
+                );
+            }
+            Ok(Err(err)) => {
+                if matches!(err, ConnectError::Timeout) {
+                    stats.upstream_cx_connect_timeout.inc();
+                }
+                stats.upstream_cx_connect_fail.inc();
+                return Exchanged::local(
+                    503,
+                    ResponseFlag::UpstreamConnectFailure,
+                    "upstream connect failure",
+                );
+            }
+            Ok(Ok(up)) => up,
+        };
+        // Only a body-less request can be sent again.
+        let replayable = up.reused && end_at_headers && attempt == 1;
+        let len = head.len();
+        let (written, h) = crate::io::write_range(&mut up.writer, head, 0, len).await;
+        head = h;
+        if written.is_err() {
+            crate::forward::close_upstream(cluster);
+            if replayable {
+                stats.upstream_rq_retry.inc();
+                continue;
+            }
+            return Exchanged::local(
+                503,
+                ResponseFlag::UpstreamConnectionTermination,
+                "upstream connection closed",
+            );
+        }
+        stats.upstream_rq_total.inc();
+        let started = Instant::now();
+        let UpstreamConn {
+            reader,
+            writer,
+            buf,
+            ..
+        } = &mut up;
+        let limit = target.limit;
+        let mut request_pump = Box::pin(async {
+            if end_at_headers {
+                return Ok(0);
+            }
+            pump_to_h1(&mut body, writer, framing, limit).await
+        });
+        let mut request_done: Option<Result<u64, PumpError>> = None;
+        let mut deadline = pin!(sleep_until(target.deadline));
+        let mut spans = Vec::new();
+        let head_read = {
+            let mut response = pin!(read_head(reader, buf, h1_method, &mut spans));
+            poll_fn(|cx| {
+                if request_done.is_none()
+                    && let Poll::Ready(r) = request_pump.as_mut().poll(cx)
+                {
+                    request_done = Some(r);
+                }
+                match &request_done {
+                    Some(Err(PumpError::Source(_))) => return Poll::Ready(Err(Phase::ClientGone)),
+                    Some(Err(PumpError::TooLarge)) => return Poll::Ready(Err(Phase::TooLarge)),
+                    _ => {}
+                }
+                if let Poll::Ready(r) = response.as_mut().poll(cx) {
+                    return Poll::Ready(r.map_err(Phase::Head));
+                }
+                if respond.poll_reset(cx).is_ready() {
+                    return Poll::Ready(Err(Phase::ClientGone));
+                }
+                if deadline.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(Err(Phase::TimedOut));
+                }
+                Poll::Pending
+            })
+            .await
+        };
+        let response_head = match head_read {
+            Ok(h) => h,
+            Err(phase) => {
+                drop(request_pump);
+                crate::forward::close_upstream(cluster);
+                return match phase {
+                    Phase::Head(HeadFailure::Closed) if replayable => {
+                        stats.upstream_rq_retry.inc();
+                        continue;
+                    }
+                    Phase::Head(HeadFailure::Closed) => Exchanged::local(
+                        503,
+                        ResponseFlag::UpstreamConnectionTermination,
+                        "upstream closed the connection before responding",
+                    ),
+                    Phase::Head(HeadFailure::Malformed) => Exchanged::local(
+                        502,
+                        ResponseFlag::UpstreamConnectionTermination,
+                        "upstream sent a malformed response",
+                    ),
+                    Phase::ClientGone => Exchanged::ClientGone,
+                    Phase::TooLarge => Exchanged::TooLarge,
+                    Phase::TimedOut => {
+                        stats.upstream_rq_timeout.inc();
+                        Exchanged::local(
+                            504,
+                            ResponseFlag::UpstreamTimeout,
+                            "upstream request timeout",
+                        )
+                    }
+                };
+            }
+        };
+
+        let status = response_head.status;
+        stats.record_upstream_status(status);
+        let head_after = started.elapsed();
+        let mut response = http::Response::new(());
+        *response.status_mut() =
+            http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::BAD_GATEWAY);
+        convert::from_h1(buf, &spans, response.headers_mut());
+        let body_start = response_head.head_len;
+        let end = matches!(
+            response_head.framing,
+            BodyFraming::Empty | BodyFraming::Length(0)
+        );
+        let mut down = match respond.send_response(response, end) {
+            Ok(down) => down,
+            Err(_) => {
+                crate::forward::close_upstream(cluster);
+                return Exchanged::ClientGone;
+            }
+        };
+        let mut flag = None;
+        let mut bytes_sent = 0;
+        let mut complete = end;
+        if !end {
+            let finished = {
+                let mut response_pump = pin!(pump_from_h1(
+                    reader,
+                    buf,
+                    body_start,
+                    response_head.framing,
+                    &mut down
+                ));
+                poll_fn(|cx| {
+                    if request_done.is_none()
+                        && let Poll::Ready(r) = request_pump.as_mut().poll(cx)
+                    {
+                        request_done = Some(r);
+                    }
+                    if let Some(Err(PumpError::Source(_))) = &request_done {
+                        return Poll::Ready(Err(Phase::ClientGone));
+                    }
+                    if let Poll::Ready(r) = response_pump.as_mut().poll(cx) {
+                        return Poll::Ready(Ok(r));
+                    }
+                    if deadline.as_mut().poll(cx).is_ready() {
+                        return Poll::Ready(Err(Phase::TimedOut));
+                    }
+                    Poll::Pending
+                })
+                .await
+            };
+            match finished {
+                Ok(Ok(n)) => {
+                    bytes_sent = n;
+                    complete = true;
+                }
+                Ok(Err(PumpError::Source(_))) => {
+                    target.listener_reset(&mut down, Reason::INTERNAL_ERROR);
+                    flag = Some(ResponseFlag::UpstreamConnectionTermination);
+                }
+                Ok(Err(_)) | Err(Phase::ClientGone) => {
+                    flag = Some(ResponseFlag::DownstreamRemoteReset);
+                }
+                Err(_) => {
+                    stats.upstream_rq_timeout.inc();
+                    target.listener_reset(&mut down, Reason::CANCEL);
+                    flag = Some(ResponseFlag::UpstreamTimeout);
+                }
+            }
+        }
+        drop(request_pump);
+        let request_complete = end_at_headers || matches!(request_done, Some(Ok(_)));
+        let leftover =
+            buf.len() > body_start && matches!(response_head.framing, BodyFraming::Empty);
+        if complete && request_complete && response_head.keep_alive && !leftover {
+            if !target.endpoint.put(up) {
+                crate::forward::close_upstream(cluster);
+            }
+        } else {
+            crate::forward::close_upstream(cluster);
+        }
+        return Exchanged::Responded {
+            status,
+            flag,
+            bytes_sent,
+            upstream_time: Some(head_after),
+        };
+    }
+}
+
+enum Phase {
+    Head(HeadFailure),
+    ClientGone,
+    TooLarge,
+    TimedOut,
+}
+
+/// Reads until `buf` starts with a final response head (interim 1xx
+/// responses are dropped: HTTP/2 clients get the final one).
+async fn read_head(
+    reader: &mut OwnedReadHalf<TcpStream>,
+    buf: &mut Vec<u8>,
+    method: Method,
+    spans: &mut Vec<HeaderSpan>,
+) -> Result<ResponseHead, HeadFailure> {
+    loop {
+        if !buf.is_empty() {
+            match parse_response(buf, method, MAX_RESPONSE_HEAD, MAX_RESPONSE_HEADERS, spans) {
+                Ok(Some(head)) if (100..200).contains(&head.status) && head.status != 101 => {
+                    buf.drain(..head.head_len);
+                    continue;
+                }
+                Ok(Some(head)) if head.status == 101 => return Err(HeadFailure::Malformed),
+                Ok(Some(head)) => return Ok(head),
+                Ok(None) => {}
+                Err(_) => return Err(HeadFailure::Malformed),
+            }
+        }
+        ensure_room(buf, 4096, MAX_RESPONSE_HEAD + 4096);
+        match read_append(reader, buf, READ_STALL).await {
+            ReadOutcome::Read(0) | ReadOutcome::Failed | ReadOutcome::TimedOut => {
+                return Err(HeadFailure::Closed);
+            }
+            ReadOutcome::Read(_) => {}
+        }
+    }
+}
+
+/// Writes the request body from HTTP/2 DATA frames to the upstream.
+async fn pump_to_h1(
+    recv: &mut RecvStream,
+    writer: &mut monoio::io::OwnedWriteHalf<TcpStream>,
+    framing: H1Framing,
+    limit: Option<u64>,
+) -> Result<u64, PumpError> {
+    let chunked = framing == H1Framing::Chunked;
+    let mut out = Vec::with_capacity(16 * 1024 + 32);
+    let mut moved = 0u64;
+    loop {
+        let data = match poll_fn(|cx| recv.poll_data(cx)).await {
+            None => break,
+            Some(Err(e)) => return Err(PumpError::Source(Some(e))),
+            Some(Ok(data)) => data,
+        };
+        let n = data.len();
+        if limit.is_some_and(|l| moved + n as u64 > l) {
+            return Err(PumpError::TooLarge);
+        }
+        out.clear();
+        if chunked {
+            convert::push_chunk(&mut out, &data);
+        } else {
+            out.extend_from_slice(&data);
+        }
+        let len = out.len();
+        let (res, o) = crate::io::write_range(writer, out, 0, len).await;
+        out = o;
+        res.map_err(|_| PumpError::Sink)?;
+        let _ = recv.flow_control().release_capacity(n);
+        moved += n as u64;
+    }
+    let trailers = poll_fn(|cx| recv.poll_trailers(cx))
+        .await
+        .map_err(|e| PumpError::Source(Some(e)))?;
+    if chunked {
+        out.clear();
+        convert::push_last_chunk(&mut out, trailers.as_ref());
+        let len = out.len();
+        let (res, _) = crate::io::write_range(writer, out, 0, len).await;
+        res.map_err(|_| PumpError::Sink)?;
+    }
+    Ok(moved)
+}
+
+/// Sends the upstream's response body (from `buf[start..]` on) as DATA
+/// frames, then its trailers; returns the payload bytes sent.
+async fn pump_from_h1(
+    reader: &mut OwnedReadHalf<TcpStream>,
+    buf: &mut Vec<u8>,
+    start: usize,
+    framing: BodyFraming,
+    down: &mut SendStream<Bytes>,
+) -> Result<u64, PumpError> {
+    buf.drain(..start.min(buf.len()));
+    let mut sent = 0u64;
+    match framing {
+        BodyFraming::Empty => {}
+        BodyFraming::Length(mut remaining) => {
+            while remaining > 0 {
+                if buf.is_empty() && read_more(reader, buf, down).await? == 0 {
+                    return Err(PumpError::Source(None));
+                }
+                let n = (buf.len() as u64).min(remaining) as usize;
+                send_data(down, Bytes::copy_from_slice(&buf[..n])).await?;
+                buf.drain(..n);
+                remaining -= n as u64;
+                sent += n as u64;
+            }
+        }
+        BodyFraming::UntilClose => loop {
+            if !buf.is_empty() {
+                sent += buf.len() as u64;
+                send_data(down, Bytes::copy_from_slice(buf)).await?;
+                buf.clear();
+            }
+            if read_more(reader, buf, down).await? == 0 {
+                break;
+            }
+        },
+        BodyFraming::Chunked => {
+            let mut decoder = ChunkedDecoder::new();
+            let mut pos = 0;
+            loop {
+                let input = buf.get(pos..).unwrap_or_default();
+                let (consumed, event) =
+                    decoder.decode(input).map_err(|_| PumpError::Source(None))?;
+                match event {
+                    ChunkEvent::Data(range) => {
+                        let data = Bytes::copy_from_slice(&input[range]);
+                        pos += consumed;
+                        sent += data.len() as u64;
+                        send_data(down, data).await?;
+                    }
+                    ChunkEvent::Trailers(range) => {
+                        let trailers = convert::parse_trailers(&input[range]);
+                        buf.drain(..pos + consumed);
+                        if !trailers.is_empty() {
+                            down.send_trailers(trailers).map_err(|_| PumpError::Sink)?;
+                            return Ok(sent);
+                        }
+                        break;
+                    }
+                    ChunkEvent::Done => {
+                        buf.drain(..pos + consumed);
+                        break;
+                    }
+                    ChunkEvent::NeedMore => {
+                        buf.drain(..pos + consumed);
+                        pos = 0;
+                        if read_more(reader, buf, down).await? == 0 {
+                            return Err(PumpError::Source(None));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    down.send_data(Bytes::new(), true)
+        .map_err(|_| PumpError::Sink)?;
+    Ok(sent)
+}
+
+/// Reads more of the response, unless the client resets the stream first.
+async fn read_more(
+    reader: &mut OwnedReadHalf<TcpStream>,
+    buf: &mut Vec<u8>,
+    down: &mut SendStream<Bytes>,
+) -> Result<usize, PumpError> {
+    ensure_room(buf, 16 * 1024, crate::io::MAX_STREAM_BUFFER_BYTES);
+    monoio::select! {
+        r = read_append(reader, buf, READ_STALL) => match r {
+            ReadOutcome::Read(n) => Ok(n),
+            ReadOutcome::Failed | ReadOutcome::TimedOut => Err(PumpError::Source(None)),
+        },
+        _ = poll_fn(|cx| down.poll_reset(cx)) => Err(PumpError::Sink),
+    }
+}

@@ -1,0 +1,284 @@
+//! A request that arrived over HTTP/2, forwarded over a multiplexed HTTP/2
+//! upstream connection: headers, DATA and trailers pass through with flow
+//! control in both directions, and both bodies move at once (bidirectional
+//! gRPC streams).
+//!
+//! A stream the upstream refuses before processing it (REFUSED_STREAM, or
+//! beyond the last stream id of a GOAWAY) is replayed once on a fresh
+//! connection, with the request body bytes kept so far (up to
+//! [`REPLAY_LIMIT_BYTES`](super::body::REPLAY_LIMIT_BYTES)).
+
+use std::future::{Future, poll_fn};
+use std::pin::pin;
+use std::task::Poll;
+use std::time::Instant;
+
+use bytes::Bytes;
+use h2::server::SendResponse;
+use h2::{Reason, RecvStream};
+use ringway_grpc::Code;
+
+use super::body::{PumpError, Replay, pump};
+use super::stream::{Exchanged, Request, Target, grpc_trailers, sleep_until};
+use crate::local_reply::ResponseFlag;
+
+/// Forwards `request` to `target.endpoint` over HTTP/2.
+pub(crate) async fn exchange(
+    target: &Target<'_>,
+    request: Request,
+    respond: &mut SendResponse<Bytes>,
+) -> Exchanged {
+    let Request {
+        method,
+        uri,
+        headers,
+        mut body,
+    } = request;
+    let cluster = target.cluster;
+    let stats = &cluster.stats;
+    let end_at_headers = body.is_end_stream();
+    let mut replay = Replay::default();
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let fresh = attempt > 1;
+        let checkout = target.endpoint.h2.checkout(
+            target.endpoint.address,
+            &cluster.config.http2,
+            cluster.config.connect_timeout,
+            &cluster.stats,
+            fresh,
+        );
+        let slot = match monoio::time::timeout_at(target.deadline.into(), checkout).await {
+            Err(_) => return timeout_before_response(target),
+            Ok(Err(err)) => {
+                if matches!(err, crate::pool::ConnectError::Timeout) {
+                    stats.upstream_cx_connect_timeout.inc();
+                }
+                stats.upstream_cx_connect_fail.inc();
+                return Exchanged::local(
+                    503,
+                    ResponseFlag::UpstreamConnectFailure,
+                    "upstream connect failure",
+                );
+            }
+            Ok(Ok(slot)) => slot,
+        };
+        let mut sender = slot.sender();
+        let ready = poll_fn(|cx| sender.poll_ready(cx));
+        let ready = match monoio::time::timeout_at(target.deadline.into(), ready).await {
+            Err(_) => return timeout_before_response(target),
+            Ok(r) => r,
+        };
+        let mut req = http::Request::new(());
+        *req.method_mut() = method.clone();
+        *req.uri_mut() = uri.clone();
+        *req.headers_mut() = headers.clone();
+        let sent = ready.and_then(|()| sender.send_request(req, end_at_headers));
+        let (response, mut upstream_send) = match sent {
+            Ok(pair) => pair,
+            Err(err) => {
+                // Nothing reached the upstream on this connection.
+                slot.retire();
+                if err.is_go_away() {
+                    stats.http2_goaway_received.inc();
+                }
+                if attempt == 1 {
+                    stats.upstream_rq_retry.inc();
+                    continue;
+                }
+                return Exchanged::local(
+                    503,
+                    ResponseFlag::UpstreamConnectionTermination,
+                    "upstream connection closed",
+                );
+            }
+        };
+        stats.upstream_rq_total.inc();
+        let started = Instant::now();
+
+        // Phase 1: the request body goes up while we wait for the response head.
+        let limit = target.limit;
+        // Boxed so it can be dropped (ending its borrows) before a replay.
+        let mut request_pump = Box::pin(async {
+            if end_at_headers {
+                return Ok(0);
+            }
+            pump(&mut body, &mut upstream_send, Some(&mut replay), limit).await
+        });
+        let mut response = pin!(response);
+        let mut deadline = pin!(sleep_until(target.deadline));
+        let mut request_done: Option<Result<u64, PumpError>> = None;
+        let head = poll_fn(|cx| {
+            if request_done.is_none()
+                && let Poll::Ready(r) = request_pump.as_mut().poll(cx)
+            {
+                request_done = Some(r);
+            }
+            match &request_done {
+                Some(Err(PumpError::Source(_))) => return Poll::Ready(Head::ClientGone),
+                Some(Err(PumpError::TooLarge)) => return Poll::Ready(Head::TooLarge),
+                _ => {}
+            }
+            if let Poll::Ready(r) = response.as_mut().poll(cx) {
+                return Poll::Ready(Head::Response(r));
+            }
+            if let Poll::Ready(reason) = respond.poll_reset(cx) {
+                let _ = reason;
+                return Poll::Ready(Head::ClientGone);
+            }
+            if deadline.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Head::TimedOut);
+            }
+            Poll::Pending
+        })
+        .await;
+        let response = match head {
+            Head::Response(Ok(response)) => response,
+            Head::Response(Err(err)) => {
+                drop(request_pump);
+                let refused = err.is_remote()
+                    && (err.is_go_away() || err.reason() == Some(Reason::REFUSED_STREAM));
+                if err.is_go_away() {
+                    stats.http2_goaway_received.inc();
+                } else if err.is_reset() && err.is_remote() {
+                    stats.http2_rx_reset.inc();
+                    stats.upstream_rq_rx_reset.inc();
+                }
+                if refused {
+                    slot.retire();
+                }
+                if refused && attempt == 1 && replay.is_complete() {
+                    stats.upstream_rq_retry.inc();
+                    continue;
+                }
+                return Exchanged::local(
+                    503,
+                    ResponseFlag::UpstreamRemoteReset,
+                    "upstream reset the stream before responding",
+                );
+            }
+            Head::ClientGone => {
+                stats.upstream_rq_tx_reset.inc();
+                stats.http2_tx_reset.inc();
+                return Exchanged::ClientGone;
+            }
+            Head::TooLarge => {
+                stats.upstream_rq_tx_reset.inc();
+                stats.http2_tx_reset.inc();
+                return Exchanged::TooLarge;
+            }
+            Head::TimedOut => return timeout_before_response(target),
+        };
+
+        // Phase 2: the response goes down while the request may still go up.
+        let (parts, mut upstream_body) = response.into_parts();
+        let status = parts.status.as_u16();
+        let head_after = started.elapsed();
+        stats.record_upstream_status(status);
+        let end = upstream_body.is_end_stream();
+        let mut down = match respond.send_response(http::Response::from_parts(parts, ()), end) {
+            Ok(down) => down,
+            Err(_) => return Exchanged::ClientGone,
+        };
+        let mut responded = Exchanged::Responded {
+            status,
+            flag: None,
+            bytes_sent: 0,
+            upstream_time: Some(head_after),
+        };
+        if end {
+            return responded;
+        }
+        let finished = {
+            let mut response_pump = pin!(pump(&mut upstream_body, &mut down, None, None));
+            poll_fn(|cx| {
+                if request_done.is_none()
+                    && let Poll::Ready(r) = request_pump.as_mut().poll(cx)
+                {
+                    request_done = Some(r);
+                }
+                if let Some(Err(PumpError::Source(_))) = &request_done {
+                    return Poll::Ready(Body::ClientGone);
+                }
+                if let Poll::Ready(r) = response_pump.as_mut().poll(cx) {
+                    return Poll::Ready(Body::Done(r));
+                }
+                if deadline.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(Body::TimedOut);
+                }
+                Poll::Pending
+            })
+            .await
+        };
+        drop(request_pump);
+        let Exchanged::Responded {
+            flag, bytes_sent, ..
+        } = &mut responded
+        else {
+            return responded;
+        };
+        match finished {
+            Body::Done(Ok(n)) => *bytes_sent = n,
+            Body::Done(Err(PumpError::Source(err))) => {
+                // The upstream reset or broke mid-response: pass it on.
+                let reason = err
+                    .as_ref()
+                    .and_then(h2::Error::reason)
+                    .unwrap_or(Reason::INTERNAL_ERROR);
+                stats.upstream_rq_rx_reset.inc();
+                stats.http2_rx_reset.inc();
+                target.listener_reset(&mut down, reason);
+                *flag = Some(ResponseFlag::UpstreamRemoteReset);
+            }
+            Body::Done(Err(err)) => {
+                tracing::debug!(?err, "client went away mid-response");
+                stats.upstream_rq_tx_reset.inc();
+                stats.http2_tx_reset.inc();
+                *flag = Some(ResponseFlag::DownstreamRemoteReset);
+            }
+            Body::ClientGone => {
+                stats.upstream_rq_tx_reset.inc();
+                stats.http2_tx_reset.inc();
+                *flag = Some(ResponseFlag::DownstreamRemoteReset);
+            }
+            Body::TimedOut => {
+                stats.upstream_rq_timeout.inc();
+                stats.upstream_rq_tx_reset.inc();
+                stats.http2_tx_reset.inc();
+                if target.grpc {
+                    let _ = down.send_trailers(grpc_trailers(
+                        Code::DeadlineExceeded,
+                        "upstream request timeout",
+                    ));
+                } else {
+                    target.listener_reset(&mut down, Reason::CANCEL);
+                }
+                *flag = Some(ResponseFlag::UpstreamTimeout);
+            }
+        }
+        return responded;
+    }
+}
+
+enum Head {
+    Response(Result<http::Response<RecvStream>, h2::Error>),
+    ClientGone,
+    TooLarge,
+    TimedOut,
+}
+
+enum Body {
+    Done(Result<u64, PumpError>),
+    ClientGone,
+    TimedOut,
+}
+
+fn timeout_before_response(target: &Target<'_>) -> Exchanged {
+    target.cluster.stats.upstream_rq_timeout.inc();
+    Exchanged::local(
+        504,
+        ResponseFlag::UpstreamTimeout,
+        "upstream request timeout",
+    )
+}
