@@ -63,15 +63,12 @@ HOST = "127.0.0.1"
 # reason is what the results show for a protocol it does not speak yet.
 
 CAPABILITIES: dict[str, dict[str, bool]] = {
-    "ringway": {"h1": True, "h2": False, "grpc": False},
+    "ringway": {"h1": True, "h2": True, "grpc": True},
     "nginx": {"h1": True, "h2": True, "grpc": True},
     "haproxy": {"h1": True, "h2": True, "grpc": True},
     "envoy": {"h1": True, "h2": True, "grpc": True},
 }
-UNSUPPORTED_REASON = {
-    "ringway": "not supported yet: ringway speaks HTTP/1.1 only today "
-    "(HTTP/2 and gRPC come in a later issue)",
-}
+UNSUPPORTED_REASON: dict[str, str] = {}
 ALL_PROXIES = ["ringway", "nginx", "haproxy", "envoy"]
 # Proxies that must have complete results wherever they are capable (--check):
 # the others may be skipped when not installed.
@@ -1236,7 +1233,8 @@ class Ringway(Proxy):
         return d / "ringway.yaml"
 
     def config_text(self, sc: Scenario, port: int, workers: int, cpus: list[int], single: bool) -> str:
-        return ringway_config(port, self.ctx.origin.addr(sc), variant=None)
+        return ringway_config(port, self.ctx.origin.addr(sc), variant=None,
+                              upstream_h2=sc.protocol == "grpc")
 
     def command(self, cfg: Path, workers: int, cpus: list[int], single: bool) -> list[str]:
         b = self.binary()
@@ -1278,11 +1276,14 @@ class Ringway(Proxy):
         return json.loads(body)
 
 
-def ringway_config(port: int, origin_port: int, variant: int | None) -> str:
+def ringway_config(port: int, origin_port: int, variant: int | None, upstream_h2: bool = False) -> str:
     """ringway's configuration; `variant` k (reload scenario) adds a route and
     a cluster and alternates the main cluster's pool size, so every swap
-    changes routes and clusters."""
+    changes routes and clusters. The listener takes HTTP/1.1 and h2c alike;
+    with `upstream_h2` (gRPC) the origin is spoken to over h2c, as nginx's
+    grpc_pass and HAProxy's `proto h2` do."""
     extra_route = extra_cluster = ""
+    protocol = "\n    protocol: http2" if upstream_h2 else ""
     idle = 256
     if variant is not None:
         idle = 256 if variant % 2 == 0 else 255
@@ -1306,7 +1307,7 @@ listeners:
 clusters:
   - name: origin
     endpoints: ["{HOST}:{origin_port}"]
-    max_idle_per_endpoint: {idle}{extra_cluster}
+    max_idle_per_endpoint: {idle}{protocol}{extra_cluster}
 """
 
 
