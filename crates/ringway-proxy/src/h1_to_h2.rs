@@ -81,6 +81,7 @@ pub(crate) async fn forward(
     };
     let end_at_headers = matches!(head.framing, BodyFraming::Empty | BodyFraming::Length(0));
     let deadline = Instant::now() + route.timeout;
+    let timeout = route.timeout;
 
     let mut attempt = 0;
     let slot = loop {
@@ -160,7 +161,7 @@ pub(crate) async fn forward(
             started,
             end_at_headers,
             limit,
-            deadline,
+            timeout,
         },
     )
     .await;
@@ -183,7 +184,9 @@ struct Pumping {
     started: Instant,
     end_at_headers: bool,
     limit: Option<u64>,
-    deadline: Instant,
+    /// The route timeout: for the response head once the request body is
+    /// complete, then for each wait for more response bytes.
+    timeout: Duration,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -234,7 +237,7 @@ async fn exchange(
         .await
     });
     let mut request_done: Option<Result<(u64, usize), PumpError>> = None;
-    let mut deadline = pin!(crate::h2::sleep_until(pumping.deadline));
+    let mut timer = crate::h2::HeadTimer::new(pumping.timeout, None);
     let early = {
         let mut response = pin!(response);
         poll_fn(|cx| {
@@ -252,7 +255,7 @@ async fn exchange(
             if let Poll::Ready(r) = response.as_mut().poll(cx) {
                 return Poll::Ready(Early::Response(r));
             }
-            if deadline.as_mut().poll(cx).is_ready() {
+            if timer.poll_head(cx, request_done.is_some()).is_ready() {
                 return Poll::Ready(Early::TimedOut);
             }
             Poll::Pending
@@ -315,7 +318,12 @@ async fn exchange(
     let mut flag = None;
     let finished = {
         let mut response_pump = pin!(write_response_body(
-            writer, &mut out, &mut body, framing, no_body
+            writer,
+            &mut out,
+            &mut body,
+            framing,
+            no_body,
+            pumping.timeout
         ));
         poll_fn(|cx| {
             if request_done.is_none()
@@ -328,9 +336,6 @@ async fn exchange(
             }
             if let Poll::Ready(r) = response_pump.as_mut().poll(cx) {
                 return Poll::Ready(Ok(r));
-            }
-            if deadline.as_mut().poll(cx).is_ready() {
-                return Poll::Ready(Err(false));
             }
             Poll::Pending
         })
@@ -347,8 +352,10 @@ async fn exchange(
             stats.http2_rx_reset.inc();
             flag = Some(ResponseFlag::UpstreamRemoteReset);
         }
-        Ok(Err(_)) | Err(true) => flag = Some(ResponseFlag::DownstreamConnectionTermination),
-        Err(false) => {
+        Ok(Err(PumpError::Sink | PumpError::TooLarge)) | Err(_) => {
+            flag = Some(ResponseFlag::DownstreamConnectionTermination);
+        }
+        Ok(Err(PumpError::Idle)) => {
             stats.upstream_rq_timeout.inc();
             flag = Some(ResponseFlag::UpstreamTimeout);
         }
@@ -547,6 +554,7 @@ async fn write_response_body(
     body: &mut RecvStream,
     framing: H1Framing,
     no_body: bool,
+    idle: Duration,
 ) -> Result<u64, PumpError> {
     let mut sent = 0u64;
     let len = out.len();
@@ -557,10 +565,11 @@ async fn write_response_body(
         return Ok(0);
     }
     loop {
-        let data = match poll_fn(|cx| body.poll_data(cx)).await {
-            None => break,
-            Some(Err(e)) => return Err(PumpError::Source(Some(e))),
-            Some(Ok(data)) => data,
+        let data = match monoio::time::timeout(idle, poll_fn(|cx| body.poll_data(cx))).await {
+            Err(_) => return Err(PumpError::Idle),
+            Ok(None) => break,
+            Ok(Some(Err(e))) => return Err(PumpError::Source(Some(e))),
+            Ok(Some(Ok(data))) => data,
         };
         out.clear();
         if framing == H1Framing::Chunked {

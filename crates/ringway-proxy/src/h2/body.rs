@@ -4,6 +4,7 @@
 //! at most its window in memory.
 
 use std::future::poll_fn;
+use std::time::Duration;
 
 use bytes::Bytes;
 use h2::{RecvStream, SendStream};
@@ -21,6 +22,8 @@ pub(crate) enum PumpError {
     Sink,
     /// The body exceeded the route's limit.
     TooLarge,
+    /// The source sent nothing for the idle timeout.
+    Idle,
 }
 
 /// What was sent of a request body, kept so the request can be replayed.
@@ -102,6 +105,7 @@ pub(crate) async fn pump(
     send: &mut SendStream<Bytes>,
     mut replay: Option<&mut Replay>,
     limit: Option<u64>,
+    idle: Option<Duration>,
 ) -> Result<u64, PumpError> {
     let mut moved = 0u64;
     if let Some(r) = replay.as_deref_mut() {
@@ -113,7 +117,7 @@ pub(crate) async fn pump(
             return finish(send, trailers).map(|()| moved);
         }
     }
-    while let Some(data) = next_data(recv, send).await? {
+    while let Some(data) = within(idle, next_data(recv, send)).await? {
         let n = data.len();
         if limit.is_some_and(|l| moved + n as u64 > l) {
             return Err(PumpError::TooLarge);
@@ -125,13 +129,29 @@ pub(crate) async fn pump(
         let _ = recv.flow_control().release_capacity(n);
         moved += n as u64;
     }
-    let trailers = poll_fn(|cx| recv.poll_trailers(cx))
-        .await
-        .map_err(|e| PumpError::Source(Some(e)))?;
+    let trailers = within(idle, async {
+        poll_fn(|cx| recv.poll_trailers(cx))
+            .await
+            .map_err(|e| PumpError::Source(Some(e)))
+    })
+    .await?;
     if let Some(r) = replay {
         r.finished = Some(trailers.clone());
     }
     finish(send, trailers).map(|()| moved)
+}
+
+/// Runs `wait`, failing with [`PumpError::Idle`] if `idle` passes first.
+async fn within<T>(
+    idle: Option<Duration>,
+    wait: impl std::future::Future<Output = Result<T, PumpError>>,
+) -> Result<T, PumpError> {
+    match idle {
+        None => wait.await,
+        Some(idle) => monoio::time::timeout(idle, wait)
+            .await
+            .unwrap_or(Err(PumpError::Idle)),
+    }
 }
 
 fn finish(

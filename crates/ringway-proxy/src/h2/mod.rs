@@ -15,7 +15,7 @@ mod upstream_h2;
 pub(crate) use body::{PumpError, send_data};
 pub(crate) use client::H2Pool;
 pub(crate) use server::{ConnShared, serve};
-pub(crate) use stream::sleep_until;
+pub(crate) use stream::HeadTimer;
 
 /// The client connection preface (RFC 9113 §3.4).
 pub(crate) const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";

@@ -6,15 +6,18 @@
 //! `grpc-status`/`grpc-message`, so that gRPC clients see UNAVAILABLE,
 //! DEADLINE_EXCEEDED and so on rather than a protocol error.
 
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::rc::Rc;
-use std::task::Poll;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use h2::server::SendResponse;
 use h2::{Reason, RecvStream, SendStream};
 use http::header::{self, HeaderMap, HeaderValue};
+use monoio::time::Sleep;
 use ringway_config::model::{Route, RouteAction, UpstreamProtocol};
 use ringway_grpc::Code;
 use ringway_route::{HeaderLookup, RequestView};
@@ -33,8 +36,11 @@ pub(crate) struct Target<'a> {
     pub(crate) listener: &'a ListenerState,
     pub(crate) cluster: &'a ClusterState,
     pub(crate) endpoint: &'a EndpointPool,
-    /// The route timeout, capped by `grpc-timeout`.
-    pub(crate) deadline: Instant,
+    /// The route timeout: for the response head once the request is
+    /// complete, then for each wait for more response bytes.
+    pub(crate) timeout: Duration,
+    /// The whole exchange's deadline, from `grpc-timeout`.
+    pub(crate) deadline: Option<Instant>,
     /// Request body limit.
     pub(crate) limit: Option<u64>,
     pub(crate) grpc: bool,
@@ -83,6 +89,12 @@ impl Exchanged {
 }
 
 impl Target<'_> {
+    /// Until when to wait for a connection (or a stream slot) from now.
+    pub(crate) fn connect_deadline(&self) -> Instant {
+        let by_route = Instant::now() + self.timeout;
+        self.deadline.map_or(by_route, |d| d.min(by_route))
+    }
+
     /// Resets the downstream stream, counting it.
     pub(crate) fn listener_reset(&self, send: &mut SendStream<Bytes>, reason: Reason) {
         send.send_reset(reason);
@@ -321,19 +333,17 @@ async fn serve(
             );
         }
     };
-    let timeout = match grpc
+    let deadline = grpc
         .then(|| request.headers.get("grpc-timeout"))
         .flatten()
         .and_then(|v| ringway_grpc::parse_timeout(v.as_bytes()))
-    {
-        Some(t) => t.min(route.timeout),
-        None => route.timeout,
-    };
+        .map(|t| Instant::now() + t);
     let target = Target {
         listener,
         cluster,
         endpoint: &endpoint,
-        deadline: Instant::now() + timeout,
+        timeout: route.timeout,
+        deadline,
         limit,
         grpc,
     };
@@ -524,9 +534,48 @@ pub(crate) fn grpc_trailers(code: Code, message: &str) -> HeaderMap {
     map
 }
 
-/// A timer that fires at `deadline`.
-pub(crate) fn sleep_until(deadline: Instant) -> monoio::time::Sleep {
-    monoio::time::sleep_until(deadline.into())
+/// The clocks of one exchange: an overall deadline (from `grpc-timeout`),
+/// and the route timeout, which starts once the request is complete and
+/// bounds the wait for the response head.
+#[derive(Debug)]
+pub(crate) struct HeadTimer {
+    timeout: Duration,
+    head: Option<Pin<Box<Sleep>>>,
+    deadline: Option<Pin<Box<Sleep>>>,
+}
+
+impl HeadTimer {
+    pub(crate) fn new(timeout: Duration, deadline: Option<Instant>) -> Self {
+        Self {
+            timeout,
+            head: None,
+            deadline: deadline.map(|d| Box::pin(monoio::time::sleep_until(d.into()))),
+        }
+    }
+
+    /// Ready when the deadline passes, or the route timeout has passed
+    /// since the first call with `request_complete`.
+    pub(crate) fn poll_head(&mut self, cx: &mut Context<'_>, request_complete: bool) -> Poll<()> {
+        if self.poll_deadline(cx).is_ready() {
+            return Poll::Ready(());
+        }
+        if request_complete {
+            let timeout = self.timeout;
+            let head = self
+                .head
+                .get_or_insert_with(|| Box::pin(monoio::time::sleep(timeout)));
+            return head.as_mut().poll(cx);
+        }
+        Poll::Pending
+    }
+
+    /// Ready when the overall deadline passes.
+    pub(crate) fn poll_deadline(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        match &mut self.deadline {
+            Some(d) => d.as_mut().poll(cx),
+            None => Poll::Pending,
+        }
+    }
 }
 
 /// Header lookup over an `http::HeaderMap` (names are lower case there).

@@ -22,7 +22,7 @@ use ringway_http1::{
 
 use super::body::{PumpError, send_data};
 use super::headers::{self as convert, H1Framing};
-use super::stream::{Exchanged, Request, Target, sleep_until};
+use super::stream::{Exchanged, HeadTimer, Request, Target};
 use crate::io::{ReadOutcome, ensure_room, read_append};
 use crate::local_reply::ResponseFlag;
 use crate::pool::{ConnectError, UpstreamConn};
@@ -84,28 +84,29 @@ pub(crate) async fn exchange(
     loop {
         attempt += 1;
         let checkout = crate::forward::checkout(cluster, target.endpoint, attempt > 1);
-        let mut up = match monoio::time::timeout_at(target.deadline.into(), checkout).await {
-            Err(_) => {
-                stats.upstream_rq_timeout.inc();
-                return Exchanged::local(
-                    504,
-                    ResponseFlag::UpstreamTimeout,
-                    "upstream request timeout",
-                );
-            }
-            Ok(Err(err)) => {
-                if matches!(err, ConnectError::Timeout) {
-                    stats.upstream_cx_connect_timeout.inc();
+        let mut up =
+            match monoio::time::timeout_at(target.connect_deadline().into(), checkout).await {
+                Err(_) => {
+                    stats.upstream_rq_timeout.inc();
+                    return Exchanged::local(
+                        504,
+                        ResponseFlag::UpstreamTimeout,
+                        "upstream request timeout",
+                    );
                 }
-                stats.upstream_cx_connect_fail.inc();
-                return Exchanged::local(
-                    503,
-                    ResponseFlag::UpstreamConnectFailure,
-                    "upstream connect failure",
-                );
-            }
-            Ok(Ok(up)) => up,
-        };
+                Ok(Err(err)) => {
+                    if matches!(err, ConnectError::Timeout) {
+                        stats.upstream_cx_connect_timeout.inc();
+                    }
+                    stats.upstream_cx_connect_fail.inc();
+                    return Exchanged::local(
+                        503,
+                        ResponseFlag::UpstreamConnectFailure,
+                        "upstream connect failure",
+                    );
+                }
+                Ok(Ok(up)) => up,
+            };
         // Only a body-less request can be sent again.
         let replayable = up.reused && end_at_headers && attempt == 1;
         let len = head.len();
@@ -139,7 +140,7 @@ pub(crate) async fn exchange(
             pump_to_h1(&mut body, writer, framing, limit).await
         });
         let mut request_done: Option<Result<u64, PumpError>> = None;
-        let mut deadline = pin!(sleep_until(target.deadline));
+        let mut timer = HeadTimer::new(target.timeout, target.deadline);
         let mut spans = Vec::new();
         let head_read = {
             let mut response = pin!(read_head(reader, buf, h1_method, &mut spans));
@@ -160,7 +161,7 @@ pub(crate) async fn exchange(
                 if respond.poll_reset(cx).is_ready() {
                     return Poll::Ready(Err(Phase::ClientGone));
                 }
-                if deadline.as_mut().poll(cx).is_ready() {
+                if timer.poll_head(cx, request_done.is_some()).is_ready() {
                     return Poll::Ready(Err(Phase::TimedOut));
                 }
                 Poll::Pending
@@ -230,7 +231,8 @@ pub(crate) async fn exchange(
                     buf,
                     body_start,
                     response_head.framing,
-                    &mut down
+                    &mut down,
+                    target.timeout,
                 ));
                 poll_fn(|cx| {
                     if request_done.is_none()
@@ -244,7 +246,7 @@ pub(crate) async fn exchange(
                     if let Poll::Ready(r) = response_pump.as_mut().poll(cx) {
                         return Poll::Ready(Ok(r));
                     }
-                    if deadline.as_mut().poll(cx).is_ready() {
+                    if timer.poll_deadline(cx).is_ready() {
                         return Poll::Ready(Err(Phase::TimedOut));
                     }
                     Poll::Pending
@@ -260,10 +262,10 @@ pub(crate) async fn exchange(
                     target.listener_reset(&mut down, Reason::INTERNAL_ERROR);
                     flag = Some(ResponseFlag::UpstreamConnectionTermination);
                 }
-                Ok(Err(_)) | Err(Phase::ClientGone) => {
+                Ok(Err(PumpError::Sink | PumpError::TooLarge)) | Err(Phase::ClientGone) => {
                     flag = Some(ResponseFlag::DownstreamRemoteReset);
                 }
-                Err(_) => {
+                Ok(Err(PumpError::Idle)) | Err(_) => {
                     stats.upstream_rq_timeout.inc();
                     target.listener_reset(&mut down, Reason::CANCEL);
                     flag = Some(ResponseFlag::UpstreamTimeout);
@@ -382,6 +384,7 @@ async fn pump_from_h1(
     start: usize,
     framing: BodyFraming,
     down: &mut SendStream<Bytes>,
+    idle: Duration,
 ) -> Result<u64, PumpError> {
     buf.drain(..start.min(buf.len()));
     let mut sent = 0u64;
@@ -389,7 +392,7 @@ async fn pump_from_h1(
         BodyFraming::Empty => {}
         BodyFraming::Length(mut remaining) => {
             while remaining > 0 {
-                if buf.is_empty() && read_more(reader, buf, down).await? == 0 {
+                if buf.is_empty() && read_more(reader, buf, down, idle).await? == 0 {
                     return Err(PumpError::Source(None));
                 }
                 let n = (buf.len() as u64).min(remaining) as usize;
@@ -405,7 +408,7 @@ async fn pump_from_h1(
                 send_data(down, Bytes::copy_from_slice(buf)).await?;
                 buf.clear();
             }
-            if read_more(reader, buf, down).await? == 0 {
+            if read_more(reader, buf, down, idle).await? == 0 {
                 break;
             }
         },
@@ -439,7 +442,7 @@ async fn pump_from_h1(
                     ChunkEvent::NeedMore => {
                         buf.drain(..pos + consumed);
                         pos = 0;
-                        if read_more(reader, buf, down).await? == 0 {
+                        if read_more(reader, buf, down, idle).await? == 0 {
                             return Err(PumpError::Source(None));
                         }
                     }
@@ -457,12 +460,14 @@ async fn read_more(
     reader: &mut OwnedReadHalf<TcpStream>,
     buf: &mut Vec<u8>,
     down: &mut SendStream<Bytes>,
+    idle: Duration,
 ) -> Result<usize, PumpError> {
     ensure_room(buf, 16 * 1024, crate::io::MAX_STREAM_BUFFER_BYTES);
     monoio::select! {
-        r = read_append(reader, buf, READ_STALL) => match r {
+        r = read_append(reader, buf, idle) => match r {
             ReadOutcome::Read(n) => Ok(n),
-            ReadOutcome::Failed | ReadOutcome::TimedOut => Err(PumpError::Source(None)),
+            ReadOutcome::TimedOut => Err(PumpError::Idle),
+            ReadOutcome::Failed => Err(PumpError::Source(None)),
         },
         _ = poll_fn(|cx| down.poll_reset(cx)) => Err(PumpError::Sink),
     }

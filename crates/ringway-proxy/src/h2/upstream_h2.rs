@@ -19,7 +19,7 @@ use h2::{Reason, RecvStream};
 use ringway_grpc::Code;
 
 use super::body::{PumpError, Replay, pump};
-use super::stream::{Exchanged, Request, Target, grpc_trailers, sleep_until};
+use super::stream::{Exchanged, HeadTimer, Request, Target, grpc_trailers};
 use crate::local_reply::ResponseFlag;
 
 /// Forwards `request` to `target.endpoint` over HTTP/2.
@@ -49,7 +49,8 @@ pub(crate) async fn exchange(
             &cluster.stats,
             fresh,
         );
-        let slot = match monoio::time::timeout_at(target.deadline.into(), checkout).await {
+        let wait_until = target.connect_deadline();
+        let slot = match monoio::time::timeout_at(wait_until.into(), checkout).await {
             Err(_) => return timeout_before_response(target),
             Ok(Err(err)) => {
                 if matches!(err, crate::pool::ConnectError::Timeout) {
@@ -66,7 +67,7 @@ pub(crate) async fn exchange(
         };
         let mut sender = slot.sender();
         let ready = poll_fn(|cx| sender.poll_ready(cx));
-        let ready = match monoio::time::timeout_at(target.deadline.into(), ready).await {
+        let ready = match monoio::time::timeout_at(wait_until.into(), ready).await {
             Err(_) => return timeout_before_response(target),
             Ok(r) => r,
         };
@@ -104,10 +105,17 @@ pub(crate) async fn exchange(
             if end_at_headers {
                 return Ok(0);
             }
-            pump(&mut body, &mut upstream_send, Some(&mut replay), limit).await
+            pump(
+                &mut body,
+                &mut upstream_send,
+                Some(&mut replay),
+                limit,
+                None,
+            )
+            .await
         });
         let mut response = pin!(response);
-        let mut deadline = pin!(sleep_until(target.deadline));
+        let mut timer = HeadTimer::new(target.timeout, target.deadline);
         let mut request_done: Option<Result<u64, PumpError>> = None;
         let head = poll_fn(|cx| {
             if request_done.is_none()
@@ -127,7 +135,7 @@ pub(crate) async fn exchange(
                 let _ = reason;
                 return Poll::Ready(Head::ClientGone);
             }
-            if deadline.as_mut().poll(cx).is_ready() {
+            if timer.poll_head(cx, request_done.is_some()).is_ready() {
                 return Poll::Ready(Head::TimedOut);
             }
             Poll::Pending
@@ -191,7 +199,8 @@ pub(crate) async fn exchange(
             return responded;
         }
         let finished = {
-            let mut response_pump = pin!(pump(&mut upstream_body, &mut down, None, None));
+            let idle = Some(target.timeout);
+            let mut response_pump = pin!(pump(&mut upstream_body, &mut down, None, None, idle));
             poll_fn(|cx| {
                 if request_done.is_none()
                     && let Poll::Ready(r) = request_pump.as_mut().poll(cx)
@@ -204,7 +213,7 @@ pub(crate) async fn exchange(
                 if let Poll::Ready(r) = response_pump.as_mut().poll(cx) {
                     return Poll::Ready(Body::Done(r));
                 }
-                if deadline.as_mut().poll(cx).is_ready() {
+                if timer.poll_deadline(cx).is_ready() {
                     return Poll::Ready(Body::TimedOut);
                 }
                 Poll::Pending
@@ -231,7 +240,7 @@ pub(crate) async fn exchange(
                 target.listener_reset(&mut down, reason);
                 *flag = Some(ResponseFlag::UpstreamRemoteReset);
             }
-            Body::Done(Err(err)) => {
+            Body::Done(Err(err @ (PumpError::Sink | PumpError::TooLarge))) => {
                 tracing::debug!(?err, "client went away mid-response");
                 stats.upstream_rq_tx_reset.inc();
                 stats.http2_tx_reset.inc();
@@ -242,7 +251,7 @@ pub(crate) async fn exchange(
                 stats.http2_tx_reset.inc();
                 *flag = Some(ResponseFlag::DownstreamRemoteReset);
             }
-            Body::TimedOut => {
+            Body::TimedOut | Body::Done(Err(PumpError::Idle)) => {
                 stats.upstream_rq_timeout.inc();
                 stats.upstream_rq_tx_reset.inc();
                 stats.http2_tx_reset.inc();
