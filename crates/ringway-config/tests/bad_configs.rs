@@ -488,3 +488,59 @@ fn bad_limits_logs_and_rewrites() {
         &["already the name of virtual_hosts[0]"],
     );
 }
+
+#[test]
+fn http2_settings_out_of_range() {
+    let errors = errors_with(
+        "    virtual_hosts:",
+        "    protocol: http3\n    virtual_hosts:",
+    );
+    assert_has(
+        &errors,
+        "listeners[0].protocol",
+        &["unknown variant `http3`", "auto", "http1", "http2"],
+    );
+    let errors = errors_with(
+        "    virtual_hosts:",
+        "    http2: { max_frame_size: 100, initial_stream_window_size: 4294967295, \
+         max_concurrent_streams: 0, keepalive: { interval: 0s } }\n    virtual_hosts:",
+    );
+    assert_has(
+        &errors,
+        "listeners[0].http2.max_frame_size",
+        &["100 is out of range", "16384 to 16777215"],
+    );
+    assert_has(
+        &errors,
+        "listeners[0].http2.initial_stream_window_size",
+        &["out of range", "65535 to 2147483647"],
+    );
+    assert_has(
+        &errors,
+        "listeners[0].http2.max_concurrent_streams",
+        &["0 is out of range"],
+    );
+    assert_has(&errors, "listeners[0].http2.keepalive.interval", &[]);
+    let errors = errors_with(
+        "    lb_policy: round_robin",
+        "    lb_policy: round_robin\n    protocol: h2c\n    http2: { max_header_list_size: 10 }",
+    );
+    assert_has(
+        &errors,
+        "clusters[0].protocol",
+        &["unknown variant `h2c`", "http1", "http2"],
+    );
+}
+
+#[test]
+fn http2_cluster_settings_are_checked() {
+    let errors = errors_with(
+        "    lb_policy: round_robin",
+        "    lb_policy: round_robin\n    protocol: http2\n    http2: { max_header_list_size: 10 }",
+    );
+    assert_has(
+        &errors,
+        "clusters[0].http2.max_header_list_size",
+        &["10 is out of range", "1024"],
+    );
+}
