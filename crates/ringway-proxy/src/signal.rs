@@ -1,21 +1,30 @@
 //! A one-shot event on one thread: tasks wait until it fires.
 
 use std::cell::{Cell, RefCell};
-use std::task::{Poll, Waker};
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
 
-/// Fires once; every waiter then wakes. Holders should be few and
-/// long-lived (one per connection, say): each waiting task keeps a waker
-/// here until the signal fires or is dropped.
+/// Fires once; every waiter then wakes. Each pending [`Wait`] holds one
+/// waker slot, updated in place when it is polled again and freed when it
+/// is dropped, so the slots never outnumber the waiters.
 #[derive(Debug, Default)]
 pub(crate) struct Signal {
     fired: Cell<bool>,
-    wakers: RefCell<Vec<Waker>>,
+    wakers: RefCell<Vec<Option<Waker>>>,
+}
+
+/// Completes once its [`Signal`] has fired.
+#[derive(Debug)]
+pub(crate) struct Wait<'a> {
+    signal: &'a Signal,
+    slot: Option<usize>,
 }
 
 impl Signal {
     pub(crate) fn fire(&self) {
         if !self.fired.replace(true) {
-            for waker in self.wakers.take() {
+            for waker in self.wakers.take().into_iter().flatten() {
                 waker.wake();
             }
         }
@@ -26,18 +35,49 @@ impl Signal {
     }
 
     /// Completes once the signal has fired.
-    pub(crate) async fn wait(&self) {
-        std::future::poll_fn(|cx| {
-            if self.fired.get() {
-                return Poll::Ready(());
+    pub(crate) fn wait(&self) -> Wait<'_> {
+        Wait {
+            signal: self,
+            slot: None,
+        }
+    }
+}
+
+impl Future for Wait<'_> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.signal.fired.get() {
+            return Poll::Ready(());
+        }
+        let mut wakers = self.signal.wakers.borrow_mut();
+        match self.slot.and_then(|i| wakers.get_mut(i)) {
+            Some(Some(waker)) => waker.clone_from(cx.waker()),
+            Some(empty) => *empty = Some(cx.waker().clone()),
+            None => {
+                let i = match wakers.iter().position(Option::is_none) {
+                    Some(i) => i,
+                    None => {
+                        wakers.push(None);
+                        wakers.len() - 1
+                    }
+                };
+                wakers[i] = Some(cx.waker().clone());
+                drop(wakers);
+                self.slot = Some(i);
             }
-            let mut wakers = self.wakers.borrow_mut();
-            if !wakers.iter().any(|w| w.will_wake(cx.waker())) {
-                wakers.push(cx.waker().clone());
-            }
-            Poll::Pending
-        })
-        .await
+        }
+        Poll::Pending
+    }
+}
+
+impl Drop for Wait<'_> {
+    fn drop(&mut self) {
+        if let (Some(i), Ok(mut wakers)) = (self.slot, self.signal.wakers.try_borrow_mut())
+            && let Some(slot) = wakers.get_mut(i)
+        {
+            *slot = None;
+        }
     }
 }
 
@@ -66,6 +106,16 @@ mod tests {
             signal.fire();
             assert_eq!(waiter.await, 7);
             signal.wait().await;
+            // Waiters that went away free their slots.
+            let other = Signal::default();
+            for _ in 0..100 {
+                let mut wait = Box::pin(other.wait());
+                let waker = std::task::Waker::noop();
+                let mut cx = std::task::Context::from_waker(waker);
+                assert!(wait.as_mut().poll(&mut cx).is_pending());
+                assert!(wait.as_mut().poll(&mut cx).is_pending());
+            }
+            assert_eq!(other.wakers.borrow().len(), 1);
         });
     }
 }
