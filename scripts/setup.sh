@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what ringway's tests need on a fresh Debian machine that has the
-# Rust toolchain, Python 3.11 and gcc: curl and nginx from Debian, the test
+# Rust toolchain, Python 3.11 and gcc: curl, nginx and h2load from Debian, the test
 # suite's Python packages from PyPI, and cargo-fuzz from crates.io.
 # Safe to run again: it skips what is already there.
 set -euo pipefail
@@ -11,6 +11,7 @@ command -v curl >/dev/null || need_apt+=(curl)
 command -v nginx >/dev/null || need_apt+=(nginx-light)
 command -v wrk >/dev/null || need_apt+=(wrk)
 command -v ps >/dev/null || need_apt+=(procps)
+command -v h2load >/dev/null || need_apt+=(nghttp2-client)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]} from Debian"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
