@@ -151,20 +151,25 @@ impl H2Pool {
         }
     }
 
-    /// Closes connections idle for longer than `timeout`; returns how many.
+    /// Closes connections idle for longer than `timeout` and forgets ones
+    /// that are going away (their streams finish on their own); returns how
+    /// many were closed.
     pub(crate) fn sweep(&self, now: Instant, timeout: Duration) -> usize {
         let mut conns = self.conns.borrow_mut();
-        let before = conns.len();
+        let mut closed = 0;
         conns.retain(|c| {
-            let idle =
-                c.active.get() == 0 && now.saturating_duration_since(c.idle_since.get()) >= timeout;
-            if idle || !c.is_usable() {
-                c.kill.fire();
+            if !c.is_usable() {
                 return false;
             }
-            true
+            let idle =
+                c.active.get() == 0 && now.saturating_duration_since(c.idle_since.get()) >= timeout;
+            if idle {
+                c.kill.fire();
+                closed += 1;
+            }
+            !idle
         });
-        before - conns.len()
+        closed
     }
 
     pub(crate) fn open_count(&self) -> usize {
