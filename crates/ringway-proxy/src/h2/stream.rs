@@ -63,6 +63,7 @@ pub(crate) enum Exchanged {
     Responded {
         status: u16,
         flag: Option<ResponseFlag>,
+        bytes_received: u64,
         bytes_sent: u64,
         upstream_time: Option<Duration>,
     },
@@ -104,10 +105,14 @@ impl Target<'_> {
 }
 
 /// What to account for one stream.
+#[derive(Default)]
 struct Outcome {
     status: u16,
     flag: Option<ResponseFlag>,
+    bytes_received: u64,
     bytes_sent: u64,
+    /// The request id sent upstream, for the access log.
+    request_id: Option<String>,
     upstream: Option<SocketAddr>,
     upstream_time: Option<Duration>,
 }
@@ -169,13 +174,17 @@ pub(crate) async fn handle(
             protocol: "HTTP/2",
             status: outcome.status,
             flags: outcome.flag.map(ResponseFlag::code).unwrap_or("-"),
-            bytes_received: 0,
+            bytes_received: outcome.bytes_received,
             bytes_sent: outcome.bytes_sent,
             duration: elapsed,
             upstream_service_time: outcome.upstream_time,
             forwarded_for: f.forwarded_for.as_deref().unwrap_or("-"),
             user_agent: f.user_agent.as_deref().unwrap_or("-"),
-            request_id: f.request_id.as_deref().unwrap_or("-"),
+            request_id: outcome
+                .request_id
+                .as_deref()
+                .or(f.request_id.as_deref())
+                .unwrap_or("-"),
             authority: &f.authority,
             upstream_host: upstream.as_deref().unwrap_or("-"),
         });
@@ -196,11 +205,8 @@ fn client_reset(listener: &ListenerState, conn: &ConnShared) -> Outcome {
     listener.stats.http2_rx_reset.inc();
     conn.premature_reset();
     Outcome {
-        status: 0,
         flag: Some(ResponseFlag::DownstreamRemoteReset),
-        bytes_sent: 0,
-        upstream: None,
-        upstream_time: None,
+        ..Outcome::default()
     }
 }
 
@@ -338,6 +344,11 @@ async fn serve(
         .flatten()
         .and_then(|v| ringway_grpc::parse_timeout(v.as_bytes()))
         .map(|t| Instant::now() + t);
+    let request_id = listener
+        .access_log
+        .as_ref()
+        .and_then(|_| request.headers.get("x-request-id"))
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     let target = Target {
         listener,
         cluster,
@@ -367,6 +378,7 @@ async fn serve(
         Exchanged::Responded {
             status,
             flag,
+            bytes_received,
             bytes_sent,
             upstream_time,
         } => {
@@ -378,7 +390,9 @@ async fn serve(
             Outcome {
                 status,
                 flag,
+                bytes_received,
                 bytes_sent,
+                request_id,
                 upstream,
                 upstream_time,
             }
@@ -517,8 +531,7 @@ fn local_outcome(grpc: bool, status: u16, flag: Option<ResponseFlag>, bytes_sent
         status: if grpc { 200 } else { status },
         flag,
         bytes_sent,
-        upstream: None,
-        upstream_time: None,
+        ..Outcome::default()
     }
 }
 

@@ -286,6 +286,10 @@ pub(crate) async fn exchange(
         return Exchanged::Responded {
             status,
             flag,
+            bytes_received: match request_done {
+                Some(Ok(n)) => n,
+                _ => 0,
+            },
             bytes_sent,
             upstream_time: Some(head_after),
         };

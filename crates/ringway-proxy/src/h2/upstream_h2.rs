@@ -192,6 +192,7 @@ pub(crate) async fn exchange(
         let mut responded = Exchanged::Responded {
             status,
             flag: None,
+            bytes_received: 0,
             bytes_sent: 0,
             upstream_time: Some(head_after),
         };
@@ -222,11 +223,17 @@ pub(crate) async fn exchange(
         };
         drop(request_pump);
         let Exchanged::Responded {
-            flag, bytes_sent, ..
+            flag,
+            bytes_received,
+            bytes_sent,
+            ..
         } = &mut responded
         else {
             return responded;
         };
+        if let Some(Ok(n)) = request_done {
+            *bytes_received = n;
+        }
         match finished {
             Body::Done(Ok(n)) => *bytes_sent = n,
             Body::Done(Err(PumpError::Source(err))) => {
