@@ -11,6 +11,17 @@ use ringway_http1::{HeaderSpan, connection_tokens_contain, is_hop_by_hop};
 
 use crate::head::push_ip;
 
+/// Field names ringway reads or writes on every request, built once
+/// (a `&str` name is parsed again at each map lookup).
+pub(crate) const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+pub(crate) const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+pub(crate) const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+pub(crate) const GRPC_TIMEOUT: HeaderName = HeaderName::from_static("grpc-timeout");
+pub(crate) const GRPC_STATUS: HeaderName = HeaderName::from_static("grpc-status");
+pub(crate) const GRPC_MESSAGE: HeaderName = HeaderName::from_static("grpc-message");
+const KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
+const PROXY_CONNECTION: HeaderName = HeaderName::from_static("proxy-connection");
+
 /// How an HTTP/1.1 message body is framed on the wire we write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum H1Framing {
@@ -47,29 +58,29 @@ pub(crate) fn prepare_request(headers: &mut HeaderMap, peer: IpAddr, request_id:
     ] {
         headers.remove(name);
     }
-    headers.remove("keep-alive");
-    headers.remove("proxy-connection");
+    headers.remove(KEEP_ALIVE);
+    headers.remove(PROXY_CONNECTION);
     if te_trailers {
         headers.insert(header::TE, HeaderValue::from_static("trailers"));
     }
     append_forwarded_for(headers, peer);
-    if !headers.contains_key("x-forwarded-proto") {
-        headers.insert("x-forwarded-proto", HeaderValue::from_static("http"));
+    if !headers.contains_key(X_FORWARDED_PROTO) {
+        headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static("http"));
     }
     if let Some(id) = request_id.and_then(|id| HeaderValue::from_str(id).ok()) {
-        headers.insert("x-request-id", id);
+        headers.insert(X_REQUEST_ID, id);
     }
 }
 
 fn append_forwarded_for(headers: &mut HeaderMap, peer: IpAddr) {
     let mut value = Vec::with_capacity(64);
-    for existing in headers.get_all("x-forwarded-for") {
+    for existing in headers.get_all(X_FORWARDED_FOR) {
         value.extend_from_slice(existing.as_bytes());
         value.extend_from_slice(b", ");
     }
     push_ip(&mut value, peer);
     if let Ok(v) = HeaderValue::from_bytes(&value) {
-        headers.insert("x-forwarded-for", v);
+        headers.insert(X_FORWARDED_FOR, v);
     }
 }
 

@@ -340,14 +340,14 @@ async fn serve(
         }
     };
     let deadline = grpc
-        .then(|| request.headers.get("grpc-timeout"))
+        .then(|| request.headers.get(headers::GRPC_TIMEOUT))
         .flatten()
         .and_then(|v| ringway_grpc::parse_timeout(v.as_bytes()))
         .map(|t| Instant::now() + t);
     let request_id = listener
         .access_log
         .as_ref()
-        .and_then(|_| request.headers.get("x-request-id"))
+        .and_then(|_| request.headers.get(headers::X_REQUEST_ID))
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     let target = Target {
         listener,
@@ -432,10 +432,11 @@ fn forwarded_request(
 ) -> Option<Request> {
     let http::request::Parts {
         method,
+        uri,
         mut headers,
         ..
     } = parts;
-    let request_id = (!headers.contains_key("x-request-id"))
+    let request_id = (!headers.contains_key(headers::X_REQUEST_ID))
         .then(|| RequestId::generate(&mut state.rng.borrow_mut()));
     headers::prepare_request(
         &mut headers,
@@ -443,18 +444,28 @@ fn forwarded_request(
         request_id.as_ref().map(RequestId::as_str),
     );
     let mut rewritten = Vec::new();
-    let path = if ringway_route::rewrite_prefix(route, target.as_bytes(), &mut rewritten) {
-        String::from_utf8(rewritten).ok()?
+    let path_rewritten = ringway_route::rewrite_prefix(route, target.as_bytes(), &mut rewritten);
+    let uri = if !path_rewritten
+        && route.host_rewrite.is_none()
+        && uri.scheme() == Some(&http::uri::Scheme::HTTP)
+        && uri.authority().is_some()
+    {
+        // The common case: the request's own absolute URI goes on as it is.
+        uri
     } else {
-        target.to_owned()
+        let path = if path_rewritten {
+            String::from_utf8(rewritten).ok()?
+        } else {
+            target.to_owned()
+        };
+        let authority = route.host_rewrite.as_deref().unwrap_or(authority);
+        http::Uri::builder()
+            .scheme("http")
+            .authority(authority)
+            .path_and_query(path)
+            .build()
+            .ok()?
     };
-    let authority = route.host_rewrite.as_deref().unwrap_or(authority);
-    let uri = http::Uri::builder()
-        .scheme("http")
-        .authority(authority)
-        .path_and_query(path)
-        .build()
-        .ok()?;
     Some(Request {
         method,
         uri,
@@ -538,11 +549,14 @@ fn local_outcome(grpc: bool, status: u16, flag: Option<ResponseFlag>, bytes_sent
 /// `grpc-status` and `grpc-message` for a status ringway produces.
 pub(crate) fn grpc_trailers(code: Code, message: &str) -> HeaderMap {
     let mut map = HeaderMap::with_capacity(2);
-    map.insert("grpc-status", HeaderValue::from_static(code.as_str()));
+    map.insert(
+        headers::GRPC_STATUS,
+        HeaderValue::from_static(code.as_str()),
+    );
     let mut encoded = String::with_capacity(message.len());
     ringway_grpc::encode_message(message, &mut encoded);
     if let Ok(v) = HeaderValue::from_str(&encoded) {
-        map.insert("grpc-message", v);
+        map.insert(headers::GRPC_MESSAGE, v);
     }
     map
 }
