@@ -19,8 +19,6 @@ pub(crate) const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forw
 pub(crate) const GRPC_TIMEOUT: HeaderName = HeaderName::from_static("grpc-timeout");
 pub(crate) const GRPC_STATUS: HeaderName = HeaderName::from_static("grpc-status");
 pub(crate) const GRPC_MESSAGE: HeaderName = HeaderName::from_static("grpc-message");
-const KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
-const PROXY_CONNECTION: HeaderName = HeaderName::from_static("proxy-connection");
 
 /// How an HTTP/1.1 message body is framed on the wire we write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,29 +38,15 @@ pub(crate) fn is_connection_specific(name: &[u8]) -> bool {
     is_hop_by_hop(name)
 }
 
-/// Readies a request's headers (from an HTTP/2 client) for the next hop:
-/// drops connection-specific fields and `host` (the authority travels
-/// separately), appends the peer to `x-forwarded-for`, and sets
-/// `x-forwarded-proto` and `x-request-id` if absent.
+/// Readies a request's headers for the next hop: drops `host` (the
+/// authority travels separately), appends the peer to `x-forwarded-for`,
+/// and sets `x-forwarded-proto` and `x-request-id` if absent.
+///
+/// The map holds no connection-specific field already: `h2` refuses
+/// requests that carry one (and `TE` other than `trailers`) as malformed,
+/// and [`from_h1`] leaves them out.
 pub(crate) fn prepare_request(headers: &mut HeaderMap, peer: IpAddr, request_id: Option<&str>) {
-    let te_trailers = headers
-        .get(header::TE)
-        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"trailers"));
-    for name in [
-        header::CONNECTION,
-        header::TRANSFER_ENCODING,
-        header::UPGRADE,
-        header::TE,
-        header::TRAILER,
-        header::HOST,
-    ] {
-        headers.remove(name);
-    }
-    headers.remove(KEEP_ALIVE);
-    headers.remove(PROXY_CONNECTION);
-    if te_trailers {
-        headers.insert(header::TE, HeaderValue::from_static("trailers"));
-    }
+    headers.remove(header::HOST);
     append_forwarded_for(headers, peer);
     if !headers.contains_key(X_FORWARDED_PROTO) {
         headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static("http"));
@@ -255,18 +239,34 @@ mod tests {
     }
 
     #[test]
-    fn request_headers_lose_connection_fields() {
+    fn request_headers_for_the_next_hop() {
         let mut map = HeaderMap::new();
-        map.insert("connection", HeaderValue::from_static("keep-alive"));
         map.insert("te", HeaderValue::from_static("trailers"));
         map.insert("host", HeaderValue::from_static("a"));
         map.insert("x-forwarded-for", HeaderValue::from_static("10.0.0.1"));
         prepare_request(&mut map, "127.0.0.1".parse().expect("ip"), Some("id-1"));
-        assert!(map.get("connection").is_none() && map.get("host").is_none());
+        assert!(map.get("host").is_none());
         assert_eq!(map["te"], "trailers");
         assert_eq!(map["x-forwarded-for"], "10.0.0.1, 127.0.0.1");
         assert_eq!(map["x-forwarded-proto"], "http");
         assert_eq!(map["x-request-id"], "id-1");
+    }
+
+    #[test]
+    fn h1_heads_lose_hop_by_hop_fields() {
+        let head = b"POST / HTTP/1.1\r\nconnection: x-drop, keep-alive\r\nkeep-alive: 5\r\n\
+            x-drop: 1\r\nte: trailers\r\nhost: a\r\nexpect: 100-continue\r\nx-keep: 2\r\n\
+            transfer-encoding: chunked\r\nupgrade: h2c\r\ntrailer: x-t\r\n\r\n";
+        let mut spans = Vec::new();
+        let parsed =
+            ringway_http1::parse_request(head, &ringway_http1::HeadLimits::default(), &mut spans);
+        assert!(matches!(parsed, Ok(Some(_))), "{parsed:?}");
+        let mut map = HeaderMap::new();
+        from_h1(head, &spans, &mut map);
+        let mut names: Vec<&str> = map.keys().map(|k| k.as_str()).collect();
+        names.sort_unstable();
+        assert_eq!(names, ["te", "x-keep"]);
+        assert_eq!(map["te"], "trailers");
     }
 
     #[test]
