@@ -101,7 +101,9 @@ pub async fn serve(
     match protocol {
         Some(Sniffed::Http2) => {
             let (l, name) = (listener.clone(), listener_name.clone());
-            h2::serve(state.clone(), l, name, stream, buf, peer).await;
+            // Boxed, so HTTP/1.1 connections do not carry (and copy) the
+            // HTTP/2 server's state in their own future.
+            Box::pin(h2::serve(state.clone(), l, name, stream, buf, peer)).await;
         }
         Some(_) => serve_http1(&state, &listener_name, &listener, stream, buf, peer).await,
         None => {}

@@ -123,7 +123,10 @@ pub(crate) async fn serve(
                         request,
                         respond,
                     );
-                    monoio::spawn(task);
+                    // Boxed: the task then holds a pointer, and monoio's
+                    // stage changes (spawn, finish) copy 16 bytes rather
+                    // than the whole ~5 KiB future each time.
+                    monoio::spawn(Box::pin(task));
                 }
                 Some(Err(err)) => {
                     if err.is_go_away() && err.is_remote() {
