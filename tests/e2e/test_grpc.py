@@ -66,6 +66,7 @@ def grpc_proxy_config(grpc_addr: str, hang_addr: str) -> dict:
     /ringway.test.Slow/*  -> grpc server, route timeout 1s
     /ringway.test.Dead/*  -> a port nobody listens on
     /ringway.test.Hang/*  -> an h2 origin that never answers, route timeout 30s
+    /ringway.test.Forever/* -> grpc server, route timeout 0s (off, as in Envoy)
     anything else         -> no route
     """
     routes = [
@@ -73,6 +74,7 @@ def grpc_proxy_config(grpc_addr: str, hang_addr: str) -> dict:
         {"match": {"prefix": "/ringway.test.Slow/"}, "cluster": "grpc", "timeout": "1s"},
         {"match": {"prefix": "/ringway.test.Dead/"}, "cluster": "dead", "timeout": "5s"},
         {"match": {"prefix": "/ringway.test.Hang/"}, "cluster": "hang", "timeout": "30s"},
+        {"match": {"prefix": "/ringway.test.Forever/"}, "cluster": "grpc", "timeout": "0s"},
     ]
     return {
         "listeners": [
@@ -331,6 +333,21 @@ def test_route_timeout_is_deadline_exceeded(via_ringway):
                                [("x-sleep", "3")])
     assert_trailers_only_grpc_error(r, grpc.StatusCode.DEADLINE_EXCEEDED, "route timeout")
     assert 0.8 <= elapsed <= 2.5, f"raw: DEADLINE_EXCEEDED after {elapsed:.2f}s for a 1s route timeout"
+
+
+def test_route_timeout_bounds_each_wait_not_the_stream(via_ringway):
+    """A stream that outlives its 1s route timeout lives on while messages
+    keep coming (each wait is under 1s), like a long download over
+    HTTP/1.1; and `timeout: 0s` turns the route timeout off."""
+    with via_ringway.channel() as ch:
+        call = Stubs(ch, "ringway.test.Slow").server_stream(
+            b"", timeout=10, metadata=[("x-count", "6"), ("x-interval", "0.4")])
+        got = list(call)
+        assert call.code() == grpc.StatusCode.OK, (call.code(), call.details())
+        assert got == [f"msg-{i}".encode() for i in range(6)]
+        # 1.5 s without a response byte: fine once the timeout is off.
+        reply = Stubs(ch, "ringway.test.Forever").unary(b"late", timeout=10, metadata=[("x-sleep", "1.5")])
+        assert reply == b"late"
 
 
 def test_grpc_timeout_caps_route_timeout(via_ringway, hang_origin):

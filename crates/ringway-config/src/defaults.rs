@@ -18,6 +18,9 @@ pub const MAX_CONNECTIONS_PER_WORKER: usize = 16384;
 pub const ACCESS_LOG_PATH: &str = "/dev/stdout";
 /// A route's `timeout`.
 pub const ROUTE_TIMEOUT: Duration = Duration::from_secs(15);
+/// What a route's `timeout: 0s` (no timeout) is stored as: a year, which
+/// timers handle and no exchange reaches.
+pub const ROUTE_TIMEOUT_OFF: Duration = Duration::from_secs(365 * 24 * 3600);
 /// A `redirect`'s `status`.
 pub const REDIRECT_STATUS: u16 = 301;
 /// A cluster's `connect_timeout`.

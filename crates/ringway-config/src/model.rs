@@ -208,7 +208,10 @@ pub enum DomainPattern {
 pub struct Route {
     pub matcher: RouteMatch,
     pub action: RouteAction,
-    /// Whole-request timeout for forwarded requests (504 UT when it fires).
+    /// For forwarded requests: the wait for the response head once the
+    /// request is complete, then each wait for more response bytes (504 UT
+    /// when it fires before the head). `0s` in the config turns it off; it
+    /// is then [`crate::defaults::ROUTE_TIMEOUT_OFF`].
     pub timeout: Duration,
     /// Replaces the matched `prefix` (prefix routes only).
     pub prefix_rewrite: Option<String>,

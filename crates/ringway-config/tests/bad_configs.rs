@@ -185,7 +185,12 @@ fn bad_durations() {
     assert_has(&timeout("1.5"), &field, &["no unit"]);
     assert_has(&timeout("\"30\""), &field, &["no unit"]);
     assert_has(&timeout("5 parsecs"), &field, &["not a duration"]);
-    assert_has(&timeout("0s"), &field, &["greater than zero"]);
+    let errors = errors_with("lb_policy: round_robin", "connect_timeout: 0s");
+    assert_has(
+        &errors,
+        "clusters[0].connect_timeout",
+        &["greater than zero"],
+    );
     let errors = errors_with("lb_policy: round_robin", "connect_timeout: soon");
     assert_has(
         &errors,
@@ -543,4 +548,16 @@ fn http2_cluster_settings_are_checked() {
         "clusters[0].http2.max_header_list_size",
         &["10 is out of range", "1024"],
     );
+}
+
+#[test]
+fn a_zero_route_timeout_turns_it_off() {
+    let text = MINIMAL.replacen(
+        "cluster: backend",
+        "cluster: backend\n            timeout: 0s",
+        1,
+    );
+    let snapshot = load_str("ok.yaml", &text, &SystemResolver).expect("loads");
+    let route = &snapshot.listeners[0].virtual_hosts[0].routes[0];
+    assert_eq!(route.timeout, ringway_config::defaults::ROUTE_TIMEOUT_OFF);
 }

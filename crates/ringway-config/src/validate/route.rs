@@ -42,8 +42,17 @@ fn route(
 ) -> Option<Route> {
     let matcher = route_match(ctx, &format!("{field}.match"), &wire.matcher);
     let action = action::action(ctx, field, wire, clusters);
+    // As in Envoy, `0s` turns the route timeout off (long-lived streams).
     let timeout = match &wire.timeout {
-        Some(t) => ctx.check(format!("{field}.timeout"), value::positive_duration(t)),
+        Some(t) => ctx
+            .check(format!("{field}.timeout"), value::duration(t))
+            .map(|d| {
+                if d.is_zero() {
+                    defaults::ROUTE_TIMEOUT_OFF
+                } else {
+                    d
+                }
+            }),
         None => Some(defaults::ROUTE_TIMEOUT),
     };
     let forwards = wire.cluster.is_some() || wire.weighted_clusters.is_some();

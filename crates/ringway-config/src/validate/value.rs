@@ -79,6 +79,15 @@ pub(crate) enum EndpointAddress {
 
 /// A duration greater than zero.
 pub(crate) fn positive_duration(text: &DurationText) -> Result<Duration, ValueError> {
+    let duration = duration(text)?;
+    if duration.is_zero() {
+        return Err(ValueError::Zero);
+    }
+    Ok(duration)
+}
+
+/// A duration, zero allowed.
+pub(crate) fn duration(text: &DurationText) -> Result<Duration, ValueError> {
     let text = match text {
         DurationText::Bare(number) => return Err(ValueError::DurationUnit(number.clone())),
         DurationText::Text(text) => text.trim(),
@@ -86,14 +95,10 @@ pub(crate) fn positive_duration(text: &DurationText) -> Result<Duration, ValueEr
     if text.parse::<f64>().is_ok() {
         return Err(ValueError::DurationUnit(text.to_owned()));
     }
-    let duration = humantime::parse_duration(text).map_err(|reason| ValueError::Duration {
+    humantime::parse_duration(text).map_err(|reason| ValueError::Duration {
         text: text.to_owned(),
         reason,
-    })?;
-    if duration.is_zero() {
-        return Err(ValueError::Zero);
-    }
-    Ok(duration)
+    })
 }
 
 /// An address to listen on: an IP literal and a port (0 picks a free one).
