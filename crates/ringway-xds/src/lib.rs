@@ -1,6 +1,8 @@
-//! xDS-lite resources (see `docs/xds-lite.md`): Envoy v3 `Cluster` and
+//! xDS-lite (see `docs/xds-lite.md`) without I/O: Envoy v3 `Cluster` and
 //! `ClusterLoadAssignment` messages checked against the subset ringway
-//! applies, and turned into ringway's cluster model.
+//! applies and turned into ringway's cluster model, and the client state of
+//! the delta exchange ([`DeltaClient`]: subscriptions, held versions, ACK,
+//! NACK, resuming a stream).
 //!
 //! A resource that sets a field ringway does not support, where the field
 //! would change behaviour, is refused with a [`Rejected`] naming the field:
@@ -10,9 +12,11 @@
 #![forbid(unsafe_code)]
 
 mod cluster;
+mod delta;
 mod endpoints;
 
 pub use cluster::{ClusterSpec, EndpointSource, cluster_spec};
+pub use delta::{DeltaClient, Update};
 pub use endpoints::endpoints;
 
 /// `type_url` of a Cluster resource.
