@@ -1,8 +1,10 @@
 //! xDS-lite (see `docs/xds-lite.md`) without I/O: Envoy v3 `Cluster` and
 //! `ClusterLoadAssignment` messages checked against the subset ringway
 //! applies and turned into ringway's cluster model, and the client state of
-//! the delta exchange ([`DeltaClient`]: subscriptions, held versions, ACK,
-//! NACK, resuming a stream).
+//! the delta exchange on both sides: [`DeltaClient`] (subscriptions, held
+//! versions, ACK, NACK, resuming a stream) and, for the control plane,
+//! [`ResourceSet`] with one [`ProxyStream`] per proxy (only what changed
+//! among what each proxy asked for).
 //!
 //! A resource that sets a field ringway does not support, where the field
 //! would change behaviour, is refused with a [`Rejected`] naming the field:
@@ -14,10 +16,12 @@
 mod cluster;
 mod delta;
 mod endpoints;
+mod server;
 
 pub use cluster::{ClusterSpec, EndpointSource, cluster_spec};
 pub use delta::{DeltaClient, Update};
 pub use endpoints::endpoints;
+pub use server::{ProxyStream, ResourceSet, StreamStatus};
 
 /// `type_url` of a Cluster resource.
 pub const CLUSTER_TYPE: &str = "type.googleapis.com/envoy.config.cluster.v3.Cluster";

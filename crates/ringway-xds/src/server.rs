@@ -1,0 +1,360 @@
+//! The server side of the delta exchange, without I/O: one versioned
+//! resource set, and per connected proxy what it subscribed to and which
+//! version of each resource it was sent, so that each proxy gets only what
+//! changed among what it asked for.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use envoy_types::pb::envoy::config::core::v3::Node;
+use envoy_types::pb::envoy::service::discovery::v3::{
+    DeltaDiscoveryRequest, DeltaDiscoveryResponse, Resource,
+};
+use envoy_types::pb::google::protobuf::Any;
+
+/// Every resource the control plane serves, by type and name, each with
+/// the version it last changed at.
+#[derive(Debug, Default)]
+pub struct ResourceSet {
+    types: BTreeMap<String, BTreeMap<String, Versioned>>,
+    /// Bumped at every change; versions are its decimal text.
+    generation: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Versioned {
+    version: String,
+    resource: Any,
+}
+
+/// One proxy's stream.
+#[derive(Debug, Default)]
+pub struct ProxyStream {
+    node: Option<Node>,
+    types: BTreeMap<String, StreamType>,
+    nonces: u64,
+}
+
+#[derive(Debug, Default)]
+struct StreamType {
+    subscribed: BTreeSet<String>,
+    /// Name → version the proxy holds (as sent, or as it said on resume).
+    sent: BTreeMap<String, String>,
+    /// Subscribed names already reported as not existing.
+    told_missing: BTreeSet<String>,
+    /// The last response not yet answered.
+    pending_nonce: Option<String>,
+    /// Versions of the last response the proxy ACKed.
+    acked: BTreeMap<String, String>,
+    in_flight: BTreeMap<String, String>,
+    last_nack: Option<String>,
+}
+
+/// What one proxy has asked for and accepted, for the admin API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamStatus {
+    pub type_url: String,
+    pub subscribed: Vec<String>,
+    pub acked: BTreeMap<String, String>,
+    pub last_nack: Option<String>,
+}
+
+impl ResourceSet {
+    /// Adds or replaces a resource; returns whether it changed.
+    pub fn upsert(&mut self, type_url: &str, name: &str, resource: Any) -> bool {
+        let resources = self.types.entry(type_url.to_owned()).or_default();
+        if resources.get(name).is_some_and(|v| v.resource == resource) {
+            return false;
+        }
+        self.generation += 1;
+        resources.insert(
+            name.to_owned(),
+            Versioned {
+                version: self.generation.to_string(),
+                resource,
+            },
+        );
+        true
+    }
+
+    /// Removes a resource; returns whether it was there.
+    pub fn remove(&mut self, type_url: &str, name: &str) -> bool {
+        let removed = self
+            .types
+            .get_mut(type_url)
+            .is_some_and(|r| r.remove(name).is_some());
+        if removed {
+            self.generation += 1;
+        }
+        removed
+    }
+
+    /// The names of every resource of a type.
+    pub fn names(&self, type_url: &str) -> impl Iterator<Item = &str> {
+        self.types
+            .get(type_url)
+            .into_iter()
+            .flat_map(|r| r.keys().map(String::as_str))
+    }
+
+    /// The version a resource has, if it exists.
+    pub fn version(&self, type_url: &str, name: &str) -> Option<&str> {
+        self.types
+            .get(type_url)?
+            .get(name)
+            .map(|v| v.version.as_str())
+    }
+}
+
+impl ProxyStream {
+    /// The node the proxy named in its first request.
+    pub fn node(&self) -> Option<&Node> {
+        self.node.as_ref()
+    }
+
+    /// Applies a request: subscription changes, resume versions, ACK or
+    /// NACK of the pending response. Returns the NACK's message, if any.
+    pub fn on_request(&mut self, request: DeltaDiscoveryRequest) -> Option<String> {
+        if request.node.is_some() {
+            self.node = request.node;
+        }
+        let state = self.types.entry(request.type_url).or_default();
+        for name in request.resource_names_subscribe {
+            state.told_missing.remove(&name);
+            state.subscribed.insert(name);
+        }
+        for name in request.resource_names_unsubscribe {
+            state.subscribed.remove(&name);
+            state.sent.remove(&name);
+            state.told_missing.remove(&name);
+            state.acked.remove(&name);
+        }
+        for (name, version) in request.initial_resource_versions {
+            state.sent.insert(name.clone(), version.clone());
+            state.acked.insert(name, version);
+        }
+        let answered = !request.response_nonce.is_empty()
+            && state.pending_nonce.as_deref() == Some(request.response_nonce.as_str());
+        if !answered {
+            return None;
+        }
+        state.pending_nonce = None;
+        let in_flight = std::mem::take(&mut state.in_flight);
+        match request.error_detail {
+            Some(status) => {
+                state.last_nack = Some(status.message.clone());
+                Some(status.message)
+            }
+            None => {
+                for (name, version) in in_flight {
+                    if version.is_empty() {
+                        state.acked.remove(&name);
+                    } else {
+                        state.acked.insert(name, version);
+                    }
+                }
+                None
+            }
+        }
+    }
+
+    /// Whether a response of this type is waiting for its ACK or NACK.
+    pub fn awaiting_answer(&self, type_url: &str) -> bool {
+        self.types
+            .get(type_url)
+            .is_some_and(|s| s.pending_nonce.is_some())
+    }
+
+    /// The changes to send for one type, if any: resources the proxy
+    /// subscribed to whose version it does not hold, and names it holds
+    /// (or asked for) that do not exist. Nothing is sent while a response
+    /// of the type waits for its answer.
+    pub fn next_response(
+        &mut self,
+        set: &ResourceSet,
+        type_url: &str,
+    ) -> Option<DeltaDiscoveryResponse> {
+        let state = self.types.get_mut(type_url)?;
+        if state.pending_nonce.is_some() {
+            return None;
+        }
+        let current = set.types.get(type_url);
+        let mut resources = Vec::new();
+        let mut removed = Vec::new();
+        for name in &state.subscribed {
+            match current.and_then(|r| r.get(name)) {
+                Some(v) if state.sent.get(name) != Some(&v.version) => {
+                    resources.push(Resource {
+                        name: name.clone(),
+                        version: v.version.clone(),
+                        resource: Some(v.resource.clone()),
+                        ..Default::default()
+                    });
+                }
+                Some(_) => {}
+                None if state.sent.contains_key(name) || !state.told_missing.contains(name) => {
+                    removed.push(name.clone());
+                }
+                None => {}
+            }
+        }
+        if resources.is_empty() && removed.is_empty() {
+            return None;
+        }
+        for r in &resources {
+            state.sent.insert(r.name.clone(), r.version.clone());
+            state.told_missing.remove(&r.name);
+            state.in_flight.insert(r.name.clone(), r.version.clone());
+        }
+        for name in &removed {
+            state.sent.remove(name);
+            state.told_missing.insert(name.clone());
+            state.in_flight.insert(name.clone(), String::new());
+        }
+        self.nonces += 1;
+        let nonce = self.nonces.to_string();
+        state.pending_nonce = Some(nonce.clone());
+        Some(DeltaDiscoveryResponse {
+            system_version_info: set.generation.to_string(),
+            resources,
+            type_url: type_url.to_owned(),
+            removed_resources: removed,
+            nonce,
+            ..Default::default()
+        })
+    }
+
+    /// Subscriptions, ACKed versions and the last NACK, per type.
+    pub fn status(&self) -> Vec<StreamStatus> {
+        self.types
+            .iter()
+            .map(|(type_url, s)| StreamStatus {
+                type_url: type_url.clone(),
+                subscribed: s.subscribed.iter().cloned().collect(),
+                acked: s.acked.clone(),
+                last_nack: s.last_nack.clone(),
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use envoy_types::pb::google::rpc::Status;
+
+    use super::*;
+    use crate::{CLUSTER_TYPE, DeltaClient};
+
+    fn any(bytes: &[u8]) -> Any {
+        Any {
+            type_url: CLUSTER_TYPE.into(),
+            value: bytes.to_vec(),
+        }
+    }
+
+    #[test]
+    fn sends_only_what_changed_among_what_was_asked() {
+        let mut set = ResourceSet::default();
+        assert!(set.upsert(CLUSTER_TYPE, "a", any(b"a1")));
+        assert!(set.upsert(CLUSTER_TYPE, "b", any(b"b1")));
+        assert!(
+            !set.upsert(CLUSTER_TYPE, "a", any(b"a1")),
+            "same bytes, same version"
+        );
+
+        let mut client = DeltaClient::new("sidecar-1", "orders");
+        let mut stream = ProxyStream::default();
+        client.subscribe(CLUSTER_TYPE, ["a", "missing"]);
+        for r in client.pending_requests() {
+            stream.on_request(r);
+        }
+        assert_eq!(stream.node().map(|n| n.id.as_str()), Some("sidecar-1"));
+        let response = stream.next_response(&set, CLUSTER_TYPE).unwrap();
+        let names: Vec<&str> = response.resources.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["a"], "b was not asked for");
+        assert_eq!(
+            response.removed_resources,
+            ["missing"],
+            "missing is said not to exist"
+        );
+        assert!(
+            stream.next_response(&set, CLUSTER_TYPE).is_none(),
+            "one response in flight"
+        );
+
+        let update = client.receive(response);
+        stream.on_request(client.ack(&update));
+        assert!(
+            stream.next_response(&set, CLUSTER_TYPE).is_none(),
+            "nothing changed"
+        );
+
+        // `b` changes: not subscribed, nothing to send. `a` changes: sent.
+        set.upsert(CLUSTER_TYPE, "b", any(b"b2"));
+        assert!(stream.next_response(&set, CLUSTER_TYPE).is_none());
+        set.upsert(CLUSTER_TYPE, "a", any(b"a2"));
+        let response = stream.next_response(&set, CLUSTER_TYPE).unwrap();
+        assert_eq!(response.resources.len(), 1);
+        assert!(
+            response.removed_resources.is_empty(),
+            "missing is not repeated"
+        );
+        let update = client.receive(response);
+        let nack = client.nack(&update, "Cluster `a`: outlier_detection: not supported");
+        assert_eq!(
+            stream.on_request(nack).as_deref(),
+            Some("Cluster `a`: outlier_detection: not supported")
+        );
+        let status = stream.status();
+        assert_eq!(
+            status[0].last_nack.as_deref(),
+            Some("Cluster `a`: outlier_detection: not supported")
+        );
+        assert_eq!(
+            status[0].acked.get("a").map(String::as_str),
+            Some("1"),
+            "the ACKed version stays"
+        );
+
+        // `missing` appears, `a` goes away.
+        set.upsert(CLUSTER_TYPE, "missing", any(b"m1"));
+        set.remove(CLUSTER_TYPE, "a");
+        let response = stream.next_response(&set, CLUSTER_TYPE).unwrap();
+        assert_eq!(response.resources[0].name, "missing");
+        assert_eq!(response.removed_resources, ["a"]);
+    }
+
+    #[test]
+    fn a_resumed_stream_gets_only_what_changed_meanwhile() {
+        let mut set = ResourceSet::default();
+        set.upsert(CLUSTER_TYPE, "a", any(b"a1"));
+        set.upsert(CLUSTER_TYPE, "b", any(b"b1"));
+        let mut client = DeltaClient::new("p", "c");
+        client.subscribe(CLUSTER_TYPE, ["a", "b"]);
+        let mut stream = ProxyStream::default();
+        for r in client.pending_requests() {
+            stream.on_request(r);
+        }
+        let update = client.receive(stream.next_response(&set, CLUSTER_TYPE).unwrap());
+        stream.on_request(client.ack(&update));
+
+        // The stream breaks; `b` changes while it is down.
+        set.upsert(CLUSTER_TYPE, "b", any(b"b2"));
+        let mut stream = ProxyStream::default();
+        for r in client.resume() {
+            stream.on_request(r);
+        }
+        let response = stream.next_response(&set, CLUSTER_TYPE).unwrap();
+        let names: Vec<&str> = response.resources.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["b"]);
+        // A stale answer to an old nonce is ignored.
+        let stale = DeltaDiscoveryRequest {
+            type_url: CLUSTER_TYPE.into(),
+            response_nonce: "999".into(),
+            error_detail: Some(Status::default()),
+            ..Default::default()
+        };
+        assert!(stream.on_request(stale).is_none());
+        assert!(stream.awaiting_answer(CLUSTER_TYPE));
+    }
+}
