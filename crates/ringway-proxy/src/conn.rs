@@ -12,7 +12,7 @@ use std::time::{Instant, SystemTime};
 use monoio::io::{OwnedReadHalf, OwnedWriteHalf, Splitable};
 use monoio::net::TcpStream;
 use ringway_config::model::{ListenerProtocol, RouteAction, UpstreamProtocol};
-use ringway_http1::{BodyDecoder, HeadLimits, HeaderSpan, RequestHead};
+use ringway_http1::{BodyDecoder, BodyFraming, HeadLimits, HeaderSpan, RequestHead};
 use ringway_route::{HeaderLookup, RequestView};
 
 use crate::access_log::{Entry, LogFields};
@@ -422,12 +422,32 @@ async fn forward_to(
         )
         .await;
     };
-    let outcome = match cluster.config.protocol {
-        UpstreamProtocol::Http1 => {
-            forward::forward(state, listener, cluster, route, down, scratch, head).await
+    let limit = listener.body_limit(route);
+    let outcome = if let (Some(limit), BodyFraming::Length(n)) = (limit, head.framing)
+        && n > limit
+    {
+        forward::too_large(listener)
+    } else if let Some(endpoint) = forward::pick_endpoint(cluster) {
+        match cluster.config.protocol {
+            UpstreamProtocol::Http1 => {
+                forward::forward(
+                    state, listener, cluster, endpoint, route, limit, down, scratch, head,
+                )
+                .await
+            }
+            UpstreamProtocol::Http2 => {
+                crate::h1_to_h2::forward(
+                    state, listener, cluster, endpoint, route, limit, down, scratch, head,
+                )
+                .await
+            }
         }
-        UpstreamProtocol::Http2 => {
-            crate::h1_to_h2::forward(state, listener, cluster, route, down, scratch, head).await
+    } else {
+        cluster.stats.upstream_cx_none_healthy.inc();
+        Outcome::Local {
+            status: 503,
+            flag: Some(ResponseFlag::NoHealthyUpstream),
+            message: "no healthy upstream endpoint\n",
         }
     };
     match outcome {

@@ -11,7 +11,7 @@ use std::rc::Rc;
 use std::time::Instant;
 
 use ringway_config::model::Route;
-use ringway_http1::{BodyDecoder, BodyFraming, RequestHead};
+use ringway_http1::{BodyDecoder, RequestHead};
 
 use crate::conn::{Downstream, Scratch, Served};
 use crate::exchange::{self, BodyError, Pumped, RequestBody};
@@ -42,29 +42,20 @@ pub(crate) enum Outcome {
     },
 }
 
+/// Forwards to `endpoint` of `cluster` over HTTP/1.1; `limit` is the
+/// request body limit (the declared length has been checked already).
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn forward(
     state: &ProxyState,
     listener: &ListenerState,
     cluster: &Rc<ClusterState>,
+    endpoint: Rc<EndpointPool>,
     route: &Route,
+    limit: Option<u64>,
     down: &mut Downstream,
     scratch: &mut Scratch,
     head: &RequestHead,
 ) -> Outcome {
-    let limit = route
-        .max_request_body_bytes
-        .or(listener.config.limits.max_request_body_bytes);
-    if let (Some(limit), BodyFraming::Length(n)) = (limit, head.framing)
-        && n > limit
-    {
-        listener.stats.downstream_rq_too_large.inc();
-        return Outcome::LocalClose {
-            status: 413,
-            flag: Some(ResponseFlag::LocalReset),
-            message: "request body too large\n",
-        };
-    }
-
     // The part of the body already read with the head goes out with it.
     let mut decoder = BodyDecoder::new(head.framing);
     let initial = match decoder.advance(down.buf.get(head.head_len..).unwrap_or_default()) {
@@ -78,22 +69,8 @@ pub(crate) async fn forward(
         }
     };
     if limit.is_some_and(|l| decoder.payload_len() > l) {
-        listener.stats.downstream_rq_too_large.inc();
-        return Outcome::LocalClose {
-            status: 413,
-            flag: Some(ResponseFlag::LocalReset),
-            message: "request body too large\n",
-        };
+        return too_large(listener);
     }
-
-    let Some(endpoint) = pick_endpoint(cluster) else {
-        cluster.stats.upstream_cx_none_healthy.inc();
-        return Outcome::Local {
-            status: 503,
-            flag: Some(ResponseFlag::NoHealthyUpstream),
-            message: "no healthy upstream endpoint\n",
-        };
-    };
 
     let request_id = head
         .request_id
@@ -190,18 +167,8 @@ async fn exchange_with_retry(
     loop {
         attempt += 1;
         let fresh_only = attempt > 1;
-        let mut up = match checkout(cluster, endpoint, fresh_only).await {
-            Ok(up) => up,
-            Err(ConnectError::Timeout) => {
-                cluster.stats.upstream_cx_connect_timeout.inc();
-                cluster.stats.upstream_cx_connect_fail.inc();
-                return connect_failure();
-            }
-            Err(ConnectError::Io(err)) => {
-                tracing::debug!(upstream = %endpoint.address, %err, "upstream connect failed");
-                cluster.stats.upstream_cx_connect_fail.inc();
-                return connect_failure();
-            }
+        let Ok(mut up) = checkout(cluster, endpoint, fresh_only).await else {
+            return connect_failure();
         };
         let retry_allowed = replayable && up.reused && attempt == 1;
 
@@ -340,14 +307,7 @@ async fn exchange_with_retry(
             Pumped::BodyFailed(error) => {
                 close_upstream(cluster);
                 return match error {
-                    BodyError::TooLarge => {
-                        listener.stats.downstream_rq_too_large.inc();
-                        Outcome::LocalClose {
-                            status: 413,
-                            flag: Some(ResponseFlag::LocalReset),
-                            message: "request body too large\n",
-                        }
-                    }
+                    BodyError::TooLarge => too_large(listener),
                     BodyError::Malformed => Outcome::LocalClose {
                         status: 400,
                         flag: Some(ResponseFlag::LocalReset),
@@ -389,7 +349,18 @@ pub(crate) fn pick_endpoint(cluster: &ClusterState) -> Option<Rc<EndpointPool>> 
     pick.and_then(|i| endpoints.get(i)).cloned()
 }
 
-fn connect_failure() -> Outcome {
+/// 413 for a body over its limit, closing the connection (the rest of the
+/// body is not read).
+pub(crate) fn too_large(listener: &ListenerState) -> Outcome {
+    listener.stats.downstream_rq_too_large.inc();
+    Outcome::LocalClose {
+        status: 413,
+        flag: Some(ResponseFlag::LocalReset),
+        message: "request body too large\n",
+    }
+}
+
+pub(crate) fn connect_failure() -> Outcome {
     Outcome::Local {
         status: 503,
         flag: Some(ResponseFlag::UpstreamConnectFailure),
@@ -434,7 +405,9 @@ pub(crate) async fn checkout(
             return Ok(conn);
         }
     }
-    let conn = UpstreamConn::connect(endpoint.address, cluster.config.connect_timeout).await?;
+    let conn = UpstreamConn::connect(endpoint.address, cluster.config.connect_timeout)
+        .await
+        .inspect_err(|err| err.count(&cluster.stats, endpoint.address))?;
     cluster.stats.upstream_cx_total.inc();
     cluster.stats.upstream_cx_http1_total.inc();
     cluster.stats.upstream_cx_active.inc();

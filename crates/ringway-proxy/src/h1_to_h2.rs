@@ -26,10 +26,11 @@ use ringway_http1::{BodyFraming, ChunkEvent, ChunkedDecoder, RequestHead};
 use crate::conn::{Downstream, Scratch, Served};
 use crate::forward::Outcome;
 use crate::h2::headers::{self as convert, H1Framing};
-use crate::h2::{PumpError, send_data};
+use crate::h2::{OpenError, OpenStream, PumpError, open_stream, poll_unless_done, send_data};
 use crate::head::RequestId;
 use crate::io::{ReadOutcome, ensure_room, read_append, write_range};
 use crate::local_reply::ResponseFlag;
+use crate::pool::EndpointPool;
 use crate::state::{ClusterState, ListenerState, ProxyState};
 
 /// How the exchange ended before a response head went downstream.
@@ -41,37 +42,21 @@ enum Early {
     TimedOut,
 }
 
+/// Forwards to `endpoint` of `cluster` over HTTP/2; `limit` is the request
+/// body limit (the declared length has been checked already).
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn forward(
     state: &ProxyState,
     listener: &ListenerState,
     cluster: &Rc<ClusterState>,
+    endpoint: Rc<EndpointPool>,
     route: &Route,
+    limit: Option<u64>,
     down: &mut Downstream,
     scratch: &mut Scratch,
     head: &RequestHead,
 ) -> Outcome {
     let stats = &cluster.stats;
-    let limit = route
-        .max_request_body_bytes
-        .or(listener.config.limits.max_request_body_bytes);
-    if let (Some(limit), BodyFraming::Length(n)) = (limit, head.framing)
-        && n > limit
-    {
-        listener.stats.downstream_rq_too_large.inc();
-        return Outcome::LocalClose {
-            status: 413,
-            flag: Some(ResponseFlag::LocalReset),
-            message: "request body too large\n",
-        };
-    }
-    let Some(endpoint) = crate::forward::pick_endpoint(cluster) else {
-        stats.upstream_cx_none_healthy.inc();
-        return Outcome::Local {
-            status: 503,
-            flag: Some(ResponseFlag::NoHealthyUpstream),
-            message: "no healthy upstream endpoint\n",
-        };
-    };
     let Some(request) = build_request(state, route, down, scratch, head) else {
         return Outcome::LocalClose {
             status: 400,
@@ -80,61 +65,25 @@ pub(crate) async fn forward(
         };
     };
     let end_at_headers = matches!(head.framing, BodyFraming::Empty | BodyFraming::Length(0));
-    let deadline = Instant::now() + route.timeout;
     let timeout = route.timeout;
-
-    let mut attempt = 0;
-    let slot = loop {
-        attempt += 1;
-        let checkout = endpoint.h2.checkout(
-            endpoint.address,
-            &cluster.config.http2,
-            cluster.config.connect_timeout,
-            stats,
-            attempt > 1,
-        );
-        let slot = match monoio::time::timeout_at(deadline.into(), checkout).await {
-            Err(_) => return timed_out(cluster),
-            Ok(Err(err)) => {
-                if matches!(err, crate::pool::ConnectError::Timeout) {
-                    stats.upstream_cx_connect_timeout.inc();
-                }
-                stats.upstream_cx_connect_fail.inc();
-                return Outcome::Local {
-                    status: 503,
-                    flag: Some(ResponseFlag::UpstreamConnectFailure),
-                    message: "upstream connect failure\n",
-                };
-            }
-            Ok(Ok(slot)) => slot,
-        };
-        let mut sender = slot.sender();
-        let ready = poll_fn(|cx| sender.poll_ready(cx));
-        match monoio::time::timeout_at(deadline.into(), ready).await {
-            Err(_) => return timed_out(cluster),
-            Ok(Ok(())) => break (slot, sender),
-            Ok(Err(err)) => {
-                slot.retire();
-                if err.is_go_away() {
-                    stats.http2_goaway_received.inc();
-                }
-                if attempt == 1 {
-                    stats.upstream_rq_retry.inc();
-                    continue;
-                }
-                return Outcome::Local {
-                    status: 503,
-                    flag: Some(ResponseFlag::UpstreamConnectionTermination),
-                    message: "upstream connection closed\n",
-                };
-            }
-        }
-    };
-    let (slot, mut sender) = slot;
-    let (response, mut upstream_send) = match sender.send_request(request, end_at_headers) {
-        Ok(pair) => pair,
-        Err(_) => {
-            slot.retire();
+    let opened = open_stream(
+        &endpoint,
+        cluster,
+        Instant::now() + timeout,
+        request,
+        end_at_headers,
+        false,
+    )
+    .await;
+    let OpenStream {
+        slot,
+        response,
+        send: mut upstream_send,
+    } = match opened {
+        Ok(opened) => opened,
+        Err(OpenError::TimedOut) => return timed_out(cluster),
+        Err(OpenError::Connect) => return crate::forward::connect_failure(),
+        Err(OpenError::Closed) => {
             return Outcome::Local {
                 status: 503,
                 flag: Some(ResponseFlag::UpstreamConnectionTermination),
@@ -142,7 +91,6 @@ pub(crate) async fn forward(
             };
         }
     };
-    stats.upstream_rq_total.inc();
     stats.upstream_rq_active.inc();
     endpoint
         .active_requests
@@ -218,12 +166,9 @@ async fn exchange(
     }
     let mut request_pump = Box::pin(async {
         if pumping.end_at_headers {
+            // No body: the next request starts right after the head.
             buf.drain(..body_start.min(buf.len()));
-            let next = match head.framing {
-                BodyFraming::Length(0) | BodyFraming::Empty => 0,
-                _ => buf.len(),
-            };
-            return Ok((0, next));
+            return Ok((0, 0));
         }
         pump_request_body(
             reader,
@@ -241,11 +186,7 @@ async fn exchange(
     let early = {
         let mut response = pin!(response);
         poll_fn(|cx| {
-            if request_done.is_none()
-                && let Poll::Ready(r) = request_pump.as_mut().poll(cx)
-            {
-                request_done = Some(r);
-            }
+            poll_unless_done(request_pump.as_mut(), &mut request_done, cx);
             match &request_done {
                 Some(Err(PumpError::Source(None))) => return Poll::Ready(Early::ClientGone),
                 Some(Err(PumpError::Source(Some(_)))) => return Poll::Ready(Early::Malformed),
@@ -326,11 +267,7 @@ async fn exchange(
             pumping.timeout
         ));
         poll_fn(|cx| {
-            if request_done.is_none()
-                && let Poll::Ready(r) = request_pump.as_mut().poll(cx)
-            {
-                request_done = Some(r);
-            }
+            poll_unless_done(request_pump.as_mut(), &mut request_done, cx);
             if let Some(Err(PumpError::Source(_))) = &request_done {
                 return Poll::Ready(Err(true));
             }

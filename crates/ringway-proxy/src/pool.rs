@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use monoio::io::{OwnedReadHalf, OwnedWriteHalf, Splitable};
 use monoio::net::TcpStream;
+use ringway_stats::ClusterStats;
 
 use crate::h2::H2Pool;
 
@@ -46,6 +47,20 @@ pub struct EndpointPool {
 pub enum ConnectError {
     Timeout,
     Io(io::Error),
+}
+
+// === impl ConnectError ===
+
+impl ConnectError {
+    /// Counts a failed connection attempt in the cluster's stats.
+    pub fn count(&self, stats: &ClusterStats, address: SocketAddr) {
+        if let Self::Io(err) = self {
+            tracing::debug!(upstream = %address, %err, "upstream connect failed");
+        } else {
+            stats.upstream_cx_connect_timeout.inc();
+        }
+        stats.upstream_cx_connect_fail.inc();
+    }
 }
 
 // === impl UpstreamConn ===
@@ -126,11 +141,11 @@ impl EndpointPool {
         true
     }
 
-    /// Closes expired idle connections (HTTP/2 ones included); returns how
-    /// many HTTP/1.1 ones (HTTP/2 connections count their own closing).
-    pub fn sweep(&self, now: Instant) -> usize {
+    /// Closes expired idle connections; returns how many HTTP/1.1 ones
+    /// (HTTP/2 ones are counted in `stats` by their pool).
+    pub fn sweep(&self, now: Instant, stats: &ClusterStats) -> usize {
         let timeout = self.idle_timeout.get();
-        self.h2.sweep(now, timeout);
+        self.h2.sweep(now, timeout, stats);
         let mut idle = self.idle.borrow_mut();
         let before = idle.len();
         idle.retain(|c| now.saturating_duration_since(c.idle_since) < timeout);
@@ -139,10 +154,5 @@ impl EndpointPool {
 
     pub fn idle_count(&self) -> usize {
         self.idle.borrow().len()
-    }
-
-    /// Open HTTP/2 connections.
-    pub fn h2_count(&self) -> usize {
-        self.h2.open_count()
     }
 }

@@ -13,7 +13,7 @@ use std::rc::{Rc, Weak};
 use std::sync::Arc;
 
 use ringway_balance::{Balancer, WeightedPicker};
-use ringway_config::model::{Cluster, Listener, Snapshot};
+use ringway_config::model::{Cluster, Listener, Route, Snapshot};
 use ringway_stats::{ClusterStats, ListenerStats, WorkerStats};
 
 use crate::access_log::AccessLogger;
@@ -59,6 +59,17 @@ pub struct ClusterState {
     pub balancer: RefCell<Balancer>,
     pub endpoints: Vec<Rc<EndpointPool>>,
     pub stats: Rc<ClusterStats>,
+}
+
+// === impl ListenerState ===
+
+impl ListenerState {
+    /// The request body limit for `route`: its own, else the listener's.
+    pub fn body_limit(&self, route: &Route) -> Option<u64> {
+        route
+            .max_request_body_bytes
+            .or(self.config.limits.max_request_body_bytes)
+    }
 }
 
 // === impl ProxyState ===
@@ -193,7 +204,7 @@ impl ProxyState {
         let now = std::time::Instant::now();
         for cluster in self.current().clusters.values() {
             for endpoint in &cluster.endpoints {
-                let closed = endpoint.sweep(now);
+                let closed = endpoint.sweep(now, &cluster.stats);
                 if closed > 0 {
                     cluster.stats.upstream_cx_idle_timeout.add(closed as u64);
                     cluster.stats.upstream_cx_destroy.add(closed as u64);

@@ -3,7 +3,9 @@
 //! been passed on, so a slow reader slows its writer and each stream holds
 //! at most its window in memory.
 
-use std::future::poll_fn;
+use std::future::{Future, poll_fn};
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -56,6 +58,20 @@ impl Replay {
     }
 }
 
+/// Polls `pump` unless it has finished already, keeping its result: a
+/// request body keeps moving while the exchange waits on other things.
+pub(crate) fn poll_unless_done<F: Future>(
+    pump: Pin<&mut F>,
+    done: &mut Option<F::Output>,
+    cx: &mut Context<'_>,
+) {
+    if done.is_none()
+        && let Poll::Ready(result) = pump.poll(cx)
+    {
+        *done = Some(result);
+    }
+}
+
 /// Sends all of `data`, waiting for send window as needed.
 pub(crate) async fn send_data(
     send: &mut SendStream<Bytes>,
@@ -85,7 +101,7 @@ pub(crate) async fn next_data(
 ) -> Result<Option<Bytes>, PumpError> {
     let data = poll_fn(|cx| {
         if watch.poll_reset(cx).is_ready() {
-            return std::task::Poll::Ready(Err(PumpError::Sink));
+            return Poll::Ready(Err(PumpError::Sink));
         }
         recv.poll_data(cx).map(Ok)
     })

@@ -14,14 +14,15 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use h2::client::SendRequest;
+use h2::SendStream;
+use h2::client::{ResponseFuture, SendRequest};
 use monoio::io::IntoPollIo;
 use monoio::net::TcpStream;
-use ringway_config::model::Http2Settings;
 use ringway_stats::ClusterStats;
 
-use crate::pool::ConnectError;
+use crate::pool::{ConnectError, EndpointPool};
 use crate::signal::Signal;
+use crate::state::ClusterState;
 
 /// One HTTP/2 connection to an endpoint.
 #[derive(Debug)]
@@ -97,12 +98,10 @@ impl H2Upstream {
 impl H2Pool {
     /// A stream slot on an open connection, opening one if all are full.
     /// `fresh` skips existing connections (a retry after GOAWAY).
-    pub(crate) async fn checkout(
+    async fn checkout(
         &self,
         address: SocketAddr,
-        settings: &Http2Settings,
-        connect_timeout: Duration,
-        stats: &Rc<ClusterStats>,
+        cluster: &ClusterState,
         fresh: bool,
     ) -> Result<StreamSlot, ConnectError> {
         loop {
@@ -136,7 +135,7 @@ impl H2Pool {
             }
             let pending = Rc::new(Pending::default());
             *self.connecting.borrow_mut() = Some(pending.clone());
-            let result = connect(address, settings, connect_timeout, stats).await;
+            let result = connect(address, cluster).await;
             *self.connecting.borrow_mut() = None;
             let shared = match &result {
                 Ok(conn) => Ok(conn.clone()),
@@ -151,13 +150,11 @@ impl H2Pool {
         }
     }
 
-    /// Closes connections idle for longer than `timeout` and forgets ones
-    /// that are going away (their streams finish on their own); returns how
-    /// many were closed.
-    pub(crate) fn sweep(&self, now: Instant, timeout: Duration) -> usize {
-        let mut conns = self.conns.borrow_mut();
-        let mut closed = 0;
-        conns.retain(|c| {
+    /// Closes connections idle for longer than `timeout` (counted in
+    /// `upstream_cx_idle_timeout`; their driver tasks count the close) and
+    /// forgets ones that are going away (their streams finish on their own).
+    pub(crate) fn sweep(&self, now: Instant, timeout: Duration, stats: &ClusterStats) {
+        self.conns.borrow_mut().retain(|c| {
             if !c.is_usable() {
                 return false;
             }
@@ -165,15 +162,84 @@ impl H2Pool {
                 c.active.get() == 0 && now.saturating_duration_since(c.idle_since.get()) >= timeout;
             if idle {
                 c.kill.fire();
-                closed += 1;
+                stats.upstream_cx_idle_timeout.inc();
             }
             !idle
         });
-        closed
     }
+}
 
-    pub(crate) fn open_count(&self) -> usize {
-        self.conns.borrow().len()
+/// Why no stream could be opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OpenError {
+    /// `wait_until` passed first.
+    TimedOut,
+    /// No connection could be made (counted in the cluster's stats).
+    Connect,
+    /// The connection went away before the request was sent, twice.
+    Closed,
+}
+
+/// A stream opened upstream: its slot, the response to come, and the
+/// request body's sending half.
+#[derive(Debug)]
+pub(crate) struct OpenStream {
+    pub(crate) slot: StreamSlot,
+    pub(crate) response: ResponseFuture,
+    pub(crate) send: SendStream<Bytes>,
+}
+
+/// Opens a stream for `request` on a connection to `endpoint`: an open one
+/// with room unless `fresh`, else a new one. A connection found going away
+/// before the request was sent on it is retired, and the stream is tried
+/// once more on a fresh connection: the request never left.
+pub(crate) async fn open_stream(
+    endpoint: &EndpointPool,
+    cluster: &ClusterState,
+    wait_until: Instant,
+    request: http::Request<()>,
+    end_of_stream: bool,
+    mut fresh: bool,
+) -> Result<OpenStream, OpenError> {
+    let stats = &cluster.stats;
+    let (slot, mut sender) = loop {
+        let checkout = endpoint.h2.checkout(endpoint.address, cluster, fresh);
+        let slot = match monoio::time::timeout_at(wait_until.into(), checkout).await {
+            Err(_) => return Err(OpenError::TimedOut),
+            Ok(Err(_)) => return Err(OpenError::Connect),
+            Ok(Ok(slot)) => slot,
+        };
+        let mut sender = slot.sender();
+        let ready = std::future::poll_fn(|cx| sender.poll_ready(cx));
+        match monoio::time::timeout_at(wait_until.into(), ready).await {
+            Err(_) => return Err(OpenError::TimedOut),
+            Ok(Ok(())) => break (slot, sender),
+            Ok(Err(err)) => {
+                slot.retire();
+                if err.is_go_away() {
+                    stats.http2_goaway_received.inc();
+                }
+                if fresh {
+                    return Err(OpenError::Closed);
+                }
+                stats.upstream_rq_retry.inc();
+                fresh = true;
+            }
+        }
+    };
+    match sender.send_request(request, end_of_stream) {
+        Ok((response, send)) => {
+            stats.upstream_rq_total.inc();
+            Ok(OpenStream {
+                slot,
+                response,
+                send,
+            })
+        }
+        Err(_) => {
+            slot.retire();
+            Err(OpenError::Closed)
+        }
     }
 }
 
@@ -184,10 +250,10 @@ fn take_slot(conn: Rc<H2Upstream>) -> StreamSlot {
 
 async fn connect(
     address: SocketAddr,
-    settings: &Http2Settings,
-    connect_timeout: Duration,
-    stats: &Rc<ClusterStats>,
+    cluster: &ClusterState,
 ) -> Result<Rc<H2Upstream>, ConnectError> {
+    let settings = &cluster.config.http2;
+    let stats = &cluster.stats;
     let started = async {
         let stream = TcpStream::connect_addr(address).await?;
         stream.set_nodelay(true)?;
@@ -205,11 +271,18 @@ async fn connect(
             .await
             .map_err(|e| io::Error::other(e.to_string()))
     };
-    let (send, mut connection) = match monoio::time::timeout(connect_timeout, started).await {
-        Err(_) => return Err(ConnectError::Timeout),
-        Ok(Err(e)) => return Err(ConnectError::Io(e)),
-        Ok(Ok(pair)) => pair,
-    };
+    let (send, mut connection) =
+        match monoio::time::timeout(cluster.config.connect_timeout, started).await {
+            Ok(Ok(pair)) => pair,
+            failed => {
+                let err = match failed {
+                    Ok(Err(e)) => ConnectError::Io(e),
+                    _ => ConnectError::Timeout,
+                };
+                err.count(stats, address);
+                return Err(err);
+            }
+        };
     stats.upstream_cx_total.inc();
     stats.upstream_cx_http2_total.inc();
     stats.upstream_cx_active.inc();

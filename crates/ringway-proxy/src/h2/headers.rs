@@ -33,11 +33,6 @@ pub(crate) enum H1Framing {
     UntilClose,
 }
 
-/// Fields HTTP/2 forbids, that name the connection rather than the message.
-pub(crate) fn is_connection_specific(name: &[u8]) -> bool {
-    is_hop_by_hop(name)
-}
-
 /// Readies a request's headers for the next hop: drops `host` (the
 /// authority travels separately), appends the peer to `x-forwarded-for`,
 /// and sets `x-forwarded-proto` and `x-request-id` if absent.
@@ -109,7 +104,7 @@ pub(crate) fn parse_trailers(section: &[u8]) -> HeaderMap {
             continue;
         };
         let (name, value) = (&line[..colon], line[colon + 1..].trim_ascii());
-        if is_connection_specific(name) || is_framing_field(name) {
+        if is_hop_by_hop(name) || is_framing_field(name) {
             continue;
         }
         if let (Ok(name), Ok(value)) =

@@ -12,8 +12,9 @@ mod stream;
 mod upstream_h1;
 mod upstream_h2;
 
-pub(crate) use body::{PumpError, send_data};
+pub(crate) use body::{PumpError, poll_unless_done, send_data};
 pub(crate) use client::H2Pool;
+pub(crate) use client::{OpenError, OpenStream, open_stream};
 pub(crate) use server::{ConnShared, serve};
 pub(crate) use stream::HeadTimer;
 

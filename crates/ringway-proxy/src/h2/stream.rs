@@ -96,6 +96,17 @@ impl Target<'_> {
         self.deadline.map_or(by_route, |d| d.min(by_route))
     }
 
+    /// 504 before any response: the route timeout (or the gRPC deadline)
+    /// passed.
+    pub(crate) fn timed_out(&self) -> Exchanged {
+        self.cluster.stats.upstream_rq_timeout.inc();
+        Exchanged::local(
+            504,
+            ResponseFlag::UpstreamTimeout,
+            "upstream request timeout",
+        )
+    }
+
     /// Resets the downstream stream, counting it.
     pub(crate) fn listener_reset(&self, send: &mut SendStream<Bytes>, reason: Reason) {
         send.send_reset(reason);
@@ -301,9 +312,7 @@ async fn serve(
             "unknown cluster",
         );
     };
-    let limit = route
-        .max_request_body_bytes
-        .or(listener.config.limits.max_request_body_bytes);
+    let limit = listener.body_limit(route);
     let declared = parts
         .headers
         .get(header::CONTENT_LENGTH)

@@ -20,12 +20,12 @@ use ringway_http1::{
     BodyFraming, ChunkEvent, ChunkedDecoder, HeaderSpan, Method, ResponseHead, parse_response,
 };
 
-use super::body::{PumpError, send_data};
+use super::body::{PumpError, poll_unless_done, send_data};
 use super::headers::{self as convert, H1Framing};
 use super::stream::{Exchanged, HeadTimer, Request, Target};
 use crate::io::{ReadOutcome, ensure_room, read_append};
 use crate::local_reply::ResponseFlag;
-use crate::pool::{ConnectError, UpstreamConn};
+use crate::pool::UpstreamConn;
 
 /// Largest response head accepted from an upstream.
 const MAX_RESPONSE_HEAD: usize = 64 * 1024;
@@ -86,19 +86,8 @@ pub(crate) async fn exchange(
         let checkout = crate::forward::checkout(cluster, target.endpoint, attempt > 1);
         let mut up =
             match monoio::time::timeout_at(target.connect_deadline().into(), checkout).await {
-                Err(_) => {
-                    stats.upstream_rq_timeout.inc();
-                    return Exchanged::local(
-                        504,
-                        ResponseFlag::UpstreamTimeout,
-                        "upstream request timeout",
-                    );
-                }
-                Ok(Err(err)) => {
-                    if matches!(err, ConnectError::Timeout) {
-                        stats.upstream_cx_connect_timeout.inc();
-                    }
-                    stats.upstream_cx_connect_fail.inc();
+                Err(_) => return target.timed_out(),
+                Ok(Err(_)) => {
                     return Exchanged::local(
                         503,
                         ResponseFlag::UpstreamConnectFailure,
@@ -145,11 +134,7 @@ pub(crate) async fn exchange(
         let head_read = {
             let mut response = pin!(read_head(reader, buf, h1_method, &mut spans));
             poll_fn(|cx| {
-                if request_done.is_none()
-                    && let Poll::Ready(r) = request_pump.as_mut().poll(cx)
-                {
-                    request_done = Some(r);
-                }
+                poll_unless_done(request_pump.as_mut(), &mut request_done, cx);
                 match &request_done {
                     Some(Err(PumpError::Source(_))) => return Poll::Ready(Err(Phase::ClientGone)),
                     Some(Err(PumpError::TooLarge)) => return Poll::Ready(Err(Phase::TooLarge)),
@@ -190,14 +175,7 @@ pub(crate) async fn exchange(
                     ),
                     Phase::ClientGone => Exchanged::ClientGone,
                     Phase::TooLarge => Exchanged::TooLarge,
-                    Phase::TimedOut => {
-                        stats.upstream_rq_timeout.inc();
-                        Exchanged::local(
-                            504,
-                            ResponseFlag::UpstreamTimeout,
-                            "upstream request timeout",
-                        )
-                    }
+                    Phase::TimedOut => target.timed_out(),
                 };
             }
         };
@@ -235,11 +213,7 @@ pub(crate) async fn exchange(
                     target.timeout,
                 ));
                 poll_fn(|cx| {
-                    if request_done.is_none()
-                        && let Poll::Ready(r) = request_pump.as_mut().poll(cx)
-                    {
-                        request_done = Some(r);
-                    }
+                    poll_unless_done(request_pump.as_mut(), &mut request_done, cx);
                     if let Some(Err(PumpError::Source(_))) = &request_done {
                         return Poll::Ready(Err(Phase::ClientGone));
                     }

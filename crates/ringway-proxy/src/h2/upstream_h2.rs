@@ -18,7 +18,8 @@ use h2::server::SendResponse;
 use h2::{Reason, RecvStream};
 use ringway_grpc::Code;
 
-use super::body::{PumpError, Replay, pump};
+use super::body::{PumpError, Replay, poll_unless_done, pump};
+use super::client::{OpenError, OpenStream, open_stream};
 use super::stream::{Exchanged, HeadTimer, Request, Target, grpc_trailers};
 use crate::local_reply::ResponseFlag;
 
@@ -41,53 +42,30 @@ pub(crate) async fn exchange(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let fresh = attempt > 1;
-        let checkout = target.endpoint.h2.checkout(
-            target.endpoint.address,
-            &cluster.config.http2,
-            cluster.config.connect_timeout,
-            &cluster.stats,
-            fresh,
-        );
-        let wait_until = target.connect_deadline();
-        let slot = match monoio::time::timeout_at(wait_until.into(), checkout).await {
-            Err(_) => return timeout_before_response(target),
-            Ok(Err(err)) => {
-                if matches!(err, crate::pool::ConnectError::Timeout) {
-                    stats.upstream_cx_connect_timeout.inc();
-                }
-                stats.upstream_cx_connect_fail.inc();
+        let opened = open_stream(
+            target.endpoint,
+            cluster,
+            target.connect_deadline(),
+            clone_request(&method, &uri, &headers),
+            end_at_headers,
+            attempt > 1,
+        )
+        .await;
+        let OpenStream {
+            slot,
+            response,
+            send: mut upstream_send,
+        } = match opened {
+            Ok(opened) => opened,
+            Err(OpenError::TimedOut) => return target.timed_out(),
+            Err(OpenError::Connect) => {
                 return Exchanged::local(
                     503,
                     ResponseFlag::UpstreamConnectFailure,
                     "upstream connect failure",
                 );
             }
-            Ok(Ok(slot)) => slot,
-        };
-        let mut sender = slot.sender();
-        let ready = poll_fn(|cx| sender.poll_ready(cx));
-        let ready = match monoio::time::timeout_at(wait_until.into(), ready).await {
-            Err(_) => return timeout_before_response(target),
-            Ok(r) => r,
-        };
-        let mut req = http::Request::new(());
-        *req.method_mut() = method.clone();
-        *req.uri_mut() = uri.clone();
-        *req.headers_mut() = headers.clone();
-        let sent = ready.and_then(|()| sender.send_request(req, end_at_headers));
-        let (response, mut upstream_send) = match sent {
-            Ok(pair) => pair,
-            Err(err) => {
-                // Nothing reached the upstream on this connection.
-                slot.retire();
-                if err.is_go_away() {
-                    stats.http2_goaway_received.inc();
-                }
-                if attempt == 1 {
-                    stats.upstream_rq_retry.inc();
-                    continue;
-                }
+            Err(OpenError::Closed) => {
                 return Exchanged::local(
                     503,
                     ResponseFlag::UpstreamConnectionTermination,
@@ -95,7 +73,6 @@ pub(crate) async fn exchange(
                 );
             }
         };
-        stats.upstream_rq_total.inc();
         let started = Instant::now();
 
         // Phase 1: the request body goes up while we wait for the response head.
@@ -118,11 +95,7 @@ pub(crate) async fn exchange(
         let mut timer = HeadTimer::new(target.timeout, target.deadline);
         let mut request_done: Option<Result<u64, PumpError>> = None;
         let head = poll_fn(|cx| {
-            if request_done.is_none()
-                && let Poll::Ready(r) = request_pump.as_mut().poll(cx)
-            {
-                request_done = Some(r);
-            }
+            poll_unless_done(request_pump.as_mut(), &mut request_done, cx);
             match &request_done {
                 Some(Err(PumpError::Source(_))) => return Poll::Ready(Head::ClientGone),
                 Some(Err(PumpError::TooLarge)) => return Poll::Ready(Head::TooLarge),
@@ -131,8 +104,7 @@ pub(crate) async fn exchange(
             if let Poll::Ready(r) = response.as_mut().poll(cx) {
                 return Poll::Ready(Head::Response(r));
             }
-            if let Poll::Ready(reason) = respond.poll_reset(cx) {
-                let _ = reason;
+            if respond.poll_reset(cx).is_ready() {
                 return Poll::Ready(Head::ClientGone);
             }
             if timer.poll_head(cx, request_done.is_some()).is_ready() {
@@ -176,7 +148,7 @@ pub(crate) async fn exchange(
                 stats.http2_tx_reset.inc();
                 return Exchanged::TooLarge;
             }
-            Head::TimedOut => return timeout_before_response(target),
+            Head::TimedOut => return target.timed_out(),
         };
 
         // Phase 2: the response goes down while the request may still go up.
@@ -203,11 +175,7 @@ pub(crate) async fn exchange(
             let idle = Some(target.timeout);
             let mut response_pump = pin!(pump(&mut upstream_body, &mut down, None, None, idle));
             poll_fn(|cx| {
-                if request_done.is_none()
-                    && let Poll::Ready(r) = request_pump.as_mut().poll(cx)
-                {
-                    request_done = Some(r);
-                }
+                poll_unless_done(request_pump.as_mut(), &mut request_done, cx);
                 if let Some(Err(PumpError::Source(_))) = &request_done {
                     return Poll::Ready(Body::ClientGone);
                 }
@@ -277,6 +245,20 @@ pub(crate) async fn exchange(
     }
 }
 
+/// The request again, for one more attempt (a replay needs its own copy:
+/// `h2` takes the request it sends).
+fn clone_request(
+    method: &http::Method,
+    uri: &http::Uri,
+    headers: &http::HeaderMap,
+) -> http::Request<()> {
+    let mut request = http::Request::new(());
+    *request.method_mut() = method.clone();
+    *request.uri_mut() = uri.clone();
+    *request.headers_mut() = headers.clone();
+    request
+}
+
 enum Head {
     Response(Result<http::Response<RecvStream>, h2::Error>),
     ClientGone,
@@ -288,13 +270,4 @@ enum Body {
     Done(Result<u64, PumpError>),
     ClientGone,
     TimedOut,
-}
-
-fn timeout_before_response(target: &Target<'_>) -> Exchanged {
-    target.cluster.stats.upstream_rq_timeout.inc();
-    Exchanged::local(
-        504,
-        ResponseFlag::UpstreamTimeout,
-        "upstream request timeout",
-    )
 }
