@@ -51,6 +51,8 @@ import h2.exceptions
 import h2.settings
 import hpack
 
+from e2e_origin import ThreadedServer
+
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
 # Frame types (RFC 9113 section 6).
@@ -750,7 +752,7 @@ class _Outgoing:
         self.head_sent = False
 
 
-class H2Origin:
+class H2Origin(ThreadedServer):
     """A threaded cleartext HTTP/2 origin (prior knowledge) on 127.0.0.1:0.
 
     handler(req, origin) -> H2Reply, called when a request's stream has ended.
@@ -758,30 +760,16 @@ class H2Origin:
 
     def __init__(self, name: str = "h2origin", handler=None, max_concurrent_streams: int = 1000,
                  window: int = 16 << 20):
-        self.name = name
+        self._listen(name)
         self.handler = handler or h2_echo_handler
         self.max_concurrent_streams = max_concurrent_streams
         self.window = window
-        self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.lsock.bind(("127.0.0.1", 0))
-        self.lsock.listen(512)
-        self.port = self.lsock.getsockname()[1]
-        self.address = f"127.0.0.1:{self.port}"
-        self.stopping = threading.Event()
-        self.lock = threading.Lock()
         self.cond = threading.Condition(self.lock)
         self.requests: list[H2Request] = []  # complete requests (stream ended)
         self.heads: list[H2Request] = []  # noted when the head arrives
         self.resets: list[tuple[int, int, int]] = []  # (conn, stream, code) RST_STREAM received
-        self.connections = 0
         self.closed_connections = 0  # connections the peer closed (EOF or reset)
-        self.errors: list[str] = []
-        self._socks: set = set()
-        self._threads: list[threading.Thread] = []
-        t = threading.Thread(target=self._accept_loop, name=f"{name}-accept", daemon=True)
-        t.start()
-        self._threads.append(t)
+        self._start()
 
     @property
     def count(self) -> int:
@@ -795,15 +783,13 @@ class H2Origin:
             self.resets.clear()
             self.connections = 0
 
-    def wait_heads(self, n: int, timeout: float = 5.0) -> bool:
-        deadline = time.monotonic() + timeout
+    def _wait_count(self, items: list, n: int, timeout: float) -> bool:
+        """Bounded wait until `items` (one of this origin's lists) holds n."""
         with self.cond:
-            while len(self.heads) < n:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self.cond.wait(left)
-        return True
+            return self.cond.wait_for(lambda: len(items) >= n, timeout)
+
+    def wait_heads(self, n: int, timeout: float = 5.0) -> bool:
+        return self._wait_count(self.heads, n, timeout)
 
     def cancellations(self) -> int:
         """RST_STREAMs received plus connections the peer closed: the ways a
@@ -812,32 +798,7 @@ class H2Origin:
             return len(self.resets) + self.closed_connections
 
     def wait_resets(self, n: int, timeout: float = 5.0) -> bool:
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while len(self.resets) < n:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self.cond.wait(left)
-        return True
-
-    def _accept_loop(self) -> None:
-        self.lsock.settimeout(0.2)
-        while not self.stopping.is_set():
-            try:
-                sock, _ = self.lsock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            with self.lock:
-                self.connections += 1
-                conn_id = self.connections
-                self._socks.add(sock)
-            t = threading.Thread(target=self._serve, args=(sock, conn_id), daemon=True)
-            t.start()
-            self._threads.append(t)
+        return self._wait_count(self.resets, n, timeout)
 
     def _serve(self, sock: socket.socket, conn_id: int) -> None:
         conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False, header_encoding="utf-8"))
@@ -979,29 +940,4 @@ class H2Origin:
         except Exception as e:  # noqa: BLE001 - keep origin bugs visible to the test
             self.errors.append(f"conn {conn_id}: {e!r}")
         finally:
-            with self.lock:
-                self._socks.discard(sock)
-            try:
-                sock.close()
-            except OSError:
-                pass
-
-    def stop(self) -> None:
-        self.stopping.set()
-        try:
-            self.lsock.close()
-        except OSError:
-            pass
-        with self.lock:
-            socks = list(self._socks)
-        for s in socks:
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            try:
-                s.close()
-            except OSError:
-                pass
-        for t in self._threads:
-            t.join(timeout=2)
+            self._forget(sock)

@@ -365,17 +365,15 @@ def echo_handler(req: Request, conn: Conn):
     return "keep"
 
 
-class Origin:
-    """A threaded origin on 127.0.0.1:0.
+class ThreadedServer:
+    """A listening socket on 127.0.0.1:0 with a thread per connection.
 
-    handler(req, conn) -> "keep" | "close" | "hijacked" (the handler took over
-    the socket and closed it).
-    """
+    Subclasses call :meth:`_listen` first, set up their own state, then
+    :meth:`_start`; they implement ``_serve(sock, conn_id)`` and end it with
+    :meth:`_forget`."""
 
-    def __init__(self, name: str = "origin", handler=None, read_body: bool = True):
+    def _listen(self, name: str) -> None:
         self.name = name
-        self.read_body = read_body
-        self.handler = handler or echo_handler
         self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.lsock.bind(("127.0.0.1", 0))
@@ -384,16 +382,83 @@ class Origin:
         self.address = f"127.0.0.1:{self.port}"
         self.stopping = threading.Event()
         self.lock = threading.Lock()
-        self.requests: list[Request] = []
-        self.heads: list[Request] = []  # noted as soon as a head is parsed
         self.connections = 0
         self.errors: list[str] = []
         self._socks: set = set()
         self._threads: list[threading.Thread] = []
-        self.request_event = threading.Condition(self.lock)
-        t = threading.Thread(target=self._accept_loop, name=f"{name}-accept", daemon=True)
+
+    def _start(self) -> None:
+        t = threading.Thread(target=self._accept_loop, name=f"{self.name}-accept", daemon=True)
         t.start()
         self._threads.append(t)
+
+    def _accept_loop(self) -> None:
+        self.lsock.settimeout(0.2)
+        while not self.stopping.is_set():
+            try:
+                sock, _ = self.lsock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            sock.settimeout(None)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            with self.lock:
+                self.connections += 1
+                conn_id = self.connections
+                self._socks.add(sock)
+            t = threading.Thread(target=self._serve, args=(sock, conn_id), daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def _serve(self, sock: socket.socket, conn_id: int) -> None:
+        raise NotImplementedError
+
+    def _forget(self, sock: socket.socket) -> None:
+        """A connection's end: untrack and close its socket."""
+        with self.lock:
+            self._socks.discard(sock)
+        try:
+            sock.close()
+        except OSError:
+            pass
+
+    def stop(self) -> None:
+        self.stopping.set()
+        try:
+            self.lsock.close()
+        except OSError:
+            pass
+        with self.lock:
+            socks = list(self._socks)
+        for s in socks:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            try:
+                s.close()
+            except OSError:
+                pass
+        for t in self._threads:
+            t.join(timeout=2)
+
+
+class Origin(ThreadedServer):
+    """A threaded origin on 127.0.0.1:0.
+
+    handler(req, conn) -> "keep" | "close" | "hijacked" (the handler took over
+    the socket and closed it).
+    """
+
+    def __init__(self, name: str = "origin", handler=None, read_body: bool = True):
+        self._listen(name)
+        self.read_body = read_body
+        self.handler = handler or echo_handler
+        self.requests: list[Request] = []
+        self.heads: list[Request] = []  # noted as soon as a head is parsed
+        self.request_event = threading.Condition(self.lock)
+        self._start()
 
     # -- helpers for handlers -------------------------------------------
     def sleep(self, seconds: float) -> None:
@@ -446,25 +511,6 @@ class Origin:
             self.connections = 0
 
     # -- serving --------------------------------------------------------
-    def _accept_loop(self) -> None:
-        self.lsock.settimeout(0.2)
-        while not self.stopping.is_set():
-            try:
-                sock, _ = self.lsock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            sock.settimeout(None)
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            with self.lock:
-                self.connections += 1
-                conn_id = self.connections
-                self._socks.add(sock)
-            t = threading.Thread(target=self._serve, args=(sock, conn_id), daemon=True)
-            t.start()
-            self._threads.append(t)
-
     def _serve(self, sock: socket.socket, conn_id: int) -> None:
         conn = Conn(self, sock, conn_id)
         seq = 0
@@ -486,32 +532,7 @@ class Origin:
         except Exception as e:  # a bug in a test handler: keep it visible
             self.errors.append(repr(e))
         finally:
-            with self.lock:
-                self._socks.discard(sock)
-            try:
-                sock.close()
-            except OSError:
-                pass
-
-    def stop(self) -> None:
-        self.stopping.set()
-        try:
-            self.lsock.close()
-        except OSError:
-            pass
-        with self.lock:
-            socks = list(self._socks)
-        for s in socks:
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            try:
-                s.close()
-            except OSError:
-                pass
-        for t in self._threads:
-            t.join(timeout=2)
+            self._forget(sock)
 
 
 def closed_port() -> int:
