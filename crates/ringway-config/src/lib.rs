@@ -71,6 +71,25 @@ pub fn load_str(
     load(source, text, Format::of(source), resolver)
 }
 
+/// Reads and validates a file that holds only a list of clusters, in the
+/// shape of a config's `clusters:` entries (as `ringway-control`'s
+/// cluster folder has). An empty file is an empty list.
+pub fn load_clusters_file(
+    path: &Path,
+    resolver: &dyn Resolve,
+) -> Result<Vec<model::Cluster>, ConfigErrors> {
+    let source = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ConfigError::new(
+            &source,
+            ConfigError::WHOLE_FILE,
+            format!("cannot read the file: {e}"),
+        )
+    })?;
+    let list = parse::parse_clusters(&source, &text, Format::of(&source))?;
+    validate::validate_clusters(&source, &list, resolver)
+}
+
 fn load(
     source: &str,
     text: &str,

@@ -20,8 +20,22 @@ pub struct Snapshot {
     pub admin: Admin,
     pub workers: Workers,
     pub listeners: Vec<Arc<Listener>>,
-    /// Clusters by name.
+    /// Clusters by name: the file's, and (once merged in by the control
+    /// thread) those the control plane sent.
     pub clusters: BTreeMap<String, Arc<Cluster>>,
+    /// The control plane to take clusters from, if any.
+    pub xds: Option<Xds>,
+}
+
+/// Where ringway's xDS-lite stream goes (see `docs/xds-lite.md`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Xds {
+    /// `host:port` of the control plane's gRPC server.
+    pub address: String,
+    pub node_id: String,
+    pub node_cluster: String,
+    /// `/ready` answers 503 until the first answers arrive or this passes.
+    pub initial_fetch_timeout: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -219,6 +233,9 @@ pub struct Route {
     pub host_rewrite: Option<String>,
     /// Request body limit (413), overriding the listener's.
     pub max_request_body_bytes: Option<u64>,
+    /// When the cluster is unknown, wait this long for the control plane
+    /// to supply it (on-demand discovery); `None` answers 503 `NC` at once.
+    pub on_demand: Option<Duration>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -298,14 +315,28 @@ pub enum HeaderValueMatch {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RouteAction {
-    /// Forward to one cluster (validated to exist).
+    /// Forward to one cluster: one of the file's, or (with `xds`) one the
+    /// control plane is asked for.
     Cluster(String),
+    /// Forward to the cluster the request names, in its authority or in a
+    /// header.
+    ClusterFrom(ClusterSource),
     /// Forward to one of several clusters, chosen by weight per request.
     WeightedClusters(Vec<WeightedCluster>),
     /// Answer locally.
     DirectResponse { status: u16, body: String },
     /// Answer with a redirect built from the request.
     Redirect(Redirect),
+}
+
+/// Where a request names its cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClusterSource {
+    /// `:authority` or `Host`, lower-cased and without its port.
+    Authority,
+    /// This header (lower-case name), as sent.
+    Header(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -330,7 +361,8 @@ pub struct Redirect {
 pub struct Cluster {
     pub name: String,
     pub lb_policy: LbPolicy,
-    /// At least one; hostnames are already resolved.
+    /// Hostnames are already resolved. At least one for a file's cluster;
+    /// a control plane's may have none for a while (503 `UH`).
     pub endpoints: Vec<Endpoint>,
     pub connect_timeout: Duration,
     /// Idle upstream connections kept per endpoint, per worker.
@@ -360,4 +392,18 @@ pub struct Endpoint {
     pub weight: u32,
     /// The name this address was resolved from, if any.
     pub hostname: Option<String>,
+}
+
+impl Cluster {
+    /// Whether `other` differs from `self` in its endpoints at most: such a
+    /// change keeps the cluster's per-core state and swaps its members.
+    pub fn same_settings(&self, other: &Cluster) -> bool {
+        self.name == other.name
+            && self.lb_policy == other.lb_policy
+            && self.connect_timeout == other.connect_timeout
+            && self.max_idle_per_endpoint == other.max_idle_per_endpoint
+            && self.idle_timeout == other.idle_timeout
+            && self.protocol == other.protocol
+            && self.http2 == other.http2
+    }
 }

@@ -46,6 +46,21 @@ pub(crate) fn parse(file: &str, text: &str, format: Format) -> Result<wire::File
     }
 }
 
+/// Parses a file holding only a list of clusters; empty is an empty list.
+pub(crate) fn parse_clusters(
+    file: &str,
+    text: &str,
+    format: Format,
+) -> Result<Vec<wire::Cluster>, ConfigError> {
+    if text.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    match format {
+        Format::Yaml => parse_yaml(file, text),
+        Format::Json => parse_json(file, text),
+    }
+}
+
 fn parse_yaml<T: DeserializeOwned>(file: &str, text: &str) -> Result<T, ConfigError> {
     // serde_yaml_ng applies `<<` merge keys only on a `Value`, which has no
     // positions; take that road only when the file uses them.

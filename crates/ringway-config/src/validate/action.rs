@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use super::cluster::Known;
 use super::{Ctx, given, value};
 use crate::defaults;
-use crate::model::{Redirect, RouteAction, WeightedCluster};
+use crate::model::{ClusterSource, Redirect, RouteAction, WeightedCluster};
 use crate::wire;
 
 /// Exactly one of `cluster`, `weighted_clusters`, `direct_response` and
@@ -20,6 +20,14 @@ pub(super) fn action(
     if let Some(name) = &wire.cluster {
         let known = clusters.check(ctx, &format!("{field}.cluster"), name);
         actions.push(known.then(|| RouteAction::Cluster(name.clone())));
+    }
+    if let Some(from) = wire.cluster_from {
+        let wire::ClusterFrom::Authority = from;
+        actions.push(Some(RouteAction::ClusterFrom(ClusterSource::Authority)));
+    }
+    if let Some(header) = &wire.cluster_header {
+        let name = ctx.check(format!("{field}.cluster_header"), value::header_name(header));
+        actions.push(name.map(|n| RouteAction::ClusterFrom(ClusterSource::Header(n))));
     }
     if let Some(list) = &wire.weighted_clusters {
         actions.push(weighted(
@@ -44,13 +52,15 @@ pub(super) fn action(
         0 => {
             ctx.error(
                 field,
-                "needs an action: one of `cluster`, `weighted_clusters`, `direct_response` or `redirect`",
+                "needs an action: one of `cluster`, `cluster_from`, `cluster_header`, `weighted_clusters`, `direct_response` or `redirect`",
             );
             None
         }
         _ => {
             let given = present(&[
                 ("cluster", wire.cluster.is_some()),
+                ("cluster_from", wire.cluster_from.is_some()),
+                ("cluster_header", wire.cluster_header.is_some()),
                 ("weighted_clusters", wire.weighted_clusters.is_some()),
                 ("direct_response", wire.direct_response.is_some()),
                 ("redirect", wire.redirect.is_some()),

@@ -17,19 +17,31 @@ const LIST_KNOWN_UP_TO: usize = 10;
 /// not, so that one bad cluster does not also fail each route using it.
 pub(super) struct Known<'a> {
     names: BTreeSet<&'a str>,
+    /// With a control plane, other names are asked of it.
+    dynamic: bool,
 }
 
 impl<'a> Known<'a> {
-    pub(super) fn new(clusters: &'a [wire::Cluster]) -> Self {
+    pub(super) fn new(clusters: &'a [wire::Cluster], dynamic: bool) -> Self {
         Self {
             names: clusters.iter().map(|c| c.name.as_str()).collect(),
+            dynamic,
         }
     }
 
-    /// Whether `name` is a cluster; if not, says so against `field`.
+    /// Whether the config has a control plane to ask for clusters.
+    pub(super) fn dynamic(&self) -> bool {
+        self.dynamic
+    }
+
+    /// Whether `name` is a cluster (or may come from the control plane);
+    /// if not, says so against `field`.
     pub(super) fn check(&self, ctx: &mut Ctx<'_>, field: &str, name: &str) -> bool {
         if self.names.contains(name) {
             return true;
+        }
+        if self.dynamic {
+            return ctx.check(field, value::name(name)).is_some();
         }
         let reason = match self.names.len() {
             0 => format!(

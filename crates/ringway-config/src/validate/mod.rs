@@ -15,7 +15,7 @@ use std::fmt::Display;
 use std::sync::Arc;
 
 use crate::error::{ConfigError, ConfigErrors};
-use crate::model::{Admin, IoDriver, Snapshot, Workers};
+use crate::model::{Admin, IoDriver, Snapshot, Workers, Xds};
 use crate::resolve::Resolve;
 use crate::wire;
 
@@ -67,7 +67,8 @@ pub(crate) fn validate(
     let mut ctx = Ctx::new(source);
     let admin = admin(&mut ctx, file.admin.as_ref());
     let workers = workers(&mut ctx, file.workers.as_ref());
-    let known = cluster::Known::new(&file.clusters);
+    let xds = xds(&mut ctx, file.xds.as_ref());
+    let known = cluster::Known::new(&file.clusters, file.xds.is_some());
     let listeners = listener::listeners(&mut ctx, &file.listeners, &known);
     let clusters = cluster::clusters(&mut ctx, &file.clusters, resolver);
     if let (Some(admin), Some(listeners)) = (&admin, &listeners) {
@@ -76,8 +77,8 @@ pub(crate) fn validate(
     if !ctx.errors.is_empty() {
         return Err(ConfigErrors { errors: ctx.errors });
     }
-    match (admin, workers, clusters, listeners) {
-        (Some(admin), Some(workers), Some(clusters), Some(listeners)) => Ok(Snapshot {
+    match (admin, workers, clusters, listeners, xds) {
+        (Some(admin), Some(workers), Some(clusters), Some(listeners), Some(xds)) => Ok(Snapshot {
             source: source.to_owned(),
             admin,
             workers,
@@ -86,10 +87,51 @@ pub(crate) fn validate(
                 .into_iter()
                 .map(|c| (c.name.clone(), Arc::new(c)))
                 .collect::<BTreeMap<_, _>>(),
+            xds,
         }),
         // Every `None` above was reported; this is only a safety net.
         _ => Err(ConfigError::new(source, ConfigError::WHOLE_FILE, "invalid config").into()),
     }
+}
+
+/// Validates a list of clusters on its own.
+pub(crate) fn validate_clusters(
+    source: &str,
+    list: &[wire::Cluster],
+    resolver: &dyn Resolve,
+) -> Result<Vec<crate::model::Cluster>, ConfigErrors> {
+    let mut ctx = Ctx::new(source);
+    let clusters = cluster::clusters(&mut ctx, list, resolver);
+    match clusters {
+        Some(c) if ctx.errors.is_empty() => Ok(c),
+        _ if !ctx.errors.is_empty() => Err(ConfigErrors { errors: ctx.errors }),
+        _ => Err(ConfigError::new(source, ConfigError::WHOLE_FILE, "invalid clusters").into()),
+    }
+}
+
+/// The `xds` block: `Some(None)` when there is none.
+fn xds(ctx: &mut Ctx<'_>, xds: Option<&wire::Xds>) -> Option<Option<Xds>> {
+    let Some(xds) = xds else {
+        return Some(None);
+    };
+    let address = ctx.check("xds.address", value::authority(&xds.address));
+    let node_id = if xds.node.id.trim().is_empty() {
+        ctx.error("xds.node.id", "must not be empty: the control plane tells proxies apart by it");
+        None
+    } else {
+        Some(xds.node.id.clone())
+    };
+    let initial_fetch_timeout = match &xds.initial_fetch_timeout {
+        Some(t) => ctx.check("xds.initial_fetch_timeout", value::positive_duration(t)),
+        None => Some(crate::defaults::XDS_INITIAL_FETCH_TIMEOUT),
+    };
+    address?;
+    Some(Some(Xds {
+        address: xds.address.clone(),
+        node_id: node_id?,
+        node_cluster: xds.node.cluster.clone(),
+        initial_fetch_timeout: initial_fetch_timeout?,
+    }))
 }
 
 fn admin(ctx: &mut Ctx<'_>, admin: Option<&wire::Admin>) -> Option<Admin> {

@@ -55,7 +55,32 @@ fn route(
             }),
         None => Some(defaults::ROUTE_TIMEOUT),
     };
-    let forwards = wire.cluster.is_some() || wire.weighted_clusters.is_some();
+    let forwards = wire.cluster.is_some()
+        || wire.cluster_from.is_some()
+        || wire.cluster_header.is_some()
+        || wire.weighted_clusters.is_some();
+    let on_demand = wire.on_demand.as_ref().map(|od| {
+        let at = format!("{field}.on_demand");
+        if !clusters.dynamic() {
+            ctx.error(
+                at,
+                "needs a control plane to ask: add an `xds` block to the config",
+            );
+            return None;
+        }
+        if wire.cluster.is_none() && wire.cluster_from.is_none() && wire.cluster_header.is_none()
+        {
+            ctx.error(
+                at,
+                "only applies to a route with `cluster`, `cluster_from` or `cluster_header`",
+            );
+            return None;
+        }
+        match &od.timeout {
+            Some(t) => ctx.check(format!("{at}.timeout"), value::positive_duration(t)),
+            None => Some(defaults::ON_DEMAND_TIMEOUT),
+        }
+    });
     let prefix_rewrite = wire.prefix_rewrite.as_ref().map(|text| {
         let at = format!("{field}.prefix_rewrite");
         if wire.matcher.prefix.is_none() {
@@ -87,6 +112,7 @@ fn route(
         prefix_rewrite: given(prefix_rewrite)?,
         host_rewrite: given(host_rewrite)?,
         max_request_body_bytes: wire.max_request_body_bytes,
+        on_demand: given(on_demand)?,
     })
 }
 

@@ -21,6 +21,26 @@ pub(crate) struct File {
     pub listeners: Vec<Listener>,
     #[serde(default)]
     pub clusters: Vec<Cluster>,
+    pub xds: Option<Xds>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping like { address: \"127.0.0.1:18000\", node: { id: sidecar-1, cluster: orders } }"
+)]
+pub(crate) struct Xds {
+    pub address: String,
+    pub node: XdsNode,
+    pub initial_fetch_timeout: Option<DurationText>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a mapping like { id: sidecar-1, cluster: orders }")]
+pub(crate) struct XdsNode {
+    pub id: String,
+    #[serde(default)]
+    pub cluster: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -148,12 +168,15 @@ pub(crate) struct VirtualHost {
 #[derive(Debug, Deserialize)]
 #[serde(
     deny_unknown_fields,
-    expecting = "a route: a mapping with `match` and one action (cluster, weighted_clusters, direct_response or redirect)"
+    expecting = "a route: a mapping with `match` and one action (cluster, cluster_from, cluster_header, weighted_clusters, direct_response or redirect)"
 )]
 pub(crate) struct Route {
     #[serde(rename = "match")]
     pub matcher: RouteMatch,
     pub cluster: Option<String>,
+    pub cluster_from: Option<ClusterFrom>,
+    pub cluster_header: Option<String>,
+    pub on_demand: Option<OnDemand>,
     pub weighted_clusters: Option<Vec<WeightedCluster>>,
     pub direct_response: Option<DirectResponse>,
     pub redirect: Option<Redirect>,
@@ -161,6 +184,19 @@ pub(crate) struct Route {
     pub prefix_rewrite: Option<String>,
     pub host_rewrite: Option<String>,
     pub max_request_body_bytes: Option<u64>,
+}
+
+/// Where a route takes its cluster name from, besides a header.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum ClusterFrom {
+    Authority,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a mapping like { timeout: 5s }")]
+pub(crate) struct OnDemand {
+    pub timeout: Option<DurationText>,
 }
 
 #[derive(Debug, Deserialize)]
