@@ -96,6 +96,12 @@ impl ResourceSet {
             .flat_map(|r| r.keys().map(String::as_str))
     }
 
+    /// The change counter: bumped by every upsert that changed something
+    /// and every removal (`system_version_info` of responses).
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
     /// The version a resource has, if it exists.
     pub fn version(&self, type_url: &str, name: &str) -> Option<&str> {
         self.types
@@ -223,6 +229,15 @@ impl ProxyStream {
         })
     }
 
+    /// [`Self::next_response`] for every type the proxy has named.
+    pub fn next_responses(&mut self, set: &ResourceSet) -> Vec<DeltaDiscoveryResponse> {
+        let types: Vec<String> = self.types.keys().cloned().collect();
+        types
+            .iter()
+            .filter_map(|type_url| self.next_response(set, type_url))
+            .collect()
+    }
+
     /// Subscriptions, ACKed versions and the last NACK, per type.
     pub fn status(&self) -> Vec<StreamStatus> {
         self.types
@@ -322,6 +337,28 @@ mod tests {
         let response = stream.next_response(&set, CLUSTER_TYPE).unwrap();
         assert_eq!(response.resources[0].name, "missing");
         assert_eq!(response.removed_resources, ["a"]);
+    }
+
+    #[test]
+    fn next_responses_covers_every_type() {
+        let mut set = ResourceSet::default();
+        set.upsert(CLUSTER_TYPE, "a", any(b"a1"));
+        set.upsert(crate::ENDPOINTS_TYPE, "a", any(b"e1"));
+        assert_eq!(set.generation(), 2);
+        let mut client = DeltaClient::new("p", "c");
+        client.subscribe(CLUSTER_TYPE, ["a"]);
+        client.subscribe(crate::ENDPOINTS_TYPE, ["a"]);
+        let mut stream = ProxyStream::default();
+        for r in client.pending_requests() {
+            stream.on_request(r);
+        }
+        let types: Vec<String> = stream
+            .next_responses(&set)
+            .into_iter()
+            .map(|r| r.type_url)
+            .collect();
+        assert_eq!(types, [CLUSTER_TYPE, crate::ENDPOINTS_TYPE]);
+        assert!(stream.next_responses(&set).is_empty(), "both in flight");
     }
 
     #[test]
