@@ -4,7 +4,8 @@
 //! the delta exchange on both sides: [`DeltaClient`] (subscriptions, held
 //! versions, ACK, NACK, resuming a stream) and, for the control plane,
 //! [`ResourceSet`] with one [`ProxyStream`] per proxy (only what changed
-//! among what each proxy asked for).
+//! among what each proxy asked for). For the control plane too, the way
+//! back: ringway's cluster model as Envoy resources ([`cluster_resources`]).
 //!
 //! A resource that sets a field ringway does not support, where the field
 //! would change behaviour, is refused with a [`Rejected`] naming the field:
@@ -16,11 +17,15 @@
 mod cluster;
 mod delta;
 mod endpoints;
+mod resources;
 mod server;
 
 pub use cluster::{ClusterSpec, EndpointSource, cluster_spec};
 pub use delta::{DeltaClient, Update};
 pub use endpoints::endpoints;
+pub use resources::{
+    HTTP_PROTOCOL_OPTIONS, cluster_resources, envoy_cluster, load_assignment, uncarried_fields,
+};
 pub use server::{ProxyStream, ResourceSet, StreamStatus};
 
 /// `type_url` of a Cluster resource.
