@@ -11,4 +11,4 @@
 mod render;
 mod server;
 
-pub use server::{Control, Readiness, serve};
+pub use server::{Control, ControlStat, Readiness, serve};

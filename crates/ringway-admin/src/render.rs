@@ -1,5 +1,6 @@
 //! Rendering admin responses.
 
+use crate::server::ControlStat;
 use std::net::SocketAddr;
 
 use ringway_config::model::Snapshot;
@@ -32,6 +33,11 @@ pub(crate) fn merge(reports: &[WorkerReport]) -> StatsSnapshot {
 pub(crate) fn stats_text(merged: &StatsSnapshot, filter: Option<&str>) -> String {
     let mut out = String::new();
     merged.render_text(&mut out);
+    filter_lines(out, filter)
+}
+
+/// Keeps the lines whose stat name matches `filter` (a regular expression).
+pub(crate) fn filter_lines(out: String, filter: Option<&str>) -> String {
     match filter.filter(|f| !f.is_empty()).map(regex::Regex::new) {
         Some(Ok(re)) => out
             .lines()
@@ -41,6 +47,28 @@ pub(crate) fn stats_text(merged: &StatsSnapshot, filter: Option<&str>) -> String
         Some(Err(err)) => format!("invalid filter: {err}\n"),
         None => out,
     }
+}
+
+/// The control thread's stats as `/stats` text lines.
+pub(crate) fn control_stats_text(stats: &[ControlStat]) -> String {
+    stats
+        .iter()
+        .map(|s| format!("{}: {}\n", s.name, s.value))
+        .collect()
+}
+
+/// The control thread's stats in Prometheus text, as `envoy_<name>`.
+pub(crate) fn control_stats_prometheus(stats: &[ControlStat]) -> String {
+    let mut out = String::new();
+    for s in stats {
+        let name = format!("envoy_{}", s.name.replace('.', "_"));
+        let kind = if s.gauge { "gauge" } else { "counter" };
+        out.push_str(&format!(
+            "# HELP {name} {}\n# TYPE {name} {kind}\n{name} {}\n",
+            s.help, s.value
+        ));
+    }
+    out
 }
 
 pub(crate) fn stats_json(merged: &StatsSnapshot, filter: Option<&str>) -> Value {

@@ -16,8 +16,21 @@ use crate::render;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Readiness {
     Live,
+    /// Waiting for the control plane's first answers (503), up to the
+    /// `xds.initial_fetch_timeout`.
+    Initializing,
     Draining,
     HealthcheckFailed,
+}
+
+/// A process-wide stat kept by the control thread (not by the workers),
+/// such as the control plane connection's: Envoy-style dotted name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ControlStat {
+    pub name: &'static str,
+    pub value: i64,
+    pub gauge: bool,
+    pub help: &'static str,
 }
 
 /// What the admin API needs from the process. Implemented by the binary;
@@ -34,6 +47,15 @@ pub trait Control {
     fn quit(&self);
     /// Static facts for `/server_info`.
     fn server_info(&self) -> serde_json::Value;
+    /// Lines added under `LIVE` in `/ready` (e.g. that the control plane is
+    /// unreachable and the config is stale).
+    fn readiness_detail(&self) -> Vec<String> {
+        Vec::new()
+    }
+    /// Stats the control thread keeps, added to `/stats`.
+    fn control_stats(&self) -> Vec<ControlStat> {
+        Vec::new()
+    }
 }
 
 /// Serves the admin API until the process exits. Must run inside a tokio
@@ -80,7 +102,15 @@ async fn handle<C: Control>(control: &C, req: Request<Incoming>) -> Response<Ful
     match path.as_str() {
         "/" => text(StatusCode::OK, render::INDEX),
         "/ready" => match control.readiness() {
-            Readiness::Live => text(StatusCode::OK, "LIVE\n"),
+            Readiness::Live => {
+                let mut body = String::from("LIVE\n");
+                for line in control.readiness_detail() {
+                    body.push_str(&line);
+                    body.push('\n');
+                }
+                text(StatusCode::OK, &body)
+            }
+            Readiness::Initializing => text(StatusCode::SERVICE_UNAVAILABLE, "INITIALIZING\n"),
             Readiness::Draining => text(StatusCode::SERVICE_UNAVAILABLE, "DRAINING\n"),
             Readiness::HealthcheckFailed => {
                 text(StatusCode::SERVICE_UNAVAILABLE, "HEALTHCHECK_FAILED\n")
@@ -90,14 +120,21 @@ async fn handle<C: Control>(control: &C, req: Request<Incoming>) -> Response<Ful
             let merged = render::merge(&control.reports().await);
             match format.as_deref() {
                 Some("json") => json(&render::stats_json(&merged, filter.as_deref())),
-                Some("prometheus") => prometheus(&merged),
-                _ => text(
-                    StatusCode::OK,
-                    &render::stats_text(&merged, filter.as_deref()),
-                ),
+                Some("prometheus") => prometheus(&merged, &control.control_stats()),
+                _ => {
+                    let mut out = render::control_stats_text(&control.control_stats());
+                    out.push_str(&render::stats_text(&merged, None));
+                    text(
+                        StatusCode::OK,
+                        &render::filter_lines(out, filter.as_deref()),
+                    )
+                }
             }
         }
-        "/stats/prometheus" => prometheus(&render::merge(&control.reports().await)),
+        "/stats/prometheus" => prometheus(
+            &render::merge(&control.reports().await),
+            &control.control_stats(),
+        ),
         "/clusters" => {
             let snapshot = control.snapshot();
             match format.as_deref() {
@@ -165,8 +202,11 @@ fn json(value: &serde_json::Value) -> Response<Full<Bytes>> {
     respond(StatusCode::OK, "application/json", body)
 }
 
-fn prometheus(merged: &ringway_stats::StatsSnapshot) -> Response<Full<Bytes>> {
-    let mut out = String::new();
+fn prometheus(
+    merged: &ringway_stats::StatsSnapshot,
+    extra: &[ControlStat],
+) -> Response<Full<Bytes>> {
+    let mut out = render::control_stats_prometheus(extra);
     merged.render_prometheus(&mut out);
     respond(
         StatusCode::OK,

@@ -328,7 +328,40 @@ async fn handle(
                 local(down, scratch, head, redirect.status, "", &extra, None).await
             }
             RouteAction::Cluster(name) => {
-                forward_to(state, config, listener, down, scratch, head, route, name).await
+                forward_to(
+                    state,
+                    config,
+                    listener,
+                    down,
+                    scratch,
+                    head,
+                    route,
+                    Some(name),
+                )
+                .await
+            }
+            RouteAction::ClusterFrom(source) => {
+                let lookup = Lookup {
+                    buf: &down.buf,
+                    headers: &scratch.headers,
+                };
+                let name = crate::discovery::requested_name(
+                    source,
+                    request_authority(&down.buf, head),
+                    &lookup,
+                )
+                .map(std::borrow::Cow::into_owned);
+                forward_to(
+                    state,
+                    config,
+                    listener,
+                    down,
+                    scratch,
+                    head,
+                    route,
+                    name.as_deref(),
+                )
+                .await
             }
             RouteAction::WeightedClusters(choices) => {
                 let pick = state
@@ -346,7 +379,7 @@ async fn handle(
                             scratch,
                             head,
                             route,
-                            &choice.name,
+                            Some(&choice.name),
                         )
                         .await
                     }
@@ -408,20 +441,31 @@ async fn forward_to(
     scratch: &mut Scratch,
     head: &RequestHead,
     route: &ringway_config::model::Route,
-    cluster_name: &str,
+    cluster_name: Option<&str>,
 ) -> Served {
-    let Some(cluster) = config.clusters.get(cluster_name) else {
-        return local(
-            down,
-            scratch,
-            head,
-            503,
-            "unknown cluster\n",
-            "",
-            Some(ResponseFlag::NoHealthyUpstream),
-        )
-        .await;
+    let found = crate::discovery::find_cluster(state, config, listener, route, cluster_name).await;
+    let cluster = match found {
+        Ok(cluster) => cluster,
+        Err(message) => {
+            let message = match message {
+                "unknown cluster" => "unknown cluster\n",
+                "cluster discovery timed out" => "cluster discovery timed out\n",
+                "the request names no cluster" => "the request names no cluster\n",
+                _ => "cluster not found\n",
+            };
+            return local(
+                down,
+                scratch,
+                head,
+                503,
+                message,
+                "",
+                Some(ResponseFlag::NoClusterFound),
+            )
+            .await;
+        }
     };
+    let cluster = &cluster;
     let limit = listener.body_limit(route);
     let outcome = if let (Some(limit), BodyFraming::Length(n)) = (limit, head.framing)
         && n > limit

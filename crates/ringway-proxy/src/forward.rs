@@ -341,11 +341,13 @@ async fn exchange_with_retry(
 
 /// The endpoint the cluster's balancer picks for the next request.
 pub(crate) fn pick_endpoint(cluster: &ClusterState) -> Option<Rc<EndpointPool>> {
-    let endpoints = &cluster.endpoints;
-    let pick = cluster
-        .balancer
-        .borrow_mut()
-        .pick(|i| endpoints.get(i).map_or(0, |e| e.active_requests.get()));
+    let mut members = cluster.members();
+    let crate::state::Members {
+        endpoints,
+        balancer,
+        ..
+    } = &mut *members;
+    let pick = balancer.pick(|i| endpoints.get(i).map_or(0, |e| e.active_requests.get()));
     pick.and_then(|i| endpoints.get(i)).cloned()
 }
 

@@ -8,6 +8,7 @@
 mod access_log;
 mod conn;
 mod dechunk;
+mod discovery;
 mod exchange;
 mod forward;
 mod h1_to_h2;
@@ -23,5 +24,6 @@ mod state;
 mod tunnel;
 
 pub use conn::serve;
+pub use discovery::{Discovery, DiscoveryRequest};
 pub use local_reply::ResponseFlag;
-pub use state::{ActiveConfig, ClusterState, ListenerState, ProxyState};
+pub use state::{ActiveConfig, ClusterState, ListenerState, Members, ProxyState};

@@ -26,6 +26,9 @@ pub enum ResponseFlag {
     UpstreamRemoteReset,
     /// The client reset the stream before the response ended.
     DownstreamRemoteReset,
+    /// The route's cluster is unknown, or on-demand discovery did not
+    /// find it in time (503).
+    NoClusterFound,
 }
 
 impl ResponseFlag {
@@ -40,6 +43,7 @@ impl ResponseFlag {
             Self::LocalReset => "LR",
             Self::UpstreamRemoteReset => "UR",
             Self::DownstreamRemoteReset => "DR",
+            Self::NoClusterFound => "NC",
         }
     }
 }

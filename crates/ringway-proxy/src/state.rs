@@ -17,6 +17,7 @@ use ringway_config::model::{Cluster, Listener, Route, Snapshot};
 use ringway_stats::{ClusterStats, ListenerStats, WorkerStats};
 
 use crate::access_log::AccessLogger;
+use crate::discovery::Discovery;
 use crate::h2::ConnShared;
 use crate::pool::EndpointPool;
 
@@ -36,6 +37,8 @@ pub struct ProxyState {
     pub connections_active: Cell<u64>,
     /// Open HTTP/2 connections, told to send GOAWAY when the worker drains.
     h2_connections: RefCell<Vec<Weak<ConnShared>>>,
+    /// Requests waiting for on-demand cluster discovery.
+    pub discovery: Discovery,
 }
 
 /// The worker's view of one snapshot.
@@ -53,12 +56,25 @@ pub struct ListenerState {
     pub access_log: Option<Rc<AccessLogger>>,
 }
 
+/// One cluster on one core. A change to its endpoints alone (an EDS
+/// update) swaps its [`Members`] in place; the cluster, its stats and the
+/// pools of surviving endpoints stay.
 #[derive(Debug)]
 pub struct ClusterState {
+    /// The cluster's settings. Its `endpoints` are those it was first built
+    /// with; the current ones are in [`Self::members`].
     pub config: Arc<Cluster>,
-    pub balancer: RefCell<Balancer>,
-    pub endpoints: Vec<Rc<EndpointPool>>,
+    members: RefCell<Members>,
     pub stats: Rc<ClusterStats>,
+}
+
+/// A cluster's current endpoints and the balancer over them.
+#[derive(Debug)]
+pub struct Members {
+    /// The snapshot's cluster these were built from.
+    source: Arc<Cluster>,
+    pub endpoints: Vec<Rc<EndpointPool>>,
+    pub balancer: Balancer,
 }
 
 // === impl ListenerState ===
@@ -72,10 +88,24 @@ impl ListenerState {
     }
 }
 
+// === impl ClusterState ===
+
+impl ClusterState {
+    /// The current endpoints and balancer. Do not hold across an await.
+    pub fn members(&self) -> std::cell::RefMut<'_, Members> {
+        self.members.borrow_mut()
+    }
+
+    fn built_from(&self, cluster: &Arc<Cluster>) -> bool {
+        let members = self.members.borrow();
+        Arc::ptr_eq(&members.source, cluster) || *members.source == **cluster
+    }
+}
+
 // === impl ProxyState ===
 
 impl ProxyState {
-    pub fn new(worker_id: usize, snapshot: Arc<Snapshot>) -> Self {
+    pub fn new(worker_id: usize, snapshot: Arc<Snapshot>, discovery: Discovery) -> Self {
         let stats = WorkerStats::new();
         let seed = seed_for(worker_id);
         let empty = ActiveConfig {
@@ -93,6 +123,7 @@ impl ProxyState {
             requests_total: Cell::new(0),
             connections_active: Cell::new(0),
             h2_connections: RefCell::new(Vec::new()),
+            discovery,
         };
         state.apply(snapshot);
         state
@@ -134,8 +165,13 @@ impl ProxyState {
         let mut clusters = HashMap::with_capacity(snapshot.clusters.len());
         for (name, cluster) in &snapshot.clusters {
             let state = match old.clusters.get(name) {
-                Some(prev) if prev.config == *cluster => prev.clone(),
-                prev => Rc::new(self.build_cluster(cluster.clone(), prev.map(|p| &**p))),
+                Some(prev) if prev.built_from(cluster) => prev.clone(),
+                Some(prev) if prev.config.same_settings(cluster) => {
+                    let members = self.members(cluster, Some(prev));
+                    *prev.members.borrow_mut() = members;
+                    prev.clone()
+                }
+                prev => Rc::new(self.build_cluster(cluster, prev.map(|p| &**p))),
             };
             clusters.insert(name.clone(), state);
         }
@@ -161,6 +197,7 @@ impl ProxyState {
             };
             listeners.insert(listener.name.clone(), Rc::new(state));
         }
+        self.discovery.found_in(|name| clusters.contains_key(name));
         *self.config.borrow_mut() = Rc::new(ActiveConfig {
             snapshot,
             listeners,
@@ -168,8 +205,22 @@ impl ProxyState {
         });
     }
 
-    fn build_cluster(&self, config: Arc<Cluster>, prev: Option<&ClusterState>) -> ClusterState {
+    fn build_cluster(&self, config: &Arc<Cluster>, prev: Option<&ClusterState>) -> ClusterState {
+        let stats = self.stats.cluster(&config.name);
+        let members = self.members(config, prev);
+        ClusterState {
+            config: config.clone(),
+            members: RefCell::new(members),
+            stats,
+        }
+    }
+
+    /// Members for `config`'s endpoints, reusing the pools `prev` has for
+    /// the same addresses.
+    fn members(&self, config: &Arc<Cluster>, prev: Option<&ClusterState>) -> Members {
+        let prev = prev.map(|p| p.members.borrow());
         let previous: HashMap<SocketAddr, &Rc<EndpointPool>> = prev
+            .as_ref()
             .map(|p| p.endpoints.iter().map(|e| (e.address, e)).collect())
             .unwrap_or_default();
         let endpoints: Vec<Rc<EndpointPool>> = config
@@ -189,13 +240,14 @@ impl ProxyState {
             .collect();
         let weights: Vec<u32> = config.endpoints.iter().map(|e| e.weight).collect();
         let seed = self.rng.borrow_mut().u64(..);
-        let stats = self.stats.cluster(&config.name);
-        stats.membership_total.set(endpoints.len() as i64);
-        ClusterState {
-            balancer: RefCell::new(Balancer::new(config.lb_policy, &weights, seed)),
+        self.stats
+            .cluster(&config.name)
+            .membership_total
+            .set(endpoints.len() as i64);
+        Members {
+            source: config.clone(),
+            balancer: Balancer::new(config.lb_policy, &weights, seed),
             endpoints,
-            stats,
-            config,
         }
     }
 
@@ -203,7 +255,7 @@ impl ProxyState {
     pub fn sweep_idle(&self) {
         let now = std::time::Instant::now();
         for cluster in self.current().clusters.values() {
-            for endpoint in &cluster.endpoints {
+            for endpoint in &cluster.members().endpoints {
                 let closed = endpoint.sweep(now, &cluster.stats);
                 if closed > 0 {
                     cluster.stats.upstream_cx_idle_timeout.add(closed as u64);

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use ringway_config::model::{IoDriver, Snapshot};
+use ringway_proxy::DiscoveryRequest;
 use ringway_stats::StatsSnapshot;
 use tokio::sync::oneshot;
 
@@ -42,6 +43,9 @@ pub enum Command {
     Report(oneshot::Sender<WorkerReport>),
     /// Stop accepting; connections close after their current request.
     Drain,
+    /// The control plane has no cluster of this name: requests waiting
+    /// for its discovery get 503 `NC`.
+    ClusterMissing(String),
 }
 
 /// What a worker reports about itself.
@@ -75,12 +79,23 @@ pub fn spawn(
     io_driver: IoDriver,
     snapshot: Arc<Snapshot>,
     sockets: Vec<(String, TcpListener)>,
+    discovery: Option<async_channel::Sender<DiscoveryRequest>>,
 ) -> std::io::Result<WorkerHandle> {
     let (commands, inbox) = async_channel::unbounded();
     let (started_tx, started_rx) = std::sync::mpsc::channel();
     let thread = std::thread::Builder::new()
         .name(format!("ringway-worker-{id}"))
-        .spawn(move || worker::run(id, cpu, io_driver, snapshot, sockets, inbox, started_tx))?;
+        .spawn(move || {
+            worker::run(
+                id,
+                cpu,
+                io_driver,
+                snapshot,
+                sockets,
+                worker::Links { inbox, discovery },
+                started_tx,
+            )
+        })?;
     let driver = match started_rx.recv() {
         Ok(Ok(driver)) => driver,
         Ok(Err(err)) => return Err(err),

@@ -11,13 +11,21 @@ use std::time::Duration;
 use monoio::net::TcpListener;
 use monoio::{IoUringDriver, LegacyDriver, RuntimeBuilder};
 use ringway_config::model::{IoDriver, Snapshot};
-use ringway_proxy::ProxyState;
+use ringway_proxy::{Discovery, DiscoveryRequest, ProxyState};
 
 use crate::gate::Gate;
 use crate::handle::{Command, Driver, WorkerReport};
 
 /// How often idle upstream connections are swept and access logs flushed.
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(1);
+
+/// How a worker hears from and talks to the control thread.
+#[derive(Debug)]
+pub(crate) struct Links {
+    pub inbox: async_channel::Receiver<Command>,
+    /// On-demand discovery questions; `None` without a control plane.
+    pub discovery: Option<async_channel::Sender<DiscoveryRequest>>,
+}
 
 /// Accept loops by listener name; dropping the sender stops the loop.
 type AcceptLoops = RefCell<HashMap<String, async_channel::Sender<()>>>;
@@ -28,9 +36,10 @@ pub(crate) fn run(
     io_driver: IoDriver,
     snapshot: Arc<Snapshot>,
     sockets: Vec<(String, StdListener)>,
-    inbox: async_channel::Receiver<Command>,
+    links: Links,
     started: mpsc::Sender<std::io::Result<Driver>>,
 ) {
+    let Links { inbox, discovery } = links;
     if let Some(cpu) = cpu
         && !core_affinity::set_for_current(core_affinity::CoreId { id: cpu })
     {
@@ -51,7 +60,7 @@ pub(crate) fn run(
     let main = move |driver: Driver| {
         tracing::info!(worker = id, cpu = ?cpu, driver = %driver, "worker started");
         let _ = started.send(Ok(driver));
-        worker_main(id, cpu, driver, snapshot, sockets, inbox)
+        worker_main(id, cpu, driver, snapshot, sockets, inbox, discovery)
     };
     if want_uring {
         match build_uring_runtime(id) {
@@ -133,8 +142,13 @@ async fn worker_main(
     snapshot: Arc<Snapshot>,
     sockets: Vec<(String, StdListener)>,
     inbox: async_channel::Receiver<Command>,
+    discovery: Option<async_channel::Sender<DiscoveryRequest>>,
 ) {
-    let state = Rc::new(ProxyState::new(id, snapshot.clone()));
+    let state = Rc::new(ProxyState::new(
+        id,
+        snapshot.clone(),
+        Discovery::new(discovery),
+    ));
     let loops: Rc<AcceptLoops> = Rc::new(RefCell::new(HashMap::new()));
     start_listeners(&state, &loops, &snapshot, sockets);
 
@@ -178,6 +192,7 @@ async fn worker_main(
                     stats,
                 });
             }
+            Command::ClusterMissing(name) => state.discovery.missing(&name),
             Command::Drain => {
                 state.start_draining();
                 loops.borrow_mut().clear();

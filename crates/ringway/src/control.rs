@@ -11,26 +11,39 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use ringway_admin::{Control, Readiness};
+use std::collections::BTreeMap;
+
+use ringway_admin::{Control, ControlStat, Readiness};
 use ringway_config::SystemResolver;
+use ringway_config::model::Cluster;
 use ringway_config::model::Snapshot;
-use ringway_worker::{Command, ListenerSockets, WorkerHandle, WorkerReport};
+use ringway_worker::{Command, DiscoveryRequest, ListenerSockets, WorkerHandle, WorkerReport};
 use serde_json::json;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::Notify;
 
 use crate::cli::Cli;
 use crate::startup::Plan;
+use crate::xds::XdsState;
 
 /// How often shutdown checks whether in-flight requests have finished.
 const DRAIN_POLL: Duration = Duration::from_millis(50);
 
-struct ControlState {
+pub(crate) struct ControlState {
     config_path: Option<PathBuf>,
     plan: Plan,
     drain_time: Duration,
     workers: Vec<WorkerHandle>,
+    /// What the workers serve: the file's snapshot with the control
+    /// plane's clusters merged in.
     snapshot: RefCell<Arc<Snapshot>>,
+    /// The config file's own snapshot.
+    file: RefCell<Arc<Snapshot>>,
+    /// The control plane's serving clusters, merged into each snapshot.
+    dynamic: RefCell<BTreeMap<String, Arc<Cluster>>>,
+    /// Serialises publishing (reloads and xDS updates).
+    publishing: tokio::sync::Mutex<()>,
+    xds: Option<Rc<XdsState>>,
     sockets: RefCell<ListenerSockets>,
     healthcheck_failed: Cell<bool>,
     draining: Cell<bool>,
@@ -46,6 +59,7 @@ pub fn run(
     snapshot: Arc<Snapshot>,
     sockets: ListenerSockets,
     workers: Vec<WorkerHandle>,
+    discovery: async_channel::Receiver<DiscoveryRequest>,
 ) -> Result<ExitCode, String> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -56,7 +70,11 @@ pub fn run(
         drain_time: Duration::from_secs(cli.drain_time_s),
         plan,
         workers,
+        xds: snapshot.xds.clone().map(|c| Rc::new(XdsState::new(c))),
+        file: RefCell::new(snapshot.clone()),
         snapshot: RefCell::new(snapshot),
+        dynamic: RefCell::new(BTreeMap::new()),
+        publishing: tokio::sync::Mutex::new(()),
         sockets: RefCell::new(sockets),
         healthcheck_failed: Cell::new(false),
         draining: Cell::new(false),
@@ -66,10 +84,14 @@ pub fn run(
         reloads_failed: Cell::new(0),
     });
     let local = tokio::task::LocalSet::new();
-    local.block_on(&runtime, control_loop(state, cli))
+    local.block_on(&runtime, control_loop(state, cli, discovery))
 }
 
-async fn control_loop(state: Rc<ControlState>, cli: Cli) -> Result<ExitCode, String> {
+async fn control_loop(
+    state: Rc<ControlState>,
+    cli: Cli,
+    discovery: async_channel::Receiver<DiscoveryRequest>,
+) -> Result<ExitCode, String> {
     let admin = tokio::net::TcpListener::bind(state.plan.admin)
         .await
         .map_err(|e| format!("admin address {}: {e}", state.plan.admin))?;
@@ -80,6 +102,11 @@ async fn control_loop(state: Rc<ControlState>, cli: Cli) -> Result<ExitCode, Str
             .map_err(|e| format!("--admin-address-path {}: {e}", path.display()))?;
     }
     tokio::task::spawn_local(ringway_admin::serve(admin, state.clone()));
+    if let Some(xds) = &state.xds {
+        xds.follow_file(&state.file.borrow());
+        tracing::info!(address = %xds.config.address, node = %xds.config.node_id, "xds: following the control plane");
+        tokio::task::spawn_local(crate::xds::run(state.clone(), xds.clone(), discovery));
+    }
 
     let mut hup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
     let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
@@ -120,7 +147,7 @@ impl ControlState {
                 return;
             }
         };
-        let current = self.snapshot.borrow().clone();
+        let current = self.file.borrow().clone();
         if snapshot.workers != current.workers || snapshot.admin != current.admin {
             tracing::warn!("changes to `workers` and `admin` take effect on restart only");
         }
@@ -136,9 +163,15 @@ impl ControlState {
                 return;
             }
         };
+        if snapshot.xds != current.xds {
+            tracing::warn!("changes to `xds` take effect on restart only");
+        }
         let started = Instant::now();
+        let _publishing = self.publishing.lock().await;
+        *self.file.borrow_mut() = snapshot.clone();
+        let merged = self.merged();
         for (worker, sockets) in self.workers.iter().zip(per_worker) {
-            if !worker.apply(snapshot.clone(), sockets).await {
+            if !worker.apply(merged.clone(), sockets).await {
                 tracing::error!(
                     worker = worker.id,
                     "worker did not take the new configuration"
@@ -146,9 +179,63 @@ impl ControlState {
             }
         }
         self.sockets.borrow_mut().commit(bound);
-        *self.snapshot.borrow_mut() = snapshot;
+        *self.snapshot.borrow_mut() = merged;
+        if let Some(xds) = &self.xds {
+            xds.follow_file(&snapshot);
+        }
         self.reloads_ok.set(self.reloads_ok.get() + 1);
         tracing::info!(elapsed = ?started.elapsed(), "configuration reloaded on every worker");
+    }
+
+    /// The file's snapshot with the control plane's clusters added (the
+    /// file's own win on a name clash; the xDS side refuses those anyway).
+    fn merged(&self) -> Arc<Snapshot> {
+        let file = self.file.borrow().clone();
+        let dynamic = self.dynamic.borrow();
+        if dynamic.is_empty() {
+            return file;
+        }
+        let mut merged = (*file).clone();
+        for (name, cluster) in dynamic.iter() {
+            merged
+                .clusters
+                .entry(name.clone())
+                .or_insert_with(|| cluster.clone());
+        }
+        Arc::new(merged)
+    }
+
+    /// Serves `clusters` as the control plane's from now on: publishes a
+    /// new snapshot to every worker and returns once all serve it.
+    pub(crate) async fn publish_dynamic(&self, clusters: BTreeMap<String, Arc<Cluster>>) {
+        let _publishing = self.publishing.lock().await;
+        *self.dynamic.borrow_mut() = clusters;
+        let merged = self.merged();
+        let started = Instant::now();
+        for worker in &self.workers {
+            if !worker.apply(merged.clone(), Vec::new()).await {
+                tracing::error!(
+                    worker = worker.id,
+                    "worker did not take the new configuration"
+                );
+            }
+        }
+        *self.snapshot.borrow_mut() = merged;
+        tracing::debug!(elapsed = ?started.elapsed(), "xds: snapshot published to every worker");
+    }
+
+    /// Sends a command to every worker.
+    pub(crate) fn broadcast(&self, command: impl Fn() -> Command) {
+        for w in &self.workers {
+            w.send(command());
+        }
+    }
+
+    /// Sends a command to one worker.
+    pub(crate) fn send_to(&self, worker: usize, command: Command) {
+        if let Some(w) = self.workers.iter().find(|w| w.id == worker) {
+            w.send(command);
+        }
     }
 
     /// Stops accepting, waits for in-flight requests (up to the drain
@@ -215,9 +302,19 @@ impl Control for ControlState {
             Readiness::Draining
         } else if self.healthcheck_failed.get() {
             Readiness::HealthcheckFailed
+        } else if self.xds.as_ref().is_some_and(|x| !x.ready()) {
+            Readiness::Initializing
         } else {
             Readiness::Live
         }
+    }
+
+    fn readiness_detail(&self) -> Vec<String> {
+        self.xds.as_ref().map(|x| x.detail()).unwrap_or_default()
+    }
+
+    fn control_stats(&self) -> Vec<ControlStat> {
+        self.xds.as_ref().map(|x| x.stats()).unwrap_or_default()
     }
 
     fn set_healthcheck_failed(&self, failed: bool) {
@@ -239,6 +336,7 @@ impl Control for ControlState {
         let uptime = self.started.elapsed().map(|d| d.as_secs()).unwrap_or(0);
         let state = match self.readiness() {
             Readiness::Live => "LIVE",
+            Readiness::Initializing => "INITIALIZING",
             Readiness::Draining => "DRAINING",
             Readiness::HealthcheckFailed => "HEALTHCHECK_FAILED",
         };
@@ -248,6 +346,7 @@ impl Control for ControlState {
             "uptime_current_epoch": uptime,
             "config_source": self.snapshot.borrow().source,
             "reloads": { "ok": self.reloads_ok.get(), "failed": self.reloads_failed.get() },
+            "xds": self.xds.as_ref().map(|x| x.info()),
             "command_line_options": {
                 "config_path": self.config_path,
                 "concurrency": self.plan.count,

@@ -7,6 +7,7 @@
 mod cli;
 mod control;
 mod startup;
+mod xds;
 
 use std::process::ExitCode;
 

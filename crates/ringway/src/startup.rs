@@ -52,18 +52,28 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
         .bind(&snapshot, plan.count)
         .map_err(|e| e.to_string())?;
     sockets.commit(bound);
+    // Workers ask the control thread for clusters they lack (on-demand
+    // discovery); without a control plane nobody listens.
+    let (discovery_tx, discovery_rx) = async_channel::unbounded();
+    let discovery = snapshot.xds.is_some().then_some(discovery_tx);
     let mut workers: Vec<WorkerHandle> = Vec::with_capacity(plan.count);
     for (id, worker_sockets) in per_worker.into_iter().enumerate() {
         let cpu = plan.cpus.get(id % plan.cpus.len().max(1)).copied();
-        let worker =
-            ringway_worker::spawn(id, cpu, plan.io_driver, snapshot.clone(), worker_sockets)
-                .map_err(|e| e.to_string())?;
+        let worker = ringway_worker::spawn(
+            id,
+            cpu,
+            plan.io_driver,
+            snapshot.clone(),
+            worker_sockets,
+            discovery.clone(),
+        )
+        .map_err(|e| e.to_string())?;
         workers.push(worker);
     }
     for (name, b) in sockets.bound() {
         tracing::info!(listener = %name, address = %b.actual, "listening");
     }
-    control::run(cli, plan, snapshot, sockets, workers)
+    control::run(cli, plan, snapshot, sockets, workers, discovery_rx)
 }
 
 fn plan(cli: &Cli, snapshot: &Snapshot) -> Result<Plan, String> {

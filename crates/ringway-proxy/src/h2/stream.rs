@@ -284,7 +284,13 @@ async fn serve(
             );
             return local_outcome(false, redirect.status, None, bytes);
         }
-        RouteAction::Cluster(name) => name.as_str(),
+        RouteAction::Cluster(name) => Some(std::borrow::Cow::Borrowed(name.as_str())),
+        RouteAction::ClusterFrom(source) => crate::discovery::requested_name(
+            source,
+            authority.as_bytes(),
+            &MapLookup(&parts.headers),
+        )
+        .map(|name| std::borrow::Cow::Owned(name.into_owned())),
         RouteAction::WeightedClusters(choices) => {
             let pick = state
                 .weighted
@@ -292,7 +298,7 @@ async fn serve(
                 .pick(choices.iter().map(|c| c.weight))
                 .and_then(|i| choices.get(i));
             match pick {
-                Some(choice) => choice.name.as_str(),
+                Some(choice) => Some(std::borrow::Cow::Borrowed(choice.name.as_str())),
                 None => {
                     return reply(
                         respond,
@@ -304,14 +310,16 @@ async fn serve(
             }
         }
     };
-    let Some(cluster) = config.clusters.get(cluster_name) else {
-        return reply(
-            respond,
-            503,
-            Some(ResponseFlag::NoHealthyUpstream),
-            "unknown cluster",
-        );
+    let found =
+        crate::discovery::find_cluster(state, config, listener, route, cluster_name.as_deref())
+            .await;
+    let cluster = match found {
+        Ok(cluster) => cluster,
+        Err(message) => {
+            return reply(respond, 503, Some(ResponseFlag::NoClusterFound), message);
+        }
     };
+    let cluster = &cluster;
     let limit = listener.body_limit(route);
     let declared = parts
         .headers
