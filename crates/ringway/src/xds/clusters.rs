@@ -266,3 +266,7 @@ fn decode<M: Message + Default>(
     M::decode(any.value.as_slice())
         .map_err(|e| format!("{kind} `{}`: cannot decode: {e}", resource.name))
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests;
