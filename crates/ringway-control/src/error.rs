@@ -1,0 +1,28 @@
+//! Why ringway-control could not start.
+
+use std::path::PathBuf;
+
+/// A start-up failure; each names what it was doing.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot listen on {address} for {what}: {source}")]
+    Bind {
+        what: &'static str,
+        address: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("cannot write {}: {source}", path.display())]
+    AddressFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("--clusters-dir {}: {source}", path.display())]
+    ClustersDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot install the {0} handler: {1}")]
+    Signal(&'static str, std::io::Error),
+    #[error("the xDS server failed: {0}")]
+    Xds(#[from] tonic::transport::Error),
+}

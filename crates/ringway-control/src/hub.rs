@@ -1,0 +1,234 @@
+//! The state every task shares: the one versioned resource set, the
+//! connected proxies with their stream state, and the counters. Behind a
+//! std `Mutex`, held only for short, non-blocking steps; a `watch` tells
+//! every stream task that the set changed.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::SystemTime;
+
+use envoy_types::pb::envoy::service::discovery::v3::{
+    DeltaDiscoveryRequest, DeltaDiscoveryResponse,
+};
+use ringway_config::model::Cluster;
+use ringway_xds::{CLUSTER_TYPE, ENDPOINTS_TYPE, ProxyStream, ResourceSet};
+use tokio::sync::{mpsc, watch};
+
+use crate::source::Refresh;
+
+/// Shared by the xDS streams, the sources and the admin API.
+#[derive(Debug)]
+pub struct Hub {
+    state: Mutex<State>,
+    /// Carries the set's generation; also bumped once on shutdown.
+    changed: watch::Sender<u64>,
+    /// Cluster names proxies asked for that no resource has.
+    wanted: mpsc::UnboundedSender<String>,
+}
+
+/// Everything behind the hub's lock.
+#[derive(Debug, Default)]
+pub struct State {
+    pub set: ResourceSet,
+    /// The clusters the set was built from, by name.
+    pub clusters: BTreeMap<String, Cluster>,
+    /// Whether the sources have been read once.
+    pub ready: bool,
+    pub closing: bool,
+    pub proxies: BTreeMap<u64, Proxy>,
+    next_id: u64,
+    pub counters: Counters,
+}
+
+/// One connected proxy.
+#[derive(Debug)]
+pub struct Proxy {
+    pub peer: Option<SocketAddr>,
+    pub connected_at: SystemTime,
+    pub stream: ProxyStream,
+}
+
+/// Totals since start.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Counters {
+    pub streams: u64,
+    pub responses: u64,
+    pub acks: u64,
+    pub nacks: u64,
+    pub source_loaded: u64,
+    pub source_failed: u64,
+}
+
+impl Hub {
+    /// The hub and the receiving end of the names proxies asked for.
+    pub fn new() -> (Arc<Self>, mpsc::UnboundedReceiver<String>) {
+        let (wanted, wanted_rx) = mpsc::unbounded_channel();
+        let hub = Self {
+            state: Mutex::default(),
+            changed: watch::Sender::new(0),
+            wanted,
+        };
+        (Arc::new(hub), wanted_rx)
+    }
+
+    pub fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Told when the set changes (or the server stops).
+    pub fn watch(&self) -> watch::Receiver<u64> {
+        self.changed.subscribe()
+    }
+
+    /// Takes a source's refresh: counts it, and replaces the clusters in
+    /// one step when they changed.
+    pub fn source_refreshed(&self, kind: &str, refresh: Refresh) {
+        let generation = {
+            let mut state = self.lock();
+            state.counters.source_loaded += refresh.loaded;
+            state.counters.source_failed += refresh.failed;
+            let before = state.set.generation();
+            if let Some(clusters) = refresh.clusters {
+                state.replace_clusters(clusters);
+                tracing::info!(
+                    source = kind,
+                    clusters = state.clusters.len(),
+                    generation = state.set.generation(),
+                    "clusters updated"
+                );
+            }
+            state.ready = true;
+            (state.set.generation() != before).then(|| state.set.generation())
+        };
+        if let Some(generation) = generation {
+            self.changed.send_replace(generation);
+        }
+    }
+
+    /// Registers a new stream; returns its id.
+    pub fn connect(&self, peer: Option<SocketAddr>) -> u64 {
+        let mut state = self.lock();
+        state.next_id += 1;
+        state.counters.streams += 1;
+        let id = state.next_id;
+        let proxy = Proxy {
+            peer,
+            connected_at: SystemTime::now(),
+            stream: ProxyStream::default(),
+        };
+        state.proxies.insert(id, proxy);
+        id
+    }
+
+    pub fn disconnect(&self, id: u64) {
+        self.lock().proxies.remove(&id);
+    }
+
+    /// Applies a proxy's request; returns the responses now due.
+    pub fn on_request(
+        &self,
+        id: u64,
+        request: DeltaDiscoveryRequest,
+    ) -> Vec<DeltaDiscoveryResponse> {
+        let mut guard = self.lock();
+        let State {
+            set,
+            proxies,
+            counters,
+            ..
+        } = &mut *guard;
+        let Some(proxy) = proxies.get_mut(&id) else {
+            return Vec::new();
+        };
+        let type_url = request.type_url.clone();
+        let unknown: Vec<String> = if type_url == CLUSTER_TYPE {
+            let names = request.resource_names_subscribe.iter();
+            names
+                .filter(|n| set.version(CLUSTER_TYPE, n).is_none())
+                .cloned()
+                .collect()
+        } else {
+            Vec::new()
+        };
+        if let Some(node) = request
+            .node
+            .as_ref()
+            .filter(|_| proxy.stream.node().is_none())
+        {
+            tracing::info!(stream = id, node = %node.id, node_cluster = %node.cluster, "proxy identified");
+        }
+        let awaited = proxy.stream.awaiting_answer(&type_url);
+        match proxy.stream.on_request(request) {
+            Some(message) => {
+                counters.nacks += 1;
+                let node = proxy.stream.node().map(|n| n.id.as_str()).unwrap_or("");
+                tracing::warn!(node, type_url, %message, "proxy refused an update (NACK)");
+            }
+            None if awaited && !proxy.stream.awaiting_answer(&type_url) => counters.acks += 1,
+            None => {}
+        }
+        let responses = proxy.stream.next_responses(set);
+        counters.responses += responses.len() as u64;
+        drop(guard);
+        for name in unknown {
+            tracing::debug!(cluster = %name, "a proxy asked for an unknown cluster");
+            let _ = self.wanted.send(name);
+        }
+        responses
+    }
+
+    /// The responses due to a proxy after the set changed.
+    pub fn pending(&self, id: u64) -> Vec<DeltaDiscoveryResponse> {
+        let mut guard = self.lock();
+        let State {
+            set,
+            proxies,
+            counters,
+            ..
+        } = &mut *guard;
+        let Some(proxy) = proxies.get_mut(&id) else {
+            return Vec::new();
+        };
+        let responses = proxy.stream.next_responses(set);
+        counters.responses += responses.len() as u64;
+        responses
+    }
+
+    /// Tells every stream to finish.
+    pub fn close(&self) {
+        self.lock().closing = true;
+        self.changed.send_modify(|g| *g = g.wrapping_add(1));
+    }
+
+    pub fn closing(&self) -> bool {
+        self.lock().closing
+    }
+}
+
+impl State {
+    /// Makes the set hold exactly these clusters (and their endpoints).
+    fn replace_clusters(&mut self, clusters: Vec<Cluster>) {
+        let new: BTreeMap<String, Cluster> =
+            clusters.into_iter().map(|c| (c.name.clone(), c)).collect();
+        let gone: Vec<String> = self
+            .clusters
+            .keys()
+            .filter(|name| !new.contains_key(*name))
+            .cloned()
+            .collect();
+        for name in gone {
+            self.set.remove(CLUSTER_TYPE, &name);
+            self.set.remove(ENDPOINTS_TYPE, &name);
+        }
+        for (name, cluster) in &new {
+            let (c, endpoints) = ringway_xds::cluster_resources(cluster);
+            self.set.upsert(CLUSTER_TYPE, name, c);
+            self.set.upsert(ENDPOINTS_TYPE, name, endpoints);
+        }
+        self.clusters = new;
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,20 @@
+//! ringway-control, the xDS-lite control plane (docs/xds-lite.md): clusters
+//! from pluggable [`source`]s (a watched folder of cluster files first),
+//! kept in one versioned resource set and served to ringway proxies over
+//! delta ADS, each proxy getting only the changes to what it subscribed to;
+//! an admin API shows the proxies, their subscriptions, ACKs and NACKs.
+
+#![forbid(unsafe_code)]
+
+mod admin;
+mod ads;
+mod cli;
+mod error;
+mod hub;
+mod run;
+pub mod source;
+
+pub use cli::Cli;
+pub use error::Error;
+pub use hub::Hub;
+pub use run::run;

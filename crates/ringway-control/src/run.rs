@@ -1,0 +1,118 @@
+//! Start-up and shutdown: bind both ports, report the bound addresses,
+//! start the source, the admin API and the xDS server, and stop on SIGTERM
+//! or SIGINT (streams are ended, then the server closes).
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use envoy_types::pb::envoy::service::discovery::v3::aggregated_discovery_service_server::AggregatedDiscoveryServiceServer;
+use tokio::net::TcpListener;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio_stream::wrappers::TcpListenerStream;
+
+use crate::ads::Ads;
+use crate::hub::Hub;
+use crate::source::{self, DirectorySource};
+use crate::{Cli, Error};
+
+/// How long open streams get to close after a stop signal.
+const STOP_GRACE: Duration = Duration::from_secs(5);
+/// HTTP/2 PINGs that find proxies gone without a word.
+const KEEPALIVE: Duration = Duration::from_secs(30);
+
+/// Runs the control plane until SIGTERM or SIGINT.
+pub async fn run(cli: Cli) -> Result<(), Error> {
+    std::fs::read_dir(&cli.clusters_dir).map_err(|source| Error::ClustersDir {
+        path: cli.clusters_dir.clone(),
+        source,
+    })?;
+    let mut sigterm = signal(SignalKind::terminate()).map_err(|e| Error::Signal("SIGTERM", e))?;
+    let mut sigint = signal(SignalKind::interrupt()).map_err(|e| Error::Signal("SIGINT", e))?;
+    let xds = bind("xDS", cli.xds_address).await?;
+    let admin = bind("the admin API", cli.admin_address).await?;
+    let xds_address = local(&xds, cli.xds_address);
+    let admin_address = local(&admin, cli.admin_address);
+    for (path, address) in [
+        (&cli.xds_address_path, xds_address),
+        (&cli.admin_address_path, admin_address),
+    ] {
+        if let Some(path) = path {
+            write_address(path, address)?;
+        }
+    }
+    tracing::info!(xds = %xds_address, admin = %admin_address, clusters_dir = %cli.clusters_dir.display(), "ringway-control listening");
+
+    let (hub, wanted) = Hub::new();
+    let directory = DirectorySource::new(cli.clusters_dir.clone());
+    tokio::spawn(source::drive(
+        directory,
+        hub.clone(),
+        cli.poll_interval,
+        wanted,
+    ));
+    tokio::spawn(crate::admin::serve(admin, hub.clone()));
+
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let mut server = tokio::spawn(
+        tonic::transport::Server::builder()
+            .http2_keepalive_interval(Some(KEEPALIVE))
+            .add_service(AggregatedDiscoveryServiceServer::new(Ads::new(hub.clone())))
+            .serve_with_incoming_shutdown(TcpListenerStream::new(xds), async {
+                let _ = stop_rx.await;
+            }),
+    );
+    let signal = tokio::select! {
+        _ = sigterm.recv() => "SIGTERM",
+        _ = sigint.recv() => "SIGINT",
+        result = &mut server => return server_result(result),
+    };
+    tracing::info!(signal, "stopping: closing the proxies' streams");
+    hub.close();
+    let _ = stop_tx.send(());
+    match tokio::time::timeout(STOP_GRACE, &mut server).await {
+        Ok(result) => server_result(result),
+        Err(_) => {
+            tracing::warn!("streams still open after {STOP_GRACE:?}; stopping anyway");
+            Ok(())
+        }
+    }
+}
+
+fn server_result(
+    result: Result<Result<(), tonic::transport::Error>, tokio::task::JoinError>,
+) -> Result<(), Error> {
+    match result {
+        Ok(r) => Ok(r?),
+        Err(err) => {
+            tracing::error!(%err, "the xDS server task ended");
+            Ok(())
+        }
+    }
+}
+
+async fn bind(what: &'static str, address: SocketAddr) -> Result<TcpListener, Error> {
+    TcpListener::bind(address)
+        .await
+        .map_err(|source| Error::Bind {
+            what,
+            address,
+            source,
+        })
+}
+
+fn local(listener: &TcpListener, asked: SocketAddr) -> SocketAddr {
+    listener.local_addr().unwrap_or(asked)
+}
+
+/// Writes `ip:port\n` whole: to a temporary file renamed into place.
+fn write_address(path: &Path, address: SocketAddr) -> Result<(), Error> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    std::fs::write(&tmp, format!("{address}\n"))
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|source| Error::AddressFile {
+            path: path.to_owned(),
+            source,
+        })
+}
