@@ -33,8 +33,20 @@ def _find_binary() -> str:
     return ""
 
 
+def _find_control_binary() -> str:
+    env = os.environ.get("RINGWAY_CONTROL_BIN")
+    if env:
+        return env
+    for profile in ("release", "debug"):
+        p = REPO / "target" / profile / "ringway-control"
+        if p.exists():
+            return str(p)
+    return ""
+
+
 def pytest_report_header(config):
-    return f"ringway binary: {_find_binary() or '(not found)'}"
+    return (f"ringway binary: {_find_binary() or '(not found)'}\n"
+            f"ringway-control binary: {_find_control_binary() or '(not found)'}")
 
 
 @pytest.fixture(scope="session")
@@ -43,6 +55,37 @@ def ringway_bin() -> str:
     if not path or not os.access(path, os.X_OK):
         pytest.fail("no ringway binary: set RINGWAY_BIN or run `cargo build --release -p ringway`")
     return path
+
+
+@pytest.fixture(scope="session")
+def control_bin() -> str:
+    path = _find_control_binary()
+    if not path or not os.access(path, os.X_OK):
+        pytest.fail("no ringway-control binary: set RINGWAY_CONTROL_BIN or run "
+                    "`cargo build --release -p ringway-control`")
+    return path
+
+
+@pytest.fixture
+def control(control_bin, tmp_path, request):
+    """Function-scoped: make ringway-control processes (``control()``, then
+    ``.start()``); all killed at teardown, logs printed for a failed test."""
+    from e2e_control import Control  # needs xds-protos; only these tests import it
+
+    made = []
+    counter = iter(range(1000))
+
+    def make():
+        c = Control(control_bin, tmp_path / f"control{next(counter)}")
+        made.append(c)
+        return c
+
+    yield make
+    failed = getattr(request.node, "rep_call", None)
+    for c in made:
+        if failed is not None and failed.failed:
+            sys.stderr.write(f"\n--- ringway-control log ({c.dir}) ---\n{c.log()[-4000:]}\n")
+        c.kill()
 
 
 @pytest.fixture(scope="session")

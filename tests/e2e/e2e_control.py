@@ -1,0 +1,211 @@
+"""Starting and driving ringway-control, and a delta xDS client built only on
+Envoy's published protobufs (PyPI ``xds-protos``) and ``grpcio``: a client
+ringway did not write, to check wire compatibility."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import signal
+import subprocess
+import threading
+from pathlib import Path
+
+import grpc
+from envoy.config.core.v3 import base_pb2
+from envoy.service.discovery.v3 import ads_pb2_grpc, discovery_pb2
+from google.rpc import status_pb2
+
+from e2e_client import eventually
+from e2e_proxy import admin_request, strip_ansi
+
+CLUSTER_TYPE = "type.googleapis.com/envoy.config.cluster.v3.Cluster"
+ENDPOINTS_TYPE = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment"
+START_TIMEOUT = 20.0
+METRIC = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{[^}]*\})?) (\S+)$")
+
+
+class Control:
+    """One ringway-control process on port 0, with its clusters folder."""
+
+    def __init__(self, binary: str, workdir: Path):
+        self.binary = binary
+        self.dir = Path(workdir)
+        self.clusters_dir = self.dir / "clusters"
+        self.clusters_dir.mkdir(parents=True, exist_ok=True)
+        self.xds_path = self.dir / "xds.addr"
+        self.admin_path = self.dir / "admin.addr"
+        self.stderr_path = self.dir / "stderr.log"
+        self.proc: subprocess.Popen | None = None
+        self.xds: str | None = None
+        self.admin: str | None = None
+
+    # -- cluster files ---------------------------------------------------
+    def write_clusters(self, name: str, clusters) -> None:
+        """Writes a cluster file whole: a temporary file (a dot name, which
+        the control plane skips) renamed into place. JSON is YAML."""
+        text = clusters if isinstance(clusters, str) else json.dumps(clusters, indent=2)
+        tmp = self.clusters_dir / f".{name}.tmp"
+        tmp.write_text(text)
+        os.replace(tmp, self.clusters_dir / name)
+
+    def remove_clusters(self, name: str) -> None:
+        (self.clusters_dir / name).unlink()
+
+    # -- process ---------------------------------------------------------
+    def start(self, poll_interval: str = "50ms", wait: bool = True) -> "Control":
+        for p in (self.xds_path, self.admin_path):
+            if p.exists():
+                p.unlink()
+        args = [self.binary, "--xds-address", "127.0.0.1:0", "--admin-address", "127.0.0.1:0",
+                "--xds-address-path", str(self.xds_path),
+                "--admin-address-path", str(self.admin_path),
+                "--clusters-dir", str(self.clusters_dir), "--poll-interval", poll_interval]
+        env = dict(os.environ, NO_COLOR="1", RUST_BACKTRACE="1",
+                   RUST_LOG=os.environ.get("RUST_LOG", "info"))
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL,
+                                     stderr=open(self.stderr_path, "wb"), env=env,
+                                     stdin=subprocess.DEVNULL)
+        if wait:
+            self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> None:
+        """Bounded poll: both address files written and /ready says LIVE."""
+        def ready():
+            if self.proc.poll() is not None:
+                raise AssertionError(f"ringway-control exited with {self.proc.returncode}:\n{self.log()}")
+            if not (self.xds_path.exists() and self.admin_path.exists()):
+                return False
+            self.xds = self.xds_path.read_text().strip()
+            self.admin = self.admin_path.read_text().strip()
+            status, body = admin_request(self.admin, "/ready", timeout=1)
+            return status == 200 and body.strip() == "LIVE"
+
+        try:
+            eventually(ready, timeout, 0.02, "ringway-control ready")
+        except AssertionError:
+            self.kill()
+            raise
+
+    def stop(self, timeout: float = 10.0) -> int:
+        """SIGTERM and wait; returns the exit code."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError(f"ringway-control did not exit within {timeout}s of SIGTERM")
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                pass
+
+    def log(self) -> str:
+        return strip_ansi(self.stderr_path.read_text(errors="replace")) if self.stderr_path.exists() else ""
+
+    # -- admin -----------------------------------------------------------
+    def get(self, path: str, method: str = "GET"):
+        return admin_request(self.admin, path, method)
+
+    def json(self, path: str):
+        status, body = self.get(path)
+        assert status == 200, f"GET {path} -> {status}: {body}"
+        return json.loads(body)
+
+    def metrics(self) -> dict[str, float]:
+        """/stats/prometheus as {name{labels}: value}."""
+        status, body = self.get("/stats/prometheus")
+        assert status == 200, body
+        out = {}
+        for line in body.splitlines():
+            if line and not line.startswith("#"):
+                m = METRIC.match(line)
+                assert m, f"not a Prometheus sample line: {line!r}"
+                out[m.group(1)] = float(m.group(2))
+        return out
+
+    def versions(self, type_url: str) -> dict[str, str]:
+        return self.json("/v1/resources")["versions"][type_url]
+
+
+class XdsClient:
+    """A DeltaAggregatedResources stream: requests go in through a queue,
+    responses are read by a thread into another."""
+
+    def __init__(self, address: str, node_id: str, node_cluster: str = "mesh"):
+        self.channel = grpc.insecure_channel(address)
+        self.node = base_pb2.Node(id=node_id, cluster=node_cluster)
+        self.requests: queue.Queue = queue.Queue()
+        self.responses: queue.Queue = queue.Queue()
+        self.first = True
+        stub = ads_pb2_grpc.AggregatedDiscoveryServiceStub(self.channel)
+        self.call = stub.DeltaAggregatedResources(iter(self.requests.get, None))
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        try:
+            for response in self.call:
+                self.responses.put(response)
+        except grpc.RpcError as e:
+            self.responses.put(e)
+        self.responses.put(None)
+
+    def send(self, type_url: str, subscribe=(), unsubscribe=(), nonce: str = "",
+             error: str | None = None, initial_versions: dict | None = None) -> None:
+        request = discovery_pb2.DeltaDiscoveryRequest(
+            type_url=type_url, resource_names_subscribe=list(subscribe),
+            resource_names_unsubscribe=list(unsubscribe), response_nonce=nonce,
+            initial_resource_versions=initial_versions or {})
+        if self.first:
+            request.node.CopyFrom(self.node)
+            self.first = False
+        if error is not None:
+            request.error_detail.CopyFrom(status_pb2.Status(code=3, message=error))
+        self.requests.put(request)
+
+    def recv(self, timeout: float = 5.0) -> discovery_pb2.DeltaDiscoveryResponse:
+        try:
+            response = self.responses.get(timeout=timeout)
+        except queue.Empty:
+            raise AssertionError(f"no DeltaDiscoveryResponse within {timeout}s") from None
+        if not isinstance(response, discovery_pb2.DeltaDiscoveryResponse):
+            raise AssertionError(f"stream ended: {response!r}")
+        return response
+
+    def expect_nothing(self, within: float = 0.5) -> None:
+        """Bounded wait: no response arrives within `within` seconds."""
+        try:
+            response = self.responses.get(timeout=within)
+        except queue.Empty:
+            return
+        raise AssertionError(f"unexpected response: {response}")
+
+    def ack(self, response) -> None:
+        self.send(response.type_url, nonce=response.nonce)
+
+    def nack(self, response, message: str) -> None:
+        self.send(response.type_url, nonce=response.nonce, error=message)
+
+    def close(self) -> None:
+        self.requests.put(None)
+        self.call.cancel()
+        self.channel.close()
+        self.reader.join(5)
+
+
+def wait_for(fn, timeout: float = 5.0, desc: str = ""):
+    return eventually(fn, timeout, 0.02, desc)
+
+
+def names(response) -> list[str]:
+    return sorted(r.name for r in response.resources)
+
