@@ -22,11 +22,12 @@ cargo clippy --workspace --all-targets -q -- -D warnings
 step "unit and sans-IO tests"
 cargo test --workspace -q
 
-step "build the release binary"
-cargo build --release -q -p ringway
+step "build the release binaries"
+cargo build --release -q -p ringway -p ringway-control
 
 step "end-to-end tests (real binary, curl and raw sockets; io_uring and epoll)"
-RINGWAY_BIN="$PWD/target/release/ringway" python3 -m pytest tests/e2e -q -p no:cacheprovider
+RINGWAY_BIN="$PWD/target/release/ringway" RINGWAY_CONTROL_BIN="$PWD/target/release/ringway-control" \
+  python3 -m pytest tests/e2e -q -p no:cacheprovider
 
 step "bench-harness quick run (the harness must produce complete results; timings are not asserted)"
 bench_out=$(mktemp -d)
