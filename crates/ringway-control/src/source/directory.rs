@@ -126,6 +126,8 @@ impl ClusterSource for DirectorySource {
         "directory"
     }
 
+    /// Scans in place on a multi-thread runtime's worker (reading files
+    /// and resolving host names block); panics on a current-thread one.
     async fn refresh(&mut self) -> Refresh {
         tokio::task::block_in_place(|| self.scan())
     }
