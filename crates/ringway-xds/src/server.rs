@@ -16,7 +16,7 @@ use envoy_types::pb::google::protobuf::Any;
 #[derive(Debug, Default)]
 pub struct ResourceSet {
     types: BTreeMap<String, BTreeMap<String, Versioned>>,
-    /// Bumped at every change; versions are its decimal text.
+    /// Bumped at every change (the responses' `system_version_info`).
     generation: u64,
 }
 
@@ -69,7 +69,7 @@ impl ResourceSet {
         resources.insert(
             name.to_owned(),
             Versioned {
-                version: self.generation.to_string(),
+                version: content_version(&resource),
                 resource,
             },
         );
@@ -109,6 +109,24 @@ impl ResourceSet {
             .get(name)
             .map(|v| v.version.as_str())
     }
+}
+
+/// A resource's version: a hash of its content, so that a restarted
+/// control plane gives unchanged resources the versions proxies already
+/// hold (and a changed one never reuses an old version by chance, as a
+/// counter starting again at 1 would).
+fn content_version(resource: &Any) -> String {
+    // FNV-1a, 64 bits: stable across builds and platforms.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in resource
+        .type_url
+        .bytes()
+        .chain(resource.value.iter().copied())
+    {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{hash:016x}")
 }
 
 impl ProxyStream {
@@ -327,7 +345,7 @@ mod tests {
         );
         assert_eq!(
             status[0].acked.get("a").map(String::as_str),
-            Some("1"),
+            Some(content_version(&any(b"a1")).as_str()),
             "the ACKed version stays"
         );
 
@@ -337,6 +355,24 @@ mod tests {
         let response = stream.next_response(&set, CLUSTER_TYPE).unwrap();
         assert_eq!(response.resources[0].name, "missing");
         assert_eq!(response.removed_resources, ["a"]);
+    }
+
+    #[test]
+    fn versions_follow_content_across_restarts() {
+        let mut first = ResourceSet::default();
+        first.upsert(CLUSTER_TYPE, "a", any(b"a1"));
+        let mut restarted = ResourceSet::default();
+        restarted.upsert(CLUSTER_TYPE, "x", any(b"x1"));
+        restarted.upsert(CLUSTER_TYPE, "a", any(b"a1"));
+        assert_eq!(
+            first.version(CLUSTER_TYPE, "a"),
+            restarted.version(CLUSTER_TYPE, "a")
+        );
+        restarted.upsert(CLUSTER_TYPE, "a", any(b"a2"));
+        assert_ne!(
+            first.version(CLUSTER_TYPE, "a"),
+            restarted.version(CLUSTER_TYPE, "a")
+        );
     }
 
     #[test]
