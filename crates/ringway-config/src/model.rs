@@ -36,6 +36,10 @@ pub struct Xds {
     pub node_cluster: String,
     /// `/ready` answers 503 until the first answers arrive or this passes.
     pub initial_fetch_timeout: Duration,
+    /// Subscribe to every cluster the control plane has (Envoy's wildcard
+    /// CDS) rather than only those routes name and on-demand discovery
+    /// asks for.
+    pub all_clusters: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -163,7 +163,9 @@ impl DeltaClient {
     /// unsubscribe crossed its response).
     pub fn receive(&self, response: DeltaDiscoveryResponse) -> Update {
         let subscribed = self.types.get(&response.type_url).map(|s| &s.subscribed);
-        let wanted = |name: &str| subscribed.is_some_and(|s| s.contains(name));
+        let wanted = |name: &str| {
+            subscribed.is_some_and(|s| s.contains(name) || s.contains(crate::WILDCARD))
+        };
         Update {
             resources: response
                 .resources

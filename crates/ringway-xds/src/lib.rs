@@ -26,7 +26,7 @@ pub use endpoints::endpoints;
 pub use resources::{
     HTTP_PROTOCOL_OPTIONS, cluster_resources, envoy_cluster, load_assignment, uncarried_fields,
 };
-pub use server::{ProxyStream, ResourceSet, StreamStatus};
+pub use server::{ProxyStream, ResourceSet, StreamStatus, WILDCARD};
 
 /// `type_url` of a Cluster resource.
 pub const CLUSTER_TYPE: &str = "type.googleapis.com/envoy.config.cluster.v3.Cluster";

@@ -11,6 +11,9 @@ use envoy_types::pb::envoy::service::discovery::v3::{
 };
 use envoy_types::pb::google::protobuf::Any;
 
+/// The subscription to every resource of a type (Envoy's wildcard).
+pub const WILDCARD: &str = "*";
+
 /// Every resource the control plane serves, by type and name, each with
 /// the version it last changed at.
 #[derive(Debug, Default)]
@@ -204,7 +207,15 @@ impl ProxyStream {
         let current = set.types.get(type_url);
         let mut resources = Vec::new();
         let mut removed = Vec::new();
-        for name in &state.subscribed {
+        let wildcard = state.subscribed.contains(WILDCARD);
+        let mut names: BTreeSet<&String> =
+            state.subscribed.iter().filter(|n| *n != WILDCARD).collect();
+        if wildcard {
+            names.extend(current.into_iter().flat_map(|r| r.keys()));
+            names.extend(state.sent.keys());
+        }
+        for name in names {
+            let explicit = state.subscribed.contains(name);
             match current.and_then(|r| r.get(name)) {
                 Some(v) if state.sent.get(name) != Some(&v.version) => {
                     resources.push(Resource {
@@ -215,7 +226,9 @@ impl ProxyStream {
                     });
                 }
                 Some(_) => {}
-                None if state.sent.contains_key(name) || !state.told_missing.contains(name) => {
+                None if state.sent.contains_key(name)
+                    || (explicit && !state.told_missing.contains(name)) =>
+                {
                     removed.push(name.clone());
                 }
                 None => {}
@@ -373,6 +386,43 @@ mod tests {
             first.version(CLUSTER_TYPE, "a"),
             restarted.version(CLUSTER_TYPE, "a")
         );
+    }
+
+    #[test]
+    fn a_wildcard_gets_everything_and_each_removal() {
+        let mut set = ResourceSet::default();
+        set.upsert(CLUSTER_TYPE, "a", any(b"a1"));
+        set.upsert(CLUSTER_TYPE, "b", any(b"b1"));
+        let mut client = DeltaClient::new("n", "c");
+        client.subscribe(CLUSTER_TYPE, [WILDCARD, "ghost"]);
+        let mut stream = ProxyStream::default();
+        for r in client.pending_requests() {
+            stream.on_request(r);
+        }
+        let response = stream.next_response(&set, CLUSTER_TYPE).unwrap();
+        let mut names: Vec<_> = response.resources.iter().map(|r| r.name.as_str()).collect();
+        names.sort();
+        assert_eq!(names, ["a", "b"]);
+        assert_eq!(
+            response.removed_resources,
+            ["ghost"],
+            "explicit names still get an answer"
+        );
+        let update = client.receive(response);
+        assert_eq!(
+            update.resources.len(),
+            2,
+            "the client takes what the wildcard brings"
+        );
+        stream.on_request(client.ack(&update));
+
+        set.upsert(CLUSTER_TYPE, "c", any(b"c1"));
+        set.remove(CLUSTER_TYPE, "a");
+        let response = stream.next_response(&set, CLUSTER_TYPE).unwrap();
+        assert_eq!(response.resources[0].name, "c");
+        assert_eq!(response.removed_resources, ["a"]);
+        stream.on_request(client.ack(&client.receive(response)));
+        assert!(stream.next_response(&set, CLUSTER_TYPE).is_none());
     }
 
     #[test]

@@ -26,7 +26,10 @@ pub(super) fn action(
         actions.push(Some(RouteAction::ClusterFrom(ClusterSource::Authority)));
     }
     if let Some(header) = &wire.cluster_header {
-        let name = ctx.check(format!("{field}.cluster_header"), value::header_name(header));
+        let name = ctx.check(
+            format!("{field}.cluster_header"),
+            value::header_name(header),
+        );
         actions.push(name.map(|n| RouteAction::ClusterFrom(ClusterSource::Header(n))));
     }
     if let Some(list) = &wire.weighted_clusters {

@@ -116,7 +116,10 @@ fn xds(ctx: &mut Ctx<'_>, xds: Option<&wire::Xds>) -> Option<Option<Xds>> {
     };
     let address = ctx.check("xds.address", value::authority(&xds.address));
     let node_id = if xds.node.id.trim().is_empty() {
-        ctx.error("xds.node.id", "must not be empty: the control plane tells proxies apart by it");
+        ctx.error(
+            "xds.node.id",
+            "must not be empty: the control plane tells proxies apart by it",
+        );
         None
     } else {
         Some(xds.node.id.clone())
@@ -131,6 +134,7 @@ fn xds(ctx: &mut Ctx<'_>, xds: Option<&wire::Xds>) -> Option<Option<Xds>> {
         node_id: node_id?,
         node_cluster: xds.node.cluster.clone(),
         initial_fetch_timeout: initial_fetch_timeout?,
+        all_clusters: xds.all_clusters,
     }))
 }
 

@@ -68,8 +68,7 @@ fn route(
             );
             return None;
         }
-        if wire.cluster.is_none() && wire.cluster_from.is_none() && wire.cluster_header.is_none()
-        {
+        if wire.cluster.is_none() && wire.cluster_from.is_none() && wire.cluster_header.is_none() {
             ctx.error(
                 at,
                 "only applies to a route with `cluster`, `cluster_from` or `cluster_header`",

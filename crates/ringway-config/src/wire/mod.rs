@@ -33,10 +33,15 @@ pub(crate) struct Xds {
     pub address: String,
     pub node: XdsNode,
     pub initial_fetch_timeout: Option<DurationText>,
+    #[serde(default)]
+    pub all_clusters: bool,
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, expecting = "a mapping like { id: sidecar-1, cluster: orders }")]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping like { id: sidecar-1, cluster: orders }"
+)]
 pub(crate) struct XdsNode {
     pub id: String,
     #[serde(default)]

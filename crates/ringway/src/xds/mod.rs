@@ -112,6 +112,11 @@ impl XdsState {
         wanted.retain(|n| !file.clusters.contains_key(n));
         wanted.sort();
         wanted.dedup();
+        if self.config.all_clusters {
+            self.client
+                .borrow_mut()
+                .subscribe(CLUSTER_TYPE, [ringway_xds::WILDCARD]);
+        }
         self.client
             .borrow_mut()
             .subscribe(CLUSTER_TYPE, wanted.iter().map(String::as_str));
