@@ -51,6 +51,8 @@ pub struct XdsState {
     /// The initial names have all been answered once.
     initialized: Cell<bool>,
     initial_names: RefCell<Vec<String>>,
+    /// A Cluster response has been applied (what `all_clusters` waits for).
+    clusters_answered: Cell<bool>,
     updates_ok: Cell<u64>,
     updates_rejected: Cell<u64>,
     streams: Cell<u64>,
@@ -82,6 +84,7 @@ impl XdsState {
             lost_at: Cell::new(None),
             initialized: Cell::new(false),
             initial_names: RefCell::new(Vec::new()),
+            clusters_answered: Cell::new(false),
             updates_ok: Cell::new(0),
             updates_rejected: Cell::new(0),
             streams: Cell::new(0),
@@ -218,6 +221,9 @@ impl XdsState {
             return;
         }
         let clusters = self.clusters.borrow();
+        if self.config.all_clusters && (!self.clusters_answered.get() || clusters.warming() > 0) {
+            return;
+        }
         let done = self
             .initial_names
             .borrow()
@@ -343,6 +349,9 @@ async fn on_response(
                 control.publish_dynamic(serving).await;
             }
             xds.updates_ok.set(xds.updates_ok.get() + 1);
+            if update.type_url == CLUSTER_TYPE {
+                xds.clusters_answered.set(true);
+            }
             let ack = xds.client.borrow_mut().ack(&update);
             xds.send(vec![ack]);
             {
