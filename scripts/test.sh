@@ -35,6 +35,11 @@ bash scripts/bench.sh --quick --out "$bench_out"
 bash scripts/bench.sh --check "$bench_out"
 rm -rf "$bench_out"
 
+step "xDS-lite quick scale run (1,000 clusters pushed, churn under load: fails on any failed request)"
+xds_out=$(mktemp -d)
+bash scripts/bench-xds.sh --quick --out "$xds_out"
+rm -rf "$xds_out"
+
 fuzz_seconds="${FUZZ_SECONDS:-15}"
 if [ "$fuzz_seconds" -gt 0 ]; then
   step "fuzz smoke run (${fuzz_seconds}s per target)"

@@ -21,8 +21,10 @@ pub(crate) fn new_histogram() -> Option<Histogram<u64>> {
     Histogram::new_with_bounds(HISTOGRAM_LOWEST_US, HISTOGRAM_HIGHEST_US, HISTOGRAM_SIGFIG).ok()
 }
 
-/// A per-core latency histogram in microseconds. Its buckets are allocated
-/// when it is created, so recording never allocates.
+/// A per-core latency histogram in microseconds. Its buckets (about 32 KiB)
+/// are allocated by the first sample, so that the thousands of clusters a
+/// control plane may send cost nothing until they carry traffic; later
+/// samples never allocate.
 #[derive(Debug)]
 pub struct LatencyHistogram {
     hist: RefCell<Option<Histogram<u64>>>,
@@ -32,7 +34,7 @@ pub struct LatencyHistogram {
 impl Default for LatencyHistogram {
     fn default() -> Self {
         Self {
-            hist: RefCell::new(new_histogram()),
+            hist: RefCell::new(None),
             sum_us: Cell::new(0),
         }
     }
@@ -54,6 +56,9 @@ impl LatencyHistogram {
         let Ok(mut hist) = self.hist.try_borrow_mut() else {
             return;
         };
+        if hist.is_none() {
+            *hist = new_histogram();
+        }
         if let Some(hist) = hist.as_mut() {
             hist.saturating_record(us);
             self.sum_us.set(self.sum_us.get().saturating_add(us));
