@@ -55,18 +55,22 @@ class Control:
         (self.clusters_dir / name).unlink()
 
     # -- process ---------------------------------------------------------
-    def start(self, poll_interval: str = "50ms", wait: bool = True) -> "Control":
+    def start(self, poll_interval: str = "50ms", wait: bool = True,
+              xds_address: str = "127.0.0.1:0") -> "Control":
+        """Starts (or, after stop/kill, restarts) the process. A restart may
+        ask for the xDS port it had: ``xds_address=c.xds``. The log is
+        appended to, so a restarted process keeps the earlier lines."""
         for p in (self.xds_path, self.admin_path):
             if p.exists():
                 p.unlink()
-        args = [self.binary, "--xds-address", "127.0.0.1:0", "--admin-address", "127.0.0.1:0",
+        args = [self.binary, "--xds-address", xds_address, "--admin-address", "127.0.0.1:0",
                 "--xds-address-path", str(self.xds_path),
                 "--admin-address-path", str(self.admin_path),
                 "--clusters-dir", str(self.clusters_dir), "--poll-interval", poll_interval]
         env = dict(os.environ, NO_COLOR="1", RUST_BACKTRACE="1",
                    RUST_LOG=os.environ.get("RUST_LOG", "info"))
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL,
-                                     stderr=open(self.stderr_path, "wb"), env=env,
+                                     stderr=open(self.stderr_path, "ab"), env=env,
                                      stdin=subprocess.DEVNULL)
         if wait:
             self.wait_ready()

@@ -94,8 +94,10 @@ class Proxy:
             self.wait_ready()
         return self
 
-    def wait_ready(self, timeout: float = START_TIMEOUT) -> None:
-        """Bounded poll: the admin address file exists and /ready says LIVE."""
+    def wait_ready(self, timeout: float = START_TIMEOUT, allow_detail: bool = False) -> None:
+        """Bounded poll: the admin address file exists and /ready says LIVE.
+        With ``allow_detail``, LIVE may be followed by more lines (as when
+        the xDS control plane is unreachable)."""
         deadline = time.monotonic() + timeout
         last = None
         while True:
@@ -107,7 +109,8 @@ class Proxy:
                     self.admin = text
                     try:
                         status, body = admin_request(self.admin, "/ready", timeout=1)
-                        if status == 200 and body.strip() == "LIVE":
+                        live = (body.splitlines() or [""])[0] == "LIVE" if allow_detail else body.strip() == "LIVE"
+                        if status == 200 and live:
                             break
                         last = (status, body)
                     except OSError as e:
