@@ -709,12 +709,8 @@ def test_lazy_headers_control_plane_with_a_route_naming_the_cluster(env_once):
     assert connected(proxy) == 1
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "ringway bug: the xDS client awaits the server's response headers before it "
-    "reads on-demand discovery requests, and sends no request while it subscribes to "
-    "nothing; a control plane that sends headers with its first message (grpcio, "
-    "grpc-go) never gets a request, so on-demand discovery times out and "
-    "connected_state stays 0"))
+# A control plane that sends its response headers only with its first
+# response (grpcio, grpc-go): on-demand questions must still go out.
 def test_lazy_headers_control_plane_on_demand_only(env_once):
     a = env_once.origin("a")
     ads = TinyAds(eager_headers=False)

@@ -222,6 +222,11 @@ impl State {
             self.set.remove(ENDPOINTS_TYPE, &name);
         }
         for (name, cluster) in &new {
+            // Unchanged clusters are not encoded again: an update costs
+            // what changed, not the size of the set.
+            if self.clusters.get(name) == Some(cluster) {
+                continue;
+            }
             let (c, endpoints) = ringway_xds::cluster_resources(cluster);
             self.set.upsert(CLUSTER_TYPE, name, c);
             self.set.upsert(ENDPOINTS_TYPE, name, endpoints);

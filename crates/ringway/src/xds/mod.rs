@@ -302,14 +302,25 @@ async fn stream(
         let _ = tx.send(request);
     }
     *xds.outbound.borrow_mut() = Some(tx);
-    let response = client
-        .delta_aggregated_resources(UnboundedReceiverStream::new(rx))
-        .await?;
-    let mut inbound = response.into_inner();
     xds.streams.set(xds.streams.get() + 1);
     xds.connected.set(true);
     tracing::info!(address = %xds.config.address, "xds: stream up");
     xds.check_initialized();
+    // Some servers (grpc-go, grpcio) send the response headers only with
+    // their first response: keep taking the workers' questions meanwhile,
+    // or a proxy that subscribed to nothing yet would never ask anything.
+    let call = client.delta_aggregated_resources(UnboundedReceiverStream::new(rx));
+    tokio::pin!(call);
+    let response = loop {
+        tokio::select! {
+            response = &mut call => break response?,
+            asked = discovery.recv() => match asked {
+                Ok(asked) => on_discovery(control, xds, asked),
+                Err(_) => return Ok(()),
+            },
+        }
+    };
+    let mut inbound = response.into_inner();
     loop {
         tokio::select! {
             message = inbound.message() => match message? {
