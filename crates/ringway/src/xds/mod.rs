@@ -10,23 +10,20 @@
 //! arrive on a channel and become subscriptions.
 
 mod clusters;
+mod state;
 
-use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+use envoy_types::pb::envoy::service::discovery::v3::DeltaDiscoveryResponse;
 use envoy_types::pb::envoy::service::discovery::v3::aggregated_discovery_service_client::AggregatedDiscoveryServiceClient;
-use envoy_types::pb::envoy::service::discovery::v3::{
-    DeltaDiscoveryRequest, DeltaDiscoveryResponse,
-};
-use ringway_admin::ControlStat;
-use ringway_config::model::{RouteAction, Snapshot, Xds};
 use ringway_worker::{Command, DiscoveryRequest};
-use ringway_xds::{CLUSTER_TYPE, DeltaClient, ENDPOINTS_TYPE};
+use ringway_xds::{CLUSTER_TYPE, ENDPOINTS_TYPE};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::UnboundedReceiverStream;
 
 pub use clusters::DynamicClusters;
+pub use state::XdsState;
 
 use crate::control::ControlState;
 
@@ -35,29 +32,6 @@ const BACKOFF_CAP: Duration = Duration::from_secs(30);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Largest response accepted (10,000 clusters fit many times over).
 const MAX_MESSAGE_BYTES: usize = 256 * 1024 * 1024;
-
-/// The stream's state, shared with the admin API.
-#[derive(Debug)]
-pub struct XdsState {
-    pub config: Xds,
-    client: RefCell<DeltaClient>,
-    pub clusters: RefCell<DynamicClusters>,
-    /// Where to send requests while a stream is up.
-    outbound: RefCell<Option<mpsc::UnboundedSender<DeltaDiscoveryRequest>>>,
-    started: Instant,
-    connected: Cell<bool>,
-    /// When the last stream ended (for "stale since").
-    lost_at: Cell<Option<Instant>>,
-    /// The initial names have all been answered once.
-    initialized: Cell<bool>,
-    initial_names: RefCell<Vec<String>>,
-    /// A Cluster response has been applied (what `all_clusters` waits for).
-    clusters_answered: Cell<bool>,
-    updates_ok: Cell<u64>,
-    updates_rejected: Cell<u64>,
-    streams: Cell<u64>,
-    last_nack: RefCell<Option<String>>,
-}
 
 #[derive(Debug, thiserror::Error)]
 enum StreamError {
@@ -69,171 +43,6 @@ enum StreamError {
     Closed,
     #[error("bad control plane address: {0}")]
     Address(String),
-}
-
-impl XdsState {
-    pub fn new(config: Xds) -> Self {
-        let client = DeltaClient::new(&config.node_id, &config.node_cluster);
-        Self {
-            config,
-            client: RefCell::new(client),
-            clusters: RefCell::new(DynamicClusters::default()),
-            outbound: RefCell::new(None),
-            started: Instant::now(),
-            connected: Cell::new(false),
-            lost_at: Cell::new(None),
-            initialized: Cell::new(false),
-            initial_names: RefCell::new(Vec::new()),
-            clusters_answered: Cell::new(false),
-            updates_ok: Cell::new(0),
-            updates_rejected: Cell::new(0),
-            streams: Cell::new(0),
-            last_nack: RefCell::new(None),
-        }
-    }
-
-    /// Subscribes to the clusters the file's routes name but do not
-    /// define; called at start and after each reload.
-    pub fn follow_file(&self, file: &Snapshot) {
-        self.clusters
-            .borrow_mut()
-            .set_file_names(file.clusters.keys().cloned());
-        let mut wanted = Vec::new();
-        for listener in &file.listeners {
-            for vhost in &listener.virtual_hosts {
-                for route in &vhost.routes {
-                    match &route.action {
-                        RouteAction::Cluster(name) => wanted.push(name.clone()),
-                        RouteAction::WeightedClusters(list) => {
-                            wanted.extend(list.iter().map(|c| c.name.clone()));
-                        }
-                        _ => {}
-                    }
-                }
-            }
-        }
-        wanted.retain(|n| !file.clusters.contains_key(n));
-        wanted.sort();
-        wanted.dedup();
-        if self.config.all_clusters {
-            self.client
-                .borrow_mut()
-                .subscribe(CLUSTER_TYPE, [ringway_xds::WILDCARD]);
-        }
-        self.client
-            .borrow_mut()
-            .subscribe(CLUSTER_TYPE, wanted.iter().map(String::as_str));
-        if self.initial_names.borrow().is_empty() {
-            *self.initial_names.borrow_mut() = wanted;
-        }
-        self.flush();
-    }
-
-    /// Whether `/ready` may say LIVE: the first answers are in, or the
-    /// initial fetch timeout has passed.
-    pub fn ready(&self) -> bool {
-        self.initialized.get() || self.started.elapsed() >= self.config.initial_fetch_timeout
-    }
-
-    /// Lines for `/ready`.
-    pub fn detail(&self) -> Vec<String> {
-        if self.connected.get() {
-            return Vec::new();
-        }
-        let since = self.lost_at.get().map_or_else(
-            || "start-up".to_owned(),
-            |t| format!("{:.1}s", t.elapsed().as_secs_f64()),
-        );
-        vec![format!(
-            "xds: control plane {} unreachable (for {since}); serving the last good configuration",
-            self.config.address
-        )]
-    }
-
-    pub fn stats(&self) -> Vec<ControlStat> {
-        let clusters = self.clusters.borrow();
-        vec![
-            ControlStat {
-                name: "control_plane.connected_state",
-                value: i64::from(self.connected.get()),
-                gauge: true,
-                help: "1 while the xDS stream to the control plane is up; 0 while ringway serves its last good configuration.",
-            },
-            ControlStat {
-                name: "control_plane.streams_total",
-                value: self.streams.get() as i64,
-                gauge: false,
-                help: "xDS streams opened to the control plane.",
-            },
-            ControlStat {
-                name: "cluster_manager.xds.update_success",
-                value: self.updates_ok.get() as i64,
-                gauge: false,
-                help: "xDS responses applied and ACKed.",
-            },
-            ControlStat {
-                name: "cluster_manager.xds.update_rejected",
-                value: self.updates_rejected.get() as i64,
-                gauge: false,
-                help: "xDS responses refused whole and NACKed.",
-            },
-            ControlStat {
-                name: "cluster_manager.active_dynamic_clusters",
-                value: clusters.serving().len() as i64,
-                gauge: true,
-                help: "Clusters from the control plane that serve.",
-            },
-            ControlStat {
-                name: "cluster_manager.warming_clusters",
-                value: clusters.warming() as i64,
-                gauge: true,
-                help: "Clusters from the control plane waiting for their endpoints.",
-            },
-        ]
-    }
-
-    pub fn info(&self) -> serde_json::Value {
-        serde_json::json!({
-            "address": self.config.address,
-            "node": { "id": self.config.node_id, "cluster": self.config.node_cluster },
-            "connected": self.connected.get(),
-            "updates": { "ok": self.updates_ok.get(), "rejected": self.updates_rejected.get() },
-            "last_nack": *self.last_nack.borrow(),
-        })
-    }
-
-    /// Sends subscription changes, if a stream is up.
-    fn flush(&self) {
-        let requests = self.client.borrow_mut().pending_requests();
-        self.send(requests);
-    }
-
-    fn send(&self, requests: Vec<DeltaDiscoveryRequest>) {
-        if let Some(tx) = &*self.outbound.borrow() {
-            for r in requests {
-                let _ = tx.send(r);
-            }
-        }
-    }
-
-    fn check_initialized(&self) {
-        if self.initialized.get() || !self.connected.get() {
-            return;
-        }
-        let clusters = self.clusters.borrow();
-        if self.config.all_clusters && (!self.clusters_answered.get() || clusters.warming() > 0) {
-            return;
-        }
-        let done = self
-            .initial_names
-            .borrow()
-            .iter()
-            .all(|n| clusters.serving().contains_key(n) || clusters.is_missing(n));
-        if done {
-            self.initialized.set(true);
-            tracing::info!(elapsed = ?self.started.elapsed(), "xds: initial configuration received");
-        }
-    }
 }
 
 /// Runs the stream for as long as the process lives.
