@@ -1132,11 +1132,21 @@ class Proxy:
     def __init__(self, ctx: Ctx) -> None:
         self.ctx = ctx
 
+    #: Where a distribution installs it when it is not on PATH.
+    sbin: str | None = None
+    version_flag = "--version"
+    #: Cut from the version line (e.g. "nginx version: ").
+    version_prefix = ""
+
     def binary(self) -> str | None:
-        return shutil.which(self.binary_name)
+        found = shutil.which(self.binary_name)
+        if found is None and self.sbin and os.access(self.sbin, os.X_OK):
+            found = self.sbin
+        return found
 
     def version(self) -> str:
-        raise NotImplementedError
+        b = self.binary()
+        return first_line([b, self.version_flag]).replace(self.version_prefix, "") if b else "not installed"
 
     def config_text(self, sc: Scenario, port: int, workers: int, cpus: list[int], single: bool) -> str:
         raise NotImplementedError
@@ -1315,12 +1325,9 @@ class Nginx(Proxy):
     name = "nginx"
     binary_name = "nginx"
 
-    def binary(self) -> str | None:
-        return shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
-
-    def version(self) -> str:
-        b = self.binary()
-        return first_line([b, "-v"]).replace("nginx version: ", "") if b else "not installed"
+    sbin = "/usr/sbin/nginx"
+    version_flag = "-v"
+    version_prefix = "nginx version: "
 
     def config_text(self, sc: Scenario, port: int, workers: int, cpus: list[int], single: bool) -> str:
         prefix = self.run_dir
@@ -1380,12 +1387,9 @@ class Haproxy(Proxy):
     name = "haproxy"
     binary_name = "haproxy"
 
-    def binary(self) -> str | None:
-        return shutil.which("haproxy") or ("/usr/sbin/haproxy" if os.access("/usr/sbin/haproxy", os.X_OK) else None)
-
-    def version(self) -> str:
-        b = self.binary()
-        return first_line([b, "-v"]).replace("HAProxy version ", "") if b else "not installed"
+    sbin = "/usr/sbin/haproxy"
+    version_flag = "-v"
+    version_prefix = "HAProxy version "
 
     def config_text(self, sc: Scenario, port: int, workers: int, cpus: list[int], single: bool) -> str:
         origin = self.ctx.origin.addr(sc)
@@ -1426,10 +1430,6 @@ backend origin
 class Envoy(Proxy):
     name = "envoy"
     binary_name = "envoy"
-
-    def version(self) -> str:
-        b = self.binary()
-        return first_line([b, "--version"]) if b else "not installed"
 
     def config_path(self, d: Path) -> Path:
         return d / "envoy.json"

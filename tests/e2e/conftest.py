@@ -22,26 +22,20 @@ REPO = Path(__file__).resolve().parents[2]
 DRIVERS = ["uring", "epoll"]
 
 
-def _find_binary() -> str:
-    env = os.environ.get("RINGWAY_BIN")
+def _find_binary(name: str = "ringway", env_var: str = "RINGWAY_BIN") -> str:
+    """$env_var, else target/release/NAME, else target/debug/NAME."""
+    env = os.environ.get(env_var)
     if env:
         return env
     for profile in ("release", "debug"):
-        p = REPO / "target" / profile / "ringway"
+        p = REPO / "target" / profile / name
         if p.exists():
             return str(p)
     return ""
 
 
 def _find_control_binary() -> str:
-    env = os.environ.get("RINGWAY_CONTROL_BIN")
-    if env:
-        return env
-    for profile in ("release", "debug"):
-        p = REPO / "target" / profile / "ringway-control"
-        if p.exists():
-            return str(p)
-    return ""
+    return _find_binary("ringway-control", "RINGWAY_CONTROL_BIN")
 
 
 def pytest_report_header(config):

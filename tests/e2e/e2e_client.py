@@ -36,17 +36,10 @@ def eventually(fn, timeout: float = 5.0, interval: float = 0.05, desc: str = "")
         time.sleep(interval)
 
 
-@dataclass
-class Response:
-    version: str
-    status: int
-    reason: str
-    headers: list  # [(lower-case name, value)]
-    body: bytes = b""
-    trailers: list = field(default_factory=list)
-    chunked: bool = False
-    raw_head: bytes = b""
-    informational: list = field(default_factory=list)  # 1xx responses before this one
+class HeaderAccess:
+    """Look-ups over a response's `headers`: [(lower-case name, value)]."""
+
+    headers: list
 
     def header(self, name: str):
         name = name.lower()
@@ -59,11 +52,24 @@ class Response:
         name = name.lower()
         return [v for k, v in self.headers if k == name]
 
-    def has(self, name: str) -> bool:
-        return self.header(name) is not None
-
     def json(self):
         return json.loads(self.body)
+
+
+@dataclass
+class Response(HeaderAccess):
+    version: str
+    status: int
+    reason: str
+    headers: list  # [(lower-case name, value)]
+    body: bytes = b""
+    trailers: list = field(default_factory=list)
+    chunked: bool = False
+    raw_head: bytes = b""
+    informational: list = field(default_factory=list)  # 1xx responses before this one
+
+    def has(self, name: str) -> bool:
+        return self.header(name) is not None
 
     @property
     def connection_tokens(self) -> set:

@@ -8,7 +8,6 @@ import json
 import os
 import queue
 import re
-import signal
 import subprocess
 import threading
 from pathlib import Path
@@ -19,7 +18,7 @@ from envoy.service.discovery.v3 import ads_pb2_grpc, discovery_pb2
 from google.rpc import status_pb2
 
 from e2e_client import eventually
-from e2e_proxy import admin_request, strip_ansi
+from e2e_proxy import admin_request, kill_process, stop_process, strip_ansi
 
 CLUSTER_TYPE = "type.googleapis.com/envoy.config.cluster.v3.Cluster"
 ENDPOINTS_TYPE = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment"
@@ -96,21 +95,10 @@ class Control:
 
     def stop(self, timeout: float = 10.0) -> int:
         """SIGTERM and wait; returns the exit code."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            raise AssertionError(f"ringway-control did not exit within {timeout}s of SIGTERM")
+        return stop_process(self.proc, "ringway-control", timeout)
 
     def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                pass
+        kill_process(self.proc)
 
     def log(self) -> str:
         return strip_ansi(self.stderr_path.read_text(errors="replace")) if self.stderr_path.exists() else ""

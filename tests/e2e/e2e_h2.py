@@ -51,6 +51,7 @@ import h2.exceptions
 import h2.settings
 import hpack
 
+from e2e_client import HeaderAccess
 from e2e_origin import ThreadedServer
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
@@ -457,7 +458,7 @@ def send_nonblocking(sock: socket.socket, chunks, time_limit: float, stall_limit
 # -- h2 client ----------------------------------------------------------------
 
 @dataclass
-class H2Response:
+class H2Response(HeaderAccess):
     stream_id: int
     status: int = 0
     headers: list = field(default_factory=list)  # [(name, value)] without pseudo-headers
@@ -466,24 +467,11 @@ class H2Response:
     reset: int | None = None  # RST_STREAM error code, if the stream was reset
     informational: list = field(default_factory=list)
 
-    def header(self, name: str):
-        name = name.lower()
-        for k, v in self.headers:
-            if k == name:
-                return v
-        return None
-
-    def header_all(self, name: str):
-        return [v for k, v in self.headers if k == name.lower()]
-
     def trailer(self, name: str):
         for k, v in self.trailers:
             if k == name.lower():
                 return v
         return None
-
-    def json(self):
-        return json.loads(self.body)
 
     def __repr__(self):
         body = self.body if len(self.body) <= 200 else self.body[:200] + b"...(%d bytes)" % len(self.body)
@@ -771,17 +759,9 @@ class H2Origin(ThreadedServer):
         self.closed_connections = 0  # connections the peer closed (EOF or reset)
         self._start()
 
-    @property
-    def count(self) -> int:
-        with self.lock:
-            return len(self.requests)
-
-    def reset(self) -> None:
-        with self.lock:
-            self.requests.clear()
-            self.heads.clear()
-            self.resets.clear()
-            self.connections = 0
+    def _clear(self) -> None:
+        super()._clear()
+        self.resets.clear()
 
     def _wait_count(self, items: list, n: int, timeout: float) -> bool:
         """Bounded wait until `items` (one of this origin's lists) holds n."""

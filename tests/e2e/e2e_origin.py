@@ -387,6 +387,22 @@ class ThreadedServer:
         self._socks: set = set()
         self._threads: list[threading.Thread] = []
 
+    @property
+    def count(self) -> int:
+        """Complete requests seen (subclasses keep ``self.requests``)."""
+        with self.lock:
+            return len(self.requests)
+
+    def reset(self) -> None:
+        """Forgets the requests, heads and connections seen so far."""
+        with self.lock:
+            self._clear()
+
+    def _clear(self) -> None:
+        self.requests.clear()
+        self.heads.clear()
+        self.connections = 0
+
     def _start(self) -> None:
         t = threading.Thread(target=self._accept_loop, name=f"{self.name}-accept", daemon=True)
         t.start()
@@ -499,16 +515,6 @@ class Origin(ThreadedServer):
                 self.request_event.wait(left)
         return True
 
-    @property
-    def count(self) -> int:
-        with self.lock:
-            return len(self.requests)
-
-    def reset(self) -> None:
-        with self.lock:
-            self.requests.clear()
-            self.heads.clear()
-            self.connections = 0
 
     # -- serving --------------------------------------------------------
     def _serve(self, sock: socket.socket, conn_id: int) -> None:

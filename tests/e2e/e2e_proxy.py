@@ -51,6 +51,28 @@ def cluster(name, *endpoints, **kw):
     return {"name": name, "endpoints": [getattr(e, "address", e) for e in endpoints], **kw}
 
 
+def stop_process(proc: subprocess.Popen, name: str, timeout: float) -> int:
+    """SIGTERM and wait; returns the exit code. Fails (after a SIGKILL)
+    when the process outlives `timeout`."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        kill_process(proc)
+        raise AssertionError(f"{name} did not exit within {timeout}s of SIGTERM")
+
+
+def kill_process(proc: subprocess.Popen | None) -> None:
+    """SIGKILL, if still running, and reap."""
+    if proc is not None and proc.poll() is None:
+        proc.kill()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+
+
 class Proxy:
     """One ringway process. The config is written as JSON, which is YAML."""
 
@@ -151,22 +173,10 @@ class Proxy:
 
     def stop(self, timeout: float = 15.0) -> int:
         """SIGTERM and wait; returns the exit code."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
-            raise AssertionError(f"ringway did not exit within {timeout}s of SIGTERM")
+        return stop_process(self.proc, "ringway", timeout)
 
     def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                pass
+        kill_process(self.proc)
 
     def log(self) -> str:
         out = []

@@ -49,14 +49,7 @@ use parse::Format;
 /// Reads and validates a config file: JSON when its extension is `.json`,
 /// else YAML. Errors name the file by `path` as given.
 pub fn load_file(path: &Path, resolver: &dyn Resolve) -> Result<model::Snapshot, ConfigErrors> {
-    let source = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        ConfigError::new(
-            &source,
-            ConfigError::WHOLE_FILE,
-            format!("cannot read the file: {e}"),
-        )
-    })?;
+    let (source, text) = read(path)?;
     load(&source, &text, Format::of(&source), resolver)
 }
 
@@ -78,16 +71,22 @@ pub fn load_clusters_file(
     path: &Path,
     resolver: &dyn Resolve,
 ) -> Result<Vec<model::Cluster>, ConfigErrors> {
+    let (source, text) = read(path)?;
+    let list = parse::parse_clusters(&source, &text, Format::of(&source))?;
+    validate::validate_clusters(&source, &list, resolver)
+}
+
+/// The file's text, and its name as given for errors.
+fn read(path: &Path) -> Result<(String, String), ConfigError> {
     let source = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        ConfigError::new(
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok((source, text)),
+        Err(e) => Err(ConfigError::new(
             &source,
             ConfigError::WHOLE_FILE,
             format!("cannot read the file: {e}"),
-        )
-    })?;
-    let list = parse::parse_clusters(&source, &text, Format::of(&source))?;
-    validate::validate_clusters(&source, &list, resolver)
+        )),
+    }
 }
 
 fn load(

@@ -40,10 +40,7 @@ pub(crate) fn parse(file: &str, text: &str, format: Format) -> Result<wire::File
             "the file is empty: a config needs at least `listeners:`",
         ));
     }
-    match format {
-        Format::Yaml => parse_yaml(file, text),
-        Format::Json => parse_json(file, text),
-    }
+    parse_as(file, text, format)
 }
 
 /// Parses a file holding only a list of clusters; empty is an empty list.
@@ -55,6 +52,10 @@ pub(crate) fn parse_clusters(
     if text.trim().is_empty() {
         return Ok(Vec::new());
     }
+    parse_as(file, text, format)
+}
+
+fn parse_as<T: DeserializeOwned>(file: &str, text: &str, format: Format) -> Result<T, ConfigError> {
     match format {
         Format::Yaml => parse_yaml(file, text),
         Format::Json => parse_json(file, text),

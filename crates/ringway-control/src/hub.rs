@@ -168,14 +168,12 @@ impl Hub {
             None if awaited && !proxy.stream.awaiting_answer(&type_url) => counters.acks += 1,
             None => {}
         }
-        let responses = proxy.stream.next_responses(set);
-        counters.responses += responses.len() as u64;
         drop(guard);
         for name in unknown {
             tracing::debug!(cluster = %name, "a proxy asked for an unknown cluster");
             let _ = self.wanted.send(name);
         }
-        responses
+        self.pending(id)
     }
 
     /// The responses due to a proxy after the set changed.

@@ -21,7 +21,7 @@ use crate::h2::{self, Sniffed};
 use crate::io::{ReadOutcome, ensure_room, read_append};
 use crate::iovec::Piece;
 use crate::local_reply::{self, ResponseFlag};
-use crate::state::{ActiveConfig, ListenerState, ProxyState};
+use crate::state::{ActiveConfig, ClusterState, ListenerState, ProxyState};
 
 /// Initial size of a connection's request-direction buffer.
 const DOWNSTREAM_BUFFER_BYTES: usize = 16 * 1024;
@@ -276,9 +276,7 @@ async fn handle(
     let started = Instant::now();
     let start_time = SystemTime::now();
     let stats = &listener.stats;
-    stats.downstream_rq_total.inc();
-    stats.downstream_rq_http1_total.inc();
-    stats.downstream_rq_active.inc();
+    stats.request_started(false);
     state.requests_total.set(state.requests_total.get() + 1);
     if listener.access_log.is_some() {
         scratch.log.capture(&down.buf, head, &scratch.headers);
@@ -327,71 +325,31 @@ async fn handle(
                 let extra = format!("location: {location}\r\n");
                 local(down, scratch, head, redirect.status, "", &extra, None).await
             }
-            RouteAction::Cluster(name) => {
-                forward_to(
-                    state,
-                    config,
-                    listener,
-                    down,
-                    scratch,
-                    head,
-                    route,
-                    Some(name),
-                )
-                .await
-            }
-            RouteAction::ClusterFrom(source) => {
+            RouteAction::Cluster(_)
+            | RouteAction::ClusterFrom(_)
+            | RouteAction::WeightedClusters(_) => {
                 let lookup = Lookup {
                     buf: &down.buf,
                     headers: &scratch.headers,
                 };
-                let name = crate::discovery::requested_name(
-                    source,
-                    request_authority(&down.buf, head),
-                    &lookup,
+                let authority = request_authority(&down.buf, head);
+                let found = crate::discovery::route_cluster(
+                    state, config, listener, route, authority, &lookup,
                 )
-                .map(std::borrow::Cow::into_owned);
-                forward_to(
-                    state,
-                    config,
-                    listener,
-                    down,
-                    scratch,
-                    head,
-                    route,
-                    name.as_deref(),
-                )
-                .await
-            }
-            RouteAction::WeightedClusters(choices) => {
-                let pick = state
-                    .weighted
-                    .borrow_mut()
-                    .pick(choices.iter().map(|c| c.weight))
-                    .and_then(|i| choices.get(i));
-                match pick {
-                    Some(choice) => {
-                        forward_to(
-                            state,
-                            config,
-                            listener,
-                            down,
-                            scratch,
-                            head,
-                            route,
-                            Some(&choice.name),
-                        )
-                        .await
+                .await;
+                match found {
+                    Ok(cluster) => {
+                        forward_to(state, listener, down, scratch, head, route, &cluster).await
                     }
-                    None => {
+                    Err(no_cluster) => {
                         local(
                             down,
                             scratch,
                             head,
                             503,
-                            "no cluster to forward to\n",
+                            no_cluster.message(),
                             "",
-                            Some(ResponseFlag::NoHealthyUpstream),
+                            Some(ResponseFlag::NoClusterFound),
                         )
                         .await
                     }
@@ -401,9 +359,7 @@ async fn handle(
     };
 
     let elapsed = started.elapsed();
-    stats.downstream_rq_active.dec();
-    stats.record_response_status(served.status);
-    stats.record_downstream_rq_time(elapsed);
+    stats.request_ended(served.status, elapsed);
     if let Some(log) = &listener.access_log {
         let upstream = served.upstream.map(|a| a.to_string());
         let f = &scratch.log;
@@ -432,40 +388,15 @@ async fn handle(
     served
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn forward_to(
     state: &ProxyState,
-    config: &ActiveConfig,
     listener: &ListenerState,
     down: &mut Downstream,
     scratch: &mut Scratch,
     head: &RequestHead,
     route: &ringway_config::model::Route,
-    cluster_name: Option<&str>,
+    cluster: &Rc<ClusterState>,
 ) -> Served {
-    let found = crate::discovery::find_cluster(state, config, listener, route, cluster_name).await;
-    let cluster = match found {
-        Ok(cluster) => cluster,
-        Err(message) => {
-            let message = match message {
-                "unknown cluster" => "unknown cluster\n",
-                "cluster discovery timed out" => "cluster discovery timed out\n",
-                "the request names no cluster" => "the request names no cluster\n",
-                _ => "cluster not found\n",
-            };
-            return local(
-                down,
-                scratch,
-                head,
-                503,
-                message,
-                "",
-                Some(ResponseFlag::NoClusterFound),
-            )
-            .await;
-        }
-    };
-    let cluster = &cluster;
     let limit = listener.body_limit(route);
     let outcome = if let (Some(limit), BodyFraming::Length(n)) = (limit, head.framing)
         && n > limit

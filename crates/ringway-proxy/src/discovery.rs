@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::Duration;
 
-use ringway_config::model::{ClusterSource, Route};
+use ringway_config::model::{ClusterSource, Route, RouteAction};
 use ringway_route::HeaderLookup;
 
 use crate::signal::Signal;
@@ -131,63 +131,95 @@ impl Discovery {
     }
 }
 
-/// The cluster a request forwards to: `name` in the current config, or
-/// (when the route allows on-demand discovery) once discovered. The error
-/// is the message of the 503 `NC` reply.
-pub(crate) async fn find_cluster(
+/// Why a forwarding route has no cluster for a request: a 503 `NC`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NoCluster {
+    /// A `cluster_from` route, and the request names no (valid) cluster.
+    NotNamed,
+    /// Not in the config, and the route does not discover on demand.
+    Unknown,
+    /// The control plane says it does not exist.
+    Missing,
+    TimedOut,
+}
+
+impl NoCluster {
+    /// The reply's body: one line, ending in a newline.
+    pub(crate) fn message(self) -> &'static str {
+        match self {
+            Self::NotNamed => "the request names no cluster\n",
+            Self::Unknown => "unknown cluster\n",
+            Self::Missing => "cluster not found\n",
+            Self::TimedOut => "cluster discovery timed out\n",
+        }
+    }
+}
+
+/// The cluster a forwarding route sends this request to: the route's own,
+/// one picked by weight, or the one the request names (`authority`,
+/// `headers`). An unknown cluster is waited for when the route discovers
+/// on demand.
+pub(crate) async fn route_cluster(
     state: &ProxyState,
     config: &ActiveConfig,
     listener: &ListenerState,
     route: &Route,
-    name: Option<&str>,
-) -> Result<Rc<ClusterState>, &'static str> {
+    authority: &[u8],
+    headers: &dyn HeaderLookup,
+) -> Result<Rc<ClusterState>, NoCluster> {
     let stats = &listener.stats;
-    let from_request = matches!(
-        route.action,
-        ringway_config::model::RouteAction::ClusterFrom(_)
-    );
+    let from_request = matches!(route.action, RouteAction::ClusterFrom(_));
+    let name = match &route.action {
+        RouteAction::Cluster(name) => Some(Cow::Borrowed(name.as_str())),
+        RouteAction::ClusterFrom(source) => requested_name(source, authority, headers),
+        RouteAction::WeightedClusters(choices) => state
+            .weighted
+            .borrow_mut()
+            .pick(choices.iter().map(|c| c.weight))
+            .and_then(|i| choices.get(i))
+            .map(|c| Cow::Borrowed(c.name.as_str())),
+        RouteAction::DirectResponse { .. } | RouteAction::Redirect(_) => None,
+    };
     let Some(name) = name else {
         stats.on_demand_cluster_missing.inc();
-        return Err("the request names no cluster");
+        return Err(NoCluster::NotNamed);
     };
-    if let Some(cluster) = config.clusters.get(name) {
+    if let Some(cluster) = config.clusters.get(&*name) {
         if from_request {
             stats.on_demand_cluster_hit.inc();
         }
         return Ok(cluster.clone());
     }
     let Some(timeout) = route.on_demand else {
-        return Err("unknown cluster");
+        return Err(NoCluster::Unknown);
     };
     stats.on_demand_cluster_discovery.inc();
-    match state
+    let discovered = state
         .discovery
-        .wait_for(state.worker_id, name, timeout)
-        .await
-    {
-        Discovered::Found => match state.current().clusters.get(name) {
-            Some(cluster) => {
-                stats.on_demand_cluster_success.inc();
-                Ok(cluster.clone())
-            }
-            None => {
-                stats.on_demand_cluster_missing.inc();
-                Err("cluster not found")
-            }
-        },
-        Discovered::Missing | Discovered::Unavailable => {
-            stats.on_demand_cluster_missing.inc();
-            Err("cluster not found")
-        }
+        .wait_for(state.worker_id, &name, timeout)
+        .await;
+    let found = match discovered {
+        Discovered::Found => state.current().clusters.get(&*name).cloned(),
+        Discovered::Missing | Discovered::Unavailable => None,
         Discovered::TimedOut => {
             stats.on_demand_cluster_timeout.inc();
-            Err("cluster discovery timed out")
+            return Err(NoCluster::TimedOut);
+        }
+    };
+    match found {
+        Some(cluster) => {
+            stats.on_demand_cluster_success.inc();
+            Ok(cluster)
+        }
+        None => {
+            stats.on_demand_cluster_missing.inc();
+            Err(NoCluster::Missing)
         }
     }
 }
 
 /// The cluster name a request gives for a `cluster_from` route.
-pub(crate) fn requested_name<'a>(
+fn requested_name<'a>(
     source: &ClusterSource,
     authority: &'a [u8],
     headers: &'a dyn HeaderLookup,
@@ -200,7 +232,7 @@ pub(crate) fn requested_name<'a>(
 
 /// The cluster name a request gives in its authority or a header: without
 /// a port, lower-cased. `None` when it is empty, too long or not a name.
-pub(crate) fn cluster_name(raw: &[u8]) -> Option<Cow<'_, str>> {
+fn cluster_name(raw: &[u8]) -> Option<Cow<'_, str>> {
     let raw = raw.trim_ascii();
     let host = match raw.iter().rposition(|&b| b == b':') {
         // `[v6]:port`, `name:port`; a bare IPv6 address has no brackets

@@ -57,6 +57,28 @@ stats_block! {
 }
 
 impl ListenerStats {
+    /// Counts a request as begun: `downstream_rq_total`, its protocol's
+    /// total, and `downstream_rq_active`.
+    #[inline]
+    pub fn request_started(&self, http2: bool) {
+        self.downstream_rq_total.inc();
+        if http2 {
+            self.downstream_rq_http2_total.inc();
+        } else {
+            self.downstream_rq_http1_total.inc();
+        }
+        self.downstream_rq_active.inc();
+    }
+
+    /// Counts a request as done: `downstream_rq_active`, its status class
+    /// and its time.
+    #[inline]
+    pub fn request_ended(&self, status: u16, elapsed: Duration) {
+        self.downstream_rq_active.dec();
+        self.record_response_status(status);
+        self.record_downstream_rq_time(elapsed);
+    }
+
     /// Records one request's total time in `downstream_rq_time`.
     #[inline]
     pub fn record_downstream_rq_time(&self, elapsed: Duration) {

@@ -11,11 +11,8 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use std::collections::BTreeMap;
-
 use ringway_admin::{Control, ControlStat, Readiness};
 use ringway_config::SystemResolver;
-use ringway_config::model::Cluster;
 use ringway_config::model::Snapshot;
 use ringway_worker::{Command, DiscoveryRequest, ListenerSockets, WorkerHandle, WorkerReport};
 use serde_json::json;
@@ -39,8 +36,6 @@ pub(crate) struct ControlState {
     snapshot: RefCell<Arc<Snapshot>>,
     /// The config file's own snapshot.
     file: RefCell<Arc<Snapshot>>,
-    /// The control plane's serving clusters, merged into each snapshot.
-    dynamic: RefCell<BTreeMap<String, Arc<Cluster>>>,
     /// Serialises publishing (reloads and xDS updates).
     publishing: tokio::sync::Mutex<()>,
     xds: Option<Rc<XdsState>>,
@@ -73,7 +68,6 @@ pub fn run(
         xds: snapshot.xds.clone().map(|c| Rc::new(XdsState::new(c))),
         file: RefCell::new(snapshot.clone()),
         snapshot: RefCell::new(snapshot),
-        dynamic: RefCell::new(BTreeMap::new()),
         publishing: tokio::sync::Mutex::new(()),
         sockets: RefCell::new(sockets),
         healthcheck_failed: Cell::new(false),
@@ -169,17 +163,8 @@ impl ControlState {
         let started = Instant::now();
         let _publishing = self.publishing.lock().await;
         *self.file.borrow_mut() = snapshot.clone();
-        let merged = self.merged();
-        for (worker, sockets) in self.workers.iter().zip(per_worker) {
-            if !worker.apply(merged.clone(), sockets).await {
-                tracing::error!(
-                    worker = worker.id,
-                    "worker did not take the new configuration"
-                );
-            }
-        }
+        self.apply_everywhere(self.merged(), per_worker).await;
         self.sockets.borrow_mut().commit(bound);
-        *self.snapshot.borrow_mut() = merged;
         if let Some(xds) = &self.xds {
             xds.follow_file(&snapshot);
         }
@@ -191,12 +176,15 @@ impl ControlState {
     /// file's own win on a name clash; the xDS side refuses those anyway).
     fn merged(&self) -> Arc<Snapshot> {
         let file = self.file.borrow().clone();
-        let dynamic = self.dynamic.borrow();
-        if dynamic.is_empty() {
+        let Some(xds) = &self.xds else {
+            return file;
+        };
+        let dynamic = xds.clusters.borrow();
+        if dynamic.serving().is_empty() {
             return file;
         }
         let mut merged = (*file).clone();
-        for (name, cluster) in dynamic.iter() {
+        for (name, cluster) in dynamic.serving() {
             merged
                 .clusters
                 .entry(name.clone())
@@ -205,23 +193,33 @@ impl ControlState {
         Arc::new(merged)
     }
 
-    /// Serves `clusters` as the control plane's from now on: publishes a
-    /// new snapshot to every worker and returns once all serve it.
-    pub(crate) async fn publish_dynamic(&self, clusters: BTreeMap<String, Arc<Cluster>>) {
+    /// Publishes the control plane's current clusters to every worker;
+    /// returns once all serve them.
+    pub(crate) async fn publish_dynamic(&self) {
         let _publishing = self.publishing.lock().await;
-        *self.dynamic.borrow_mut() = clusters;
-        let merged = self.merged();
         let started = Instant::now();
+        self.apply_everywhere(self.merged(), Vec::new()).await;
+        tracing::debug!(elapsed = ?started.elapsed(), "xds: snapshot published to every worker");
+    }
+
+    /// Hands `snapshot` (and each worker's new listener sockets, if any) to
+    /// every worker, waits until all serve it, and makes it current.
+    async fn apply_everywhere(
+        &self,
+        snapshot: Arc<Snapshot>,
+        sockets: Vec<Vec<(String, std::net::TcpListener)>>,
+    ) {
+        let mut sockets = sockets.into_iter();
         for worker in &self.workers {
-            if !worker.apply(merged.clone(), Vec::new()).await {
+            let mine = sockets.next().unwrap_or_default();
+            if !worker.apply(snapshot.clone(), mine).await {
                 tracing::error!(
                     worker = worker.id,
                     "worker did not take the new configuration"
                 );
             }
         }
-        *self.snapshot.borrow_mut() = merged;
-        tracing::debug!(elapsed = ?started.elapsed(), "xds: snapshot published to every worker");
+        *self.snapshot.borrow_mut() = snapshot;
     }
 
     /// Sends a command to every worker.

@@ -146,9 +146,7 @@ pub(crate) async fn handle(
     let started = Instant::now();
     let start_time = SystemTime::now();
     let stats = &listener.stats;
-    stats.downstream_rq_total.inc();
-    stats.downstream_rq_http2_total.inc();
-    stats.downstream_rq_active.inc();
+    stats.request_started(true);
     state.requests_total.set(state.requests_total.get() + 1);
 
     let (parts, body) = request.into_parts();
@@ -173,9 +171,7 @@ pub(crate) async fn handle(
     };
 
     let elapsed = started.elapsed();
-    stats.downstream_rq_active.dec();
-    stats.record_response_status(outcome.status);
-    stats.record_downstream_rq_time(elapsed);
+    stats.request_ended(outcome.status, elapsed);
     if let (Some(logger), Some(f)) = (&listener.access_log, log) {
         let upstream = outcome.upstream.map(|a| a.to_string());
         logger.log(&Entry {
@@ -265,7 +261,7 @@ async fn serve(
             "no route matched this request",
         );
     };
-    let cluster_name = match &route.action {
+    match &route.action {
         RouteAction::DirectResponse { status, body } => {
             listener.stats.rq_direct_response.inc();
             let bytes = local(respond, false, head_only, *status, body, None);
@@ -284,38 +280,23 @@ async fn serve(
             );
             return local_outcome(false, redirect.status, None, bytes);
         }
-        RouteAction::Cluster(name) => Some(std::borrow::Cow::Borrowed(name.as_str())),
-        RouteAction::ClusterFrom(source) => crate::discovery::requested_name(
-            source,
-            authority.as_bytes(),
-            &MapLookup(&parts.headers),
-        )
-        .map(|name| std::borrow::Cow::Owned(name.into_owned())),
-        RouteAction::WeightedClusters(choices) => {
-            let pick = state
-                .weighted
-                .borrow_mut()
-                .pick(choices.iter().map(|c| c.weight))
-                .and_then(|i| choices.get(i));
-            match pick {
-                Some(choice) => Some(std::borrow::Cow::Borrowed(choice.name.as_str())),
-                None => {
-                    return reply(
-                        respond,
-                        503,
-                        Some(ResponseFlag::NoHealthyUpstream),
-                        "no cluster to forward to",
-                    );
-                }
-            }
-        }
-    };
-    let found =
-        crate::discovery::find_cluster(state, config, listener, route, cluster_name.as_deref())
-            .await;
+        RouteAction::Cluster(_)
+        | RouteAction::ClusterFrom(_)
+        | RouteAction::WeightedClusters(_) => {}
+    }
+    let found = crate::discovery::route_cluster(
+        state,
+        config,
+        listener,
+        route,
+        authority.as_bytes(),
+        &MapLookup(&parts.headers),
+    )
+    .await;
     let cluster = match found {
         Ok(cluster) => cluster,
-        Err(message) => {
+        Err(no_cluster) => {
+            let message = no_cluster.message().trim_end();
             return reply(respond, 503, Some(ResponseFlag::NoClusterFound), message);
         }
     };

@@ -30,9 +30,13 @@ pub struct DynamicClusters {
     specs: BTreeMap<String, ClusterSpec>,
     /// Endpoints by assignment (EDS service) name.
     assignments: BTreeMap<String, Vec<Endpoint>>,
+    /// The EDS clusters of each assignment name.
+    users: BTreeMap<String, BTreeSet<String>>,
     serving: BTreeMap<String, Arc<Cluster>>,
-    /// Subscribed names the control plane says do not exist, oldest first.
-    missing: Vec<String>,
+    /// Subscribed names the control plane says do not exist, each with
+    /// the order it was found missing in (oldest first out).
+    missing: BTreeMap<String, u64>,
+    missing_seq: u64,
 }
 
 /// What applying an update changed, for the caller to act on.
@@ -59,7 +63,7 @@ impl DynamicClusters {
     }
 
     pub fn is_missing(&self, name: &str) -> bool {
-        self.missing.iter().any(|m| m == name)
+        self.missing.contains_key(name)
     }
 
     /// Accepted clusters still waiting for their endpoints.
@@ -121,7 +125,7 @@ impl DynamicClusters {
         let mut applied = Applied::default();
         for spec in specs {
             let name = spec.name.clone();
-            self.missing.retain(|m| *m != name);
+            self.missing.remove(&name);
             let cluster = match &spec.endpoints {
                 EndpointSource::Static(endpoints) => Some(spec.with_endpoints(endpoints.clone())),
                 EndpointSource::Eds { service_name } => {
@@ -134,36 +138,62 @@ impl DynamicClusters {
             if let Some(cluster) = cluster {
                 applied.changed |= self.serve(cluster);
             }
-            if let Some(old) = self.specs.insert(name, spec) {
-                self.release_assignment(&old, &mut applied);
+            if let EndpointSource::Eds { service_name } = &spec.endpoints {
+                self.users
+                    .entry(service_name.clone())
+                    .or_default()
+                    .insert(name.clone());
+            }
+            if let Some(old) = self.specs.insert(name.clone(), spec) {
+                self.release_assignment(&name, &old, &mut applied);
             }
         }
         for name in removed {
             if let Some(old) = self.specs.remove(name) {
-                self.release_assignment(&old, &mut applied);
+                self.release_assignment(name, &old, &mut applied);
             }
             applied.changed |= self.serving.remove(name).is_some();
-            if !self.is_missing(name) {
-                self.missing.push(name.clone());
+            if !self.missing.contains_key(name) {
+                self.missing_seq += 1;
+                self.missing.insert(name.clone(), self.missing_seq);
             }
             applied.missing.push(name.clone());
         }
         if self.missing.len() > MAX_MISSING {
+            let mut by_age: Vec<(u64, String)> = self
+                .missing
+                .iter()
+                .map(|(n, seq)| (*seq, n.clone()))
+                .collect();
+            by_age.sort_unstable();
             let excess = self.missing.len() - MAX_MISSING;
-            applied.unsubscribe_clusters = self.missing.drain(..excess).collect();
+            for (_, name) in by_age.into_iter().take(excess) {
+                self.missing.remove(&name);
+                applied.unsubscribe_clusters.push(name);
+            }
         }
         applied
     }
 
-    /// Unsubscribes the assignment `old` used, if no cluster uses it now.
-    fn release_assignment(&mut self, old: &ClusterSpec, applied: &mut Applied) {
+    /// Cluster `name` no longer uses the assignment its `old` spec named
+    /// (unless its new spec names it too); unsubscribes it when no
+    /// cluster uses it any more.
+    fn release_assignment(&mut self, name: &str, old: &ClusterSpec, applied: &mut Applied) {
         let EndpointSource::Eds { service_name } = &old.endpoints else {
             return;
         };
-        let used = self.specs.values().any(|s| {
+        let still_mine = self.specs.get(name).is_some_and(|s| {
             matches!(&s.endpoints, EndpointSource::Eds { service_name: n } if n == service_name)
         });
-        if !used {
+        if still_mine {
+            return;
+        }
+        let Some(users) = self.users.get_mut(service_name) else {
+            return;
+        };
+        users.remove(name);
+        if users.is_empty() {
+            self.users.remove(service_name);
             self.assignments.remove(service_name);
             applied.unsubscribe_endpoints.push(service_name.clone());
             applied.subscribe_endpoints.retain(|n| n != service_name);
@@ -193,9 +223,11 @@ impl DynamicClusters {
                 continue;
             };
             let clusters: Vec<Cluster> = self
-                .specs
-                .values()
-                .filter(|s| matches!(&s.endpoints, EndpointSource::Eds { service_name } if *service_name == service))
+                .users
+                .get(&service)
+                .into_iter()
+                .flatten()
+                .filter_map(|name| self.specs.get(name))
                 .map(|s| s.with_endpoints(endpoints.clone()))
                 .collect();
             for cluster in clusters {

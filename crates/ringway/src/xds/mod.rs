@@ -165,8 +165,7 @@ async fn on_response(
         }
         Ok(applied) => {
             if applied.changed {
-                let serving = xds.clusters.borrow().serving().clone();
-                control.publish_dynamic(serving).await;
+                control.publish_dynamic().await;
             }
             xds.updates_ok.set(xds.updates_ok.get() + 1);
             if update.type_url == CLUSTER_TYPE {
