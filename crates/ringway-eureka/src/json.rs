@@ -1,0 +1,1 @@
+//! Eureka's JSON. (Being written.)

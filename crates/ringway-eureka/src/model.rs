@@ -1,0 +1,498 @@
+//! The registry as plain data. [`Applications`] is one document as it goes
+//! on the wire (a full fetch, a delta, a VIP's subset); [`Registry`] is a
+//! client's local copy, keyed for upserts and look-ups, that deltas are
+//! applied to and whose [`Registry::hashcode`] is checked against the
+//! server's.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// An instance's status. Any string Eureka does not define reads as
+/// [`Status::Unknown`], as the Java client does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum Status {
+    Up,
+    Down,
+    Starting,
+    OutOfService,
+    #[default]
+    Unknown,
+}
+
+/// What a delta entry does to an instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ActionType {
+    /// Insert or replace.
+    Added,
+    /// Insert or replace.
+    Modified,
+    /// Remove.
+    Deleted,
+}
+
+/// A port and whether the instance listens on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Port {
+    pub number: u16,
+    pub enabled: bool,
+}
+
+/// Where an instance runs: `MyOwn`, `Amazon` (with the EC2 metadata) or
+/// `Netflix`; `class` is the Java class the JSON and XML name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataCenterInfo {
+    pub class: String,
+    pub name: String,
+    pub metadata: Vec<(String, String)>,
+}
+
+/// An instance's lease, as the server keeps it (seconds and epoch
+/// milliseconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeaseInfo {
+    pub renewal_interval_secs: u32,
+    pub duration_secs: u32,
+    pub registration_timestamp: i64,
+    pub last_renewal_timestamp: i64,
+    pub eviction_timestamp: i64,
+    pub service_up_timestamp: i64,
+}
+
+/// One registered instance, with every field the Netflix codecs carry.
+/// Unknown fields are dropped on read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Instance {
+    /// The `instanceId` field; see [`Instance::id`] for the effective id.
+    pub instance_id: Option<String>,
+    pub host_name: String,
+    pub app: String,
+    pub ip_addr: String,
+    pub status: Status,
+    pub overridden_status: Status,
+    pub port: Port,
+    pub secure_port: Port,
+    pub country_id: i64,
+    pub data_center_info: DataCenterInfo,
+    pub lease_info: Option<LeaseInfo>,
+    /// In the order read; an `@class` key is not kept.
+    pub metadata: Vec<(String, String)>,
+    pub home_page_url: Option<String>,
+    pub status_page_url: Option<String>,
+    pub health_check_url: Option<String>,
+    pub secure_health_check_url: Option<String>,
+    /// Comma-separated VIPs.
+    pub vip_address: Option<String>,
+    /// Comma-separated secure VIPs.
+    pub secure_vip_address: Option<String>,
+    pub is_coordinating_discovery_server: bool,
+    pub last_updated_timestamp: i64,
+    pub last_dirty_timestamp: i64,
+    pub action_type: Option<ActionType>,
+    pub asg_name: Option<String>,
+    pub app_group_name: Option<String>,
+    pub sid: Option<String>,
+}
+
+/// One application and its instances.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Application {
+    pub name: String,
+    pub instances: Vec<Instance>,
+}
+
+/// One `applications` document: a full fetch, a delta, or the subset
+/// answering a VIP.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Applications {
+    pub versions_delta: i64,
+    pub apps_hashcode: String,
+    pub applications: Vec<Application>,
+}
+
+/// A local copy of a registry: application (upper case) → effective
+/// instance id → instance.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Registry {
+    apps: BTreeMap<String, BTreeMap<String, Instance>>,
+}
+
+/// An address that serves a VIP.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct VipEndpoint {
+    /// `ipAddr`, or `hostName` when that is empty.
+    pub host: String,
+    pub port: u16,
+    pub instance_id: String,
+    pub app: String,
+}
+
+// === impl Status ===
+
+impl Status {
+    pub const ALL: [Status; 5] = [
+        Status::Up,
+        Status::Down,
+        Status::Starting,
+        Status::OutOfService,
+        Status::Unknown,
+    ];
+
+    /// The wire name, like `OUT_OF_SERVICE`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Up => "UP",
+            Self::Down => "DOWN",
+            Self::Starting => "STARTING",
+            Self::OutOfService => "OUT_OF_SERVICE",
+            Self::Unknown => "UNKNOWN",
+        }
+    }
+
+    /// Reads a wire name (any case); anything else is `Unknown`.
+    pub fn parse(s: &str) -> Self {
+        let s = s.trim();
+        Self::ALL
+            .into_iter()
+            .find(|status| status.as_str().eq_ignore_ascii_case(s))
+            .unwrap_or(Self::Unknown)
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+// === impl ActionType ===
+
+impl ActionType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Added => "ADDED",
+            Self::Modified => "MODIFIED",
+            Self::Deleted => "DELETED",
+        }
+    }
+
+    /// Reads a wire name (any case); `None` for anything else.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Added, Self::Modified, Self::Deleted]
+            .into_iter()
+            .find(|a| a.as_str().eq_ignore_ascii_case(s.trim()))
+    }
+}
+
+// === impl DataCenterInfo ===
+
+impl DataCenterInfo {
+    /// The class of a `MyOwn` data center.
+    pub const DEFAULT_CLASS: &'static str =
+        "com.netflix.appinfo.InstanceInfo$DefaultDataCenterInfo";
+    /// The class of an `Amazon` data center.
+    pub const AMAZON_CLASS: &'static str = "com.netflix.appinfo.AmazonInfo";
+
+    pub fn my_own() -> Self {
+        Self {
+            class: Self::DEFAULT_CLASS.to_owned(),
+            name: "MyOwn".to_owned(),
+            metadata: Vec::new(),
+        }
+    }
+
+    /// A metadata value, like `instance-id` of an Amazon instance.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        lookup(&self.metadata, key)
+    }
+}
+
+impl Default for DataCenterInfo {
+    fn default() -> Self {
+        Self::my_own()
+    }
+}
+
+// === impl LeaseInfo ===
+
+impl LeaseInfo {
+    /// Eureka's defaults: renew every 30 s, expire after 90 s.
+    pub const DEFAULT_RENEWAL_INTERVAL_SECS: u32 = 30;
+    pub const DEFAULT_DURATION_SECS: u32 = 90;
+}
+
+impl Default for LeaseInfo {
+    fn default() -> Self {
+        Self {
+            renewal_interval_secs: Self::DEFAULT_RENEWAL_INTERVAL_SECS,
+            duration_secs: Self::DEFAULT_DURATION_SECS,
+            registration_timestamp: 0,
+            last_renewal_timestamp: 0,
+            eviction_timestamp: 0,
+            service_up_timestamp: 0,
+        }
+    }
+}
+
+// === impl Instance ===
+
+impl Instance {
+    /// A minimal UP instance (tests, registrations built by hand).
+    pub fn new(app: &str, host: &str, port: u16) -> Self {
+        Self {
+            instance_id: Some(format!("{host}:{}:{port}", app.to_ascii_lowercase())),
+            host_name: host.to_owned(),
+            app: app.to_ascii_uppercase(),
+            ip_addr: host.to_owned(),
+            status: Status::Up,
+            overridden_status: Status::Unknown,
+            port: Port {
+                number: port,
+                enabled: true,
+            },
+            secure_port: Port {
+                number: 443,
+                enabled: false,
+            },
+            country_id: 1,
+            data_center_info: DataCenterInfo::my_own(),
+            lease_info: None,
+            metadata: Vec::new(),
+            home_page_url: None,
+            status_page_url: None,
+            health_check_url: None,
+            secure_health_check_url: None,
+            vip_address: Some(app.to_ascii_lowercase()),
+            secure_vip_address: None,
+            is_coordinating_discovery_server: false,
+            last_updated_timestamp: 0,
+            last_dirty_timestamp: 0,
+            action_type: None,
+            asg_name: None,
+            app_group_name: None,
+            sid: None,
+        }
+    }
+
+    /// The effective id: `instanceId`, else the Amazon `instance-id`, else
+    /// `hostName`.
+    pub fn id(&self) -> &str {
+        self.instance_id
+            .as_deref()
+            .filter(|id| !id.is_empty())
+            .or_else(|| self.data_center_info.get("instance-id"))
+            .unwrap_or(&self.host_name)
+    }
+
+    /// A metadata value.
+    pub fn metadata(&self, key: &str) -> Option<&str> {
+        lookup(&self.metadata, key)
+    }
+
+    /// Whether `vip` is one of the VIPs (`secure`: secure VIPs) in this
+    /// instance's comma-separated list. Case is ignored; a name without a
+    /// port also matches an entry `name:port`.
+    pub fn serves(&self, vip: &str, secure: bool) -> bool {
+        let list = if secure {
+            &self.secure_vip_address
+        } else {
+            &self.vip_address
+        };
+        let vip = vip.trim();
+        !vip.is_empty()
+            && list
+                .as_deref()
+                .is_some_and(|list| vip_entries(list).any(|entry| vip_matches(entry, vip)))
+    }
+
+    /// Where this instance serves a VIP (`secure`: its secure port), if
+    /// that port is enabled.
+    pub fn endpoint(&self, secure: bool) -> Option<VipEndpoint> {
+        let port = if secure { self.secure_port } else { self.port };
+        let host = if self.ip_addr.is_empty() {
+            &self.host_name
+        } else {
+            &self.ip_addr
+        };
+        (port.enabled && port.number != 0 && !host.is_empty()).then(|| VipEndpoint {
+            host: host.clone(),
+            port: port.number,
+            instance_id: self.id().to_owned(),
+            app: self.app.clone(),
+        })
+    }
+}
+
+/// The entries of a comma-separated VIP list, trimmed, empty ones skipped.
+pub fn vip_entries(list: &str) -> impl Iterator<Item = &str> {
+    list.split(',').map(str::trim).filter(|e| !e.is_empty())
+}
+
+fn vip_matches(entry: &str, vip: &str) -> bool {
+    if entry.eq_ignore_ascii_case(vip) {
+        return true;
+    }
+    // `orders` finds `orders:8080`; `orders:8080` must match whole.
+    !vip.contains(':')
+        && entry.rsplit_once(':').is_some_and(|(name, port)| {
+            name.eq_ignore_ascii_case(vip) && port.parse::<u16>().is_ok()
+        })
+}
+
+fn lookup<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+// === impl Applications ===
+
+impl Applications {
+    /// The whole-registry hashcode of these instances.
+    pub fn hashcode(&self) -> String {
+        hashcode(
+            self.applications
+                .iter()
+                .flat_map(|a| a.instances.iter().map(|i| i.status)),
+        )
+    }
+
+    /// Every instance, in document order.
+    pub fn instances(&self) -> impl Iterator<Item = &Instance> {
+        self.applications.iter().flat_map(|a| a.instances.iter())
+    }
+}
+
+/// Eureka's reconcile hashcode: for each status present, in name order,
+/// `STATUS_count_`; `""` for no instances. Like `DOWN_1_UP_2_`.
+pub fn hashcode(statuses: impl IntoIterator<Item = Status>) -> String {
+    let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
+    for status in statuses {
+        *counts.entry(status.as_str()).or_default() += 1;
+    }
+    let mut out = String::new();
+    for (status, count) in counts {
+        out.push_str(status);
+        out.push('_');
+        out.push_str(&count.to_string());
+        out.push('_');
+    }
+    out
+}
+
+// === impl Registry ===
+
+impl Registry {
+    /// The registry a full fetch describes.
+    pub fn from_full(document: &Applications) -> Self {
+        let mut registry = Self::default();
+        for instance in document.instances() {
+            registry.upsert(instance.clone());
+        }
+        registry
+    }
+
+    /// Applies a delta: ADDED and MODIFIED (and entries without an action)
+    /// insert or replace, DELETED removes; each keyed by application and
+    /// effective id, so repeated entries are harmless. An application whose
+    /// last instance goes is removed.
+    pub fn apply_delta(&mut self, delta: &Applications) {
+        for instance in delta.instances() {
+            match instance.action_type {
+                Some(ActionType::Deleted) => self.remove(&instance.app, instance.id()),
+                _ => self.upsert(instance.clone()),
+            }
+        }
+    }
+
+    /// Inserts or replaces one instance (its `actionType` is dropped).
+    pub fn upsert(&mut self, mut instance: Instance) {
+        instance.action_type = None;
+        let app = instance.app.to_ascii_uppercase();
+        self.apps
+            .entry(app)
+            .or_default()
+            .insert(instance.id().to_owned(), instance);
+    }
+
+    /// Removes one instance, if present.
+    pub fn remove(&mut self, app: &str, id: &str) {
+        let app = app.to_ascii_uppercase();
+        if let Some(instances) = self.apps.get_mut(&app) {
+            instances.remove(id);
+            if instances.is_empty() {
+                self.apps.remove(&app);
+            }
+        }
+    }
+
+    /// The whole-registry hashcode, to compare with a delta's.
+    pub fn hashcode(&self) -> String {
+        hashcode(self.instances().map(|i| i.status))
+    }
+
+    /// Every instance, by application then id.
+    pub fn instances(&self) -> impl Iterator<Item = &Instance> {
+        self.apps.values().flat_map(|i| i.values())
+    }
+
+    pub fn len(&self) -> usize {
+        self.apps.values().map(BTreeMap::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.apps.is_empty()
+    }
+
+    /// Whether any instance, in any status, lists `vip`.
+    pub fn knows_vip(&self, vip: &str, secure: bool) -> bool {
+        self.instances().any(|i| i.serves(vip, secure))
+    }
+
+    /// The UP instances serving `vip` (`secure`: a secure VIP, on their
+    /// secure ports), sorted and without duplicates.
+    pub fn resolve(&self, vip: &str, secure: bool) -> Vec<VipEndpoint> {
+        let mut endpoints: Vec<VipEndpoint> = self
+            .instances()
+            .filter(|i| i.status == Status::Up && i.serves(vip, secure))
+            .filter_map(|i| i.endpoint(secure))
+            .collect();
+        endpoints.sort();
+        endpoints.dedup_by(|a, b| a.host == b.host && a.port == b.port);
+        endpoints
+    }
+
+    /// Every VIP (`secure`: secure VIP) named by any instance, lower-cased.
+    pub fn vips(&self, secure: bool) -> std::collections::BTreeSet<String> {
+        self.instances()
+            .filter_map(|i| {
+                if secure {
+                    i.secure_vip_address.as_deref()
+                } else {
+                    i.vip_address.as_deref()
+                }
+            })
+            .flat_map(vip_entries)
+            .map(str::to_ascii_lowercase)
+            .collect()
+    }
+
+    /// The registry as a document (applications and instances sorted).
+    pub fn to_applications(&self, versions_delta: i64) -> Applications {
+        Applications {
+            versions_delta,
+            apps_hashcode: self.hashcode(),
+            applications: self
+                .apps
+                .iter()
+                .map(|(name, instances)| Application {
+                    name: name.clone(),
+                    instances: instances.values().cloned().collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

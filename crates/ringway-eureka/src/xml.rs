@@ -1,0 +1,1 @@
+//! Eureka's XML. (Being written.)
