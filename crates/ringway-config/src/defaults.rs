@@ -45,6 +45,8 @@ pub const HTTP2_MAX_HEADER_LIST_SIZE: u32 = 64 * 1024;
 pub const HTTP2_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long a request waits for on-demand discovery of its cluster.
 pub const ON_DEMAND_TIMEOUT: Duration = Duration::from_secs(5);
+/// `eureka.fetch_interval` (Eureka's clients use 30 s too).
+pub const EUREKA_FETCH_INTERVAL: Duration = Duration::from_secs(30);
 /// How long ringway waits for the control plane's first answer before it
 /// reports ready anyway (serving what it has).
 pub const XDS_INITIAL_FETCH_TIMEOUT: Duration = Duration::from_secs(15);

@@ -25,6 +25,26 @@ pub struct Snapshot {
     pub clusters: BTreeMap<String, Arc<Cluster>>,
     /// The control plane to take clusters from, if any.
     pub xds: Option<Xds>,
+    /// The Eureka registry to resolve VIPs in, if any.
+    pub eureka: Option<Eureka>,
+}
+
+/// Where ringway reads Eureka, for clusters of `type: eureka` (and, with
+/// no `xds` block, for names routes ask for on demand).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Eureka {
+    /// Base URLs like `http://127.0.0.1:8761/eureka/`, tried in turn.
+    pub urls: Vec<String>,
+    /// Time between delta fetches.
+    pub fetch_interval: Duration,
+}
+
+/// The VIP a `type: eureka` cluster takes its endpoints from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EurekaVip {
+    pub name: String,
+    /// A secure VIP (`svip`), served on the instances' secure ports.
+    pub secure: bool,
 }
 
 /// Where ringway's xDS-lite stream goes (see `docs/xds-lite.md`).
@@ -376,6 +396,8 @@ pub struct Cluster {
     pub protocol: UpstreamProtocol,
     /// Used when `protocol` is HTTP/2.
     pub http2: Http2Settings,
+    /// For `type: eureka`: the VIP whose UP instances are the endpoints.
+    pub eureka: Option<EurekaVip>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -399,6 +421,22 @@ pub struct Endpoint {
 }
 
 impl Cluster {
+    /// A cluster with every setting at its default (round robin, HTTP/1.1),
+    /// for clusters made from a registry rather than written in a file.
+    pub fn with_defaults(name: &str, endpoints: Vec<Endpoint>) -> Self {
+        Self {
+            name: name.to_owned(),
+            lb_policy: LbPolicy::RoundRobin,
+            endpoints,
+            connect_timeout: crate::defaults::CONNECT_TIMEOUT,
+            max_idle_per_endpoint: crate::defaults::MAX_IDLE_PER_ENDPOINT,
+            idle_timeout: crate::defaults::CLUSTER_IDLE_TIMEOUT,
+            protocol: UpstreamProtocol::Http1,
+            http2: Http2Settings::default(),
+            eureka: None,
+        }
+    }
+
     /// Whether `other` differs from `self` in its endpoints at most: such a
     /// change keeps the cluster's per-core state and swaps its members.
     pub fn same_settings(&self, other: &Cluster) -> bool {
@@ -409,5 +447,6 @@ impl Cluster {
             && self.idle_timeout == other.idle_timeout
             && self.protocol == other.protocol
             && self.http2 == other.http2
+            && self.eureka == other.eureka
     }
 }

@@ -18,7 +18,7 @@ pub struct Cli {
     /// Folder of cluster files (`*.yaml`, `*.yml`, `*.json`), each a list
     /// of clusters as in ringway's `clusters:`; watched for changes.
     #[arg(long)]
-    pub clusters_dir: PathBuf,
+    pub clusters_dir: Option<PathBuf>,
     /// How often the folder is looked at, like `200ms` or `2s`.
     #[arg(long, default_value = "200ms", value_parser = humantime::parse_duration)]
     pub poll_interval: Duration,
@@ -28,4 +28,31 @@ pub struct Cli {
     /// Write the admin address actually bound (`ip:port` and a newline) here.
     #[arg(long)]
     pub admin_address_path: Option<PathBuf>,
+    /// Serve a Eureka-compatible registry here (port 0: any free port), so
+    /// Eureka clients register with ringway-control directly; off when
+    /// absent. Registrations are kept in memory only.
+    #[arg(long)]
+    pub eureka_registry_address: Option<SocketAddr>,
+    /// Write the Eureka registry address actually bound (`ip:port` and a
+    /// newline) here.
+    #[arg(long)]
+    pub eureka_registry_address_path: Option<PathBuf>,
+    /// How often the registry evicts instances whose lease ran out.
+    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
+    pub eureka_eviction_interval: Duration,
+    /// How long a registry change stays in `/eureka/apps/delta`.
+    #[arg(long, default_value = "180s", value_parser = humantime::parse_duration)]
+    pub eureka_delta_retention: Duration,
+    /// Read an external Eureka server at this base URL, like
+    /// `http://10.0.0.5:8761/eureka/` (repeat for failover); its VIPs
+    /// become clusters, and on-demand names are looked up in it.
+    #[arg(long = "eureka-url", value_name = "URL", value_parser = parse_eureka_url)]
+    pub eureka_urls: Vec<ringway_eureka::ServerUrl>,
+    /// How often the external Eureka is fetched (a delta each time).
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+    pub eureka_fetch_interval: Duration,
+}
+
+fn parse_eureka_url(text: &str) -> Result<ringway_eureka::ServerUrl, String> {
+    ringway_eureka::ServerUrl::parse(text).map_err(|e| e.to_string())
 }

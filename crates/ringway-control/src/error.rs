@@ -21,6 +21,10 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(
+        "no source of clusters: give --clusters-dir, --eureka-registry-address or --eureka-url"
+    )]
+    NoSource,
     #[error("cannot install the {0} handler: {1}")]
     Signal(&'static str, std::io::Error),
     #[error("the xDS server failed: {0}")]

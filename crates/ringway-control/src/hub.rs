@@ -23,8 +23,16 @@ pub struct Hub {
     state: Mutex<State>,
     /// Carries the set's generation; also bumped once on shutdown.
     changed: watch::Sender<u64>,
-    /// Cluster names proxies asked for that no resource has.
+    /// The sources, told of cluster names proxies asked for that no
+    /// resource has.
+    sources: Mutex<Vec<SourceHook>>,
+}
+
+#[derive(Debug)]
+struct SourceHook {
     wanted: mpsc::UnboundedSender<String>,
+    /// Whether the source looks names up (proxies wait for its answer).
+    looks_up: bool,
 }
 
 /// Everything behind the hub's lock.
@@ -33,6 +41,11 @@ pub struct State {
     pub set: ResourceSet,
     /// The clusters the set was built from, by name.
     pub clusters: BTreeMap<String, Cluster>,
+    /// Each source's clusters, in the order the sources were added (the
+    /// first to name a cluster wins).
+    by_source: Vec<(&'static str, Vec<Cluster>)>,
+    /// Names being looked up → sources yet to answer.
+    lookups: BTreeMap<String, usize>,
     /// Whether the sources have been read once.
     pub ready: bool,
     pub closing: bool,
@@ -61,15 +74,32 @@ pub struct Counters {
 }
 
 impl Hub {
-    /// The hub and the receiving end of the names proxies asked for.
-    pub fn new() -> (Arc<Self>, mpsc::UnboundedReceiver<String>) {
-        let (wanted, wanted_rx) = mpsc::unbounded_channel();
-        let hub = Self {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self {
             state: Mutex::default(),
             changed: watch::Sender::new(0),
-            wanted,
-        };
-        (Arc::new(hub), wanted_rx)
+            sources: Mutex::default(),
+        })
+    }
+
+    /// Adds a source; returns the receiving end of the names proxies ask
+    /// for that no resource has. A source that `looks_up` names makes
+    /// proxies wait for its next refresh before they hear "does not exist".
+    pub fn add_source(
+        &self,
+        kind: &'static str,
+        looks_up: bool,
+    ) -> mpsc::UnboundedReceiver<String> {
+        let (wanted, wanted_rx) = mpsc::unbounded_channel();
+        self.sources
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(SourceHook { wanted, looks_up });
+        let mut state = self.lock();
+        if !state.by_source.iter().any(|(k, _)| *k == kind) {
+            state.by_source.push((kind, Vec::new()));
+        }
+        wanted_rx
     }
 
     pub fn lock(&self) -> MutexGuard<'_, State> {
@@ -83,20 +113,23 @@ impl Hub {
 
     /// Takes a source's refresh: counts it, and replaces the clusters in
     /// one step when they changed.
-    pub fn source_refreshed(&self, kind: &str, refresh: Refresh) {
+    pub fn source_refreshed(&self, kind: &'static str, refresh: Refresh) {
         let generation = {
             let mut state = self.lock();
             state.counters.source_loaded += refresh.loaded;
             state.counters.source_failed += refresh.failed;
             let before = state.set.generation();
             if let Some(clusters) = refresh.clusters {
-                state.replace_clusters(clusters);
+                state.set_source_clusters(kind, clusters);
                 tracing::info!(
                     source = kind,
                     clusters = state.clusters.len(),
                     generation = state.set.generation(),
                     "clusters updated"
                 );
+            }
+            for name in &refresh.answered {
+                state.answered(name);
             }
             state.ready = true;
             (state.set.generation() != before).then(|| state.set.generation())
@@ -169,11 +202,32 @@ impl Hub {
             None => {}
         }
         drop(guard);
-        for name in unknown {
-            tracing::debug!(cluster = %name, "a proxy asked for an unknown cluster");
-            let _ = self.wanted.send(name);
+        if !unknown.is_empty() {
+            self.ask_sources(unknown);
         }
         self.pending(id)
+    }
+
+    /// Tells every source of names nobody has; marks them as being looked
+    /// up while a source that looks names up has yet to answer.
+    fn ask_sources(&self, names: Vec<String>) {
+        let sources = self.sources.lock().unwrap_or_else(PoisonError::into_inner);
+        let looking = sources.iter().filter(|s| s.looks_up).count();
+        if looking > 0 {
+            let mut state = self.lock();
+            for name in &names {
+                if !state.lookups.contains_key(name) {
+                    state.lookups.insert(name.clone(), looking);
+                    state.set.look_up(CLUSTER_TYPE, name);
+                }
+            }
+        }
+        for name in names {
+            tracing::debug!(cluster = %name, "a proxy asked for an unknown cluster");
+            for source in sources.iter() {
+                let _ = source.wanted.send(name.clone());
+            }
+        }
     }
 
     /// The responses due to a proxy after the set changed.
@@ -205,6 +259,36 @@ impl Hub {
 }
 
 impl State {
+    /// Replaces one source's clusters, and the set with the union of all
+    /// sources' (the first source to name a cluster wins).
+    fn set_source_clusters(&mut self, kind: &'static str, clusters: Vec<Cluster>) {
+        match self.by_source.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, held)) => *held = clusters,
+            None => self.by_source.push((kind, clusters)),
+        }
+        let mut union: BTreeMap<String, Cluster> = BTreeMap::new();
+        for (_, clusters) in &self.by_source {
+            for cluster in clusters {
+                union
+                    .entry(cluster.name.clone())
+                    .or_insert_with(|| cluster.clone());
+            }
+        }
+        self.replace_clusters(union.into_values().collect());
+    }
+
+    /// A source that looks names up has answered for `name`.
+    fn answered(&mut self, name: &str) {
+        let Some(left) = self.lookups.get_mut(name) else {
+            return;
+        };
+        *left = left.saturating_sub(1);
+        if *left == 0 {
+            self.lookups.remove(name);
+            self.set.looked_up(CLUSTER_TYPE, name);
+        }
+    }
+
     /// Makes the set hold exactly these clusters (and their endpoints).
     fn replace_clusters(&mut self, clusters: Vec<Cluster>) {
         let new: BTreeMap<String, Cluster> =

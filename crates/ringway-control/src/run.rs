@@ -18,15 +18,26 @@ use crate::{Cli, Error};
 
 /// How long open streams get to close after a stop signal.
 const STOP_GRACE: Duration = Duration::from_secs(5);
+/// How often the Eureka source looks whether a registry changed (cheap
+/// when nothing did: it compares change counters).
+const EUREKA_POLL: Duration = Duration::from_millis(100);
 /// HTTP/2 PINGs that find proxies gone without a word.
 const KEEPALIVE: Duration = Duration::from_secs(30);
 
 /// Runs the control plane until SIGTERM or SIGINT.
 pub async fn run(cli: Cli) -> Result<(), Error> {
-    std::fs::read_dir(&cli.clusters_dir).map_err(|source| Error::ClustersDir {
-        path: cli.clusters_dir.clone(),
-        source,
-    })?;
+    if cli.clusters_dir.is_none()
+        && cli.eureka_registry_address.is_none()
+        && cli.eureka_urls.is_empty()
+    {
+        return Err(Error::NoSource);
+    }
+    if let Some(dir) = &cli.clusters_dir {
+        std::fs::read_dir(dir).map_err(|source| Error::ClustersDir {
+            path: dir.clone(),
+            source,
+        })?;
+    }
     let mut sigterm = signal(SignalKind::terminate()).map_err(|e| Error::Signal("SIGTERM", e))?;
     let mut sigint = signal(SignalKind::interrupt()).map_err(|e| Error::Signal("SIGINT", e))?;
     let xds = bind("xDS", cli.xds_address).await?;
@@ -41,17 +52,40 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             write_address(path, address)?;
         }
     }
-    tracing::info!(xds = %xds_address, admin = %admin_address, clusters_dir = %cli.clusters_dir.display(), "ringway-control listening");
+    tracing::info!(xds = %xds_address, admin = %admin_address, "ringway-control listening");
 
-    let (hub, wanted) = Hub::new();
-    let directory = DirectorySource::new(cli.clusters_dir.clone());
-    tokio::spawn(source::drive(
-        directory,
-        hub.clone(),
-        cli.poll_interval,
-        wanted,
-    ));
+    let hub = Hub::new();
+    if let Some(dir) = &cli.clusters_dir {
+        tracing::info!(clusters_dir = %dir.display(), "following a folder of cluster files");
+        let wanted = hub.add_source("directory", false);
+        let directory = DirectorySource::new(dir.clone());
+        tokio::spawn(source::drive(
+            directory,
+            hub.clone(),
+            cli.poll_interval,
+            wanted,
+        ));
+    }
     tokio::spawn(crate::admin::serve(admin, hub.clone()));
+    let eureka_registry = match cli.eureka_registry_address {
+        Some(address) => {
+            let listener = bind("the Eureka registry", address).await?;
+            let bound = local(&listener, address);
+            if let Some(path) = &cli.eureka_registry_address_path {
+                write_address(path, bound)?;
+            }
+            tracing::info!(eureka_registry = %bound, "Eureka registry listening");
+            let settings = crate::registry::Settings {
+                eviction_interval: cli.eureka_eviction_interval,
+                delta_retention: cli.eureka_delta_retention,
+            };
+            Some(crate::registry::start(listener, settings))
+        }
+        None => None,
+    };
+    if eureka_registry.is_some() || !cli.eureka_urls.is_empty() {
+        start_eureka_source(&cli, &hub, eureka_registry);
+    }
 
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let mut server = tokio::spawn(
@@ -77,6 +111,29 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
     }
+}
+
+/// Eureka VIPs as clusters: from the built-in registry, external servers,
+/// or both.
+fn start_eureka_source(
+    cli: &Cli,
+    hub: &std::sync::Arc<Hub>,
+    registry: Option<crate::registry::EurekaRegistry>,
+) {
+    let request_timeout =
+        ringway_eureka_client::ClientConfig::default_request_timeout(cli.eureka_fetch_interval);
+    let client = (!cli.eureka_urls.is_empty()).then(|| {
+        let urls: Vec<String> = cli.eureka_urls.iter().map(ToString::to_string).collect();
+        tracing::info!(?urls, interval = ?cli.eureka_fetch_interval, "following external Eureka servers");
+        ringway_eureka_client::spawn(ringway_eureka_client::ClientConfig {
+            urls: cli.eureka_urls.clone(),
+            fetch_interval: cli.eureka_fetch_interval,
+            request_timeout,
+        })
+    });
+    let wanted = hub.add_source("eureka", true);
+    let source = source::EurekaSource::new(registry, client, request_timeout);
+    tokio::spawn(source::drive(source, hub.clone(), EUREKA_POLL, wanted));
 }
 
 fn server_result(

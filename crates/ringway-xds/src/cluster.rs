@@ -55,6 +55,7 @@ impl ClusterSpec {
             idle_timeout: self.idle_timeout,
             protocol: self.protocol,
             http2: self.http2.clone(),
+            eureka: None,
         }
     }
 }

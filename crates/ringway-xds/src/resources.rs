@@ -130,6 +130,9 @@ pub fn load_assignment(cluster: &model::Cluster) -> ClusterLoadAssignment {
 /// field of the subset carries (a proxy will use its default instead).
 pub fn uncarried_fields(cluster: &model::Cluster) -> Vec<&'static str> {
     let mut out = Vec::new();
+    if cluster.eureka.is_some() {
+        out.push("type: eureka");
+    }
     if cluster.max_idle_per_endpoint != defaults::MAX_IDLE_PER_ENDPOINT {
         out.push("max_idle_per_endpoint");
     }

@@ -21,6 +21,8 @@ pub struct ResourceSet {
     types: BTreeMap<String, BTreeMap<String, Versioned>>,
     /// Bumped at every change (the responses' `system_version_info`).
     generation: u64,
+    /// Names being looked up (by type): not reported as missing yet.
+    looking_up: BTreeMap<String, BTreeSet<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -103,6 +105,34 @@ impl ResourceSet {
     /// and every removal (`system_version_info` of responses).
     pub fn generation(&self) -> u64 {
         self.generation
+    }
+
+    /// Marks a name as being looked up: until [`Self::looked_up`], a proxy
+    /// that asks for it is not told it does not exist (the answer waits).
+    pub fn look_up(&mut self, type_url: &str, name: &str) {
+        self.looking_up
+            .entry(type_url.to_owned())
+            .or_default()
+            .insert(name.to_owned());
+    }
+
+    /// The look-up of a name ended; returns whether it was pending. If the
+    /// name still does not exist, proxies that asked are now told so.
+    pub fn looked_up(&mut self, type_url: &str, name: &str) -> bool {
+        let ended = self
+            .looking_up
+            .get_mut(type_url)
+            .is_some_and(|names| names.remove(name));
+        if ended {
+            self.generation += 1;
+        }
+        ended
+    }
+
+    fn is_looking_up(&self, type_url: &str, name: &str) -> bool {
+        self.looking_up
+            .get(type_url)
+            .is_some_and(|names| names.contains(name))
     }
 
     /// The version a resource has, if it exists.
@@ -227,7 +257,9 @@ impl ProxyStream {
                 }
                 Some(_) => {}
                 None if state.sent.contains_key(name)
-                    || (explicit && !state.told_missing.contains(name)) =>
+                    || (explicit
+                        && !state.told_missing.contains(name)
+                        && !set.is_looking_up(type_url, name)) =>
                 {
                     removed.push(name.clone());
                 }
@@ -479,5 +511,36 @@ mod tests {
         };
         assert!(stream.on_request(stale).is_none());
         assert!(stream.awaiting_answer(CLUSTER_TYPE));
+    }
+
+    #[test]
+    fn a_name_being_looked_up_is_not_reported_missing_until_the_look_up_ends() {
+        let mut set = ResourceSet::default();
+        let mut client = DeltaClient::new("p", "c");
+        client.subscribe(CLUSTER_TYPE, ["orders"]);
+        let mut stream = ProxyStream::default();
+        set.look_up(CLUSTER_TYPE, "orders");
+        for r in client.pending_requests() {
+            stream.on_request(r);
+        }
+        assert!(stream.next_response(&set, CLUSTER_TYPE).is_none());
+        // Found: sent as a resource.
+        set.upsert(CLUSTER_TYPE, "orders", any(b"o1"));
+        assert!(set.looked_up(CLUSTER_TYPE, "orders"));
+        let response = stream.next_response(&set, CLUSTER_TYPE).unwrap();
+        assert_eq!(response.resources[0].name, "orders");
+        stream.on_request(client.ack(&client.receive(response)));
+
+        // Not found: reported missing once the look-up ends.
+        client.subscribe(CLUSTER_TYPE, ["nope"]);
+        set.look_up(CLUSTER_TYPE, "nope");
+        for r in client.pending_requests() {
+            stream.on_request(r);
+        }
+        assert!(stream.next_response(&set, CLUSTER_TYPE).is_none());
+        assert!(set.looked_up(CLUSTER_TYPE, "nope"));
+        assert!(!set.looked_up(CLUSTER_TYPE, "nope"));
+        let response = stream.next_response(&set, CLUSTER_TYPE).unwrap();
+        assert_eq!(response.removed_resources, ["nope"]);
     }
 }

@@ -20,6 +20,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::Notify;
 
 use crate::cli::Cli;
+use crate::eureka::EurekaState;
 use crate::startup::Plan;
 use crate::xds::XdsState;
 
@@ -39,6 +40,7 @@ pub(crate) struct ControlState {
     /// Serialises publishing (reloads and xDS updates).
     publishing: tokio::sync::Mutex<()>,
     xds: Option<Rc<XdsState>>,
+    eureka: Option<Rc<EurekaState>>,
     sockets: RefCell<ListenerSockets>,
     healthcheck_failed: Cell<bool>,
     draining: Cell<bool>,
@@ -60,12 +62,18 @@ pub fn run(
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the control thread's runtime: {e}"))?;
+    // The Eureka client's task starts with the state.
+    let _runtime = runtime.enter();
     let state = Rc::new(ControlState {
         config_path: cli.config_path.clone(),
         drain_time: Duration::from_secs(cli.drain_time_s),
         plan,
         workers,
         xds: snapshot.xds.clone().map(|c| Rc::new(XdsState::new(c))),
+        eureka: snapshot
+            .eureka
+            .clone()
+            .map(|c| Rc::new(EurekaState::start(c))),
         file: RefCell::new(snapshot.clone()),
         snapshot: RefCell::new(snapshot),
         publishing: tokio::sync::Mutex::new(()),
@@ -99,7 +107,17 @@ async fn control_loop(
     if let Some(xds) = &state.xds {
         xds.follow_file(&state.file.borrow());
         tracing::info!(address = %xds.config.address, node = %xds.config.node_id, "xds: following the control plane");
-        tokio::task::spawn_local(crate::xds::run(state.clone(), xds.clone(), discovery));
+        tokio::task::spawn_local(crate::xds::run(
+            state.clone(),
+            xds.clone(),
+            discovery.clone(),
+        ));
+    }
+    if let Some(eureka) = &state.eureka {
+        tracing::info!(urls = ?eureka.config.urls, interval = ?eureka.config.fetch_interval, "eureka: following the registry");
+        // With a control plane, on-demand names are the control plane's.
+        let on_demand = state.xds.is_none().then(|| discovery.clone());
+        tokio::task::spawn_local(crate::eureka::run(state.clone(), eureka.clone(), on_demand));
     }
 
     let mut hup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
@@ -107,7 +125,12 @@ async fn control_loop(
     let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
     loop {
         tokio::select! {
-            _ = hup.recv() => state.reload().await,
+            _ = hup.recv() => {
+                state.reload().await;
+                if let Some(eureka) = &state.eureka {
+                    crate::eureka::refresh(&state, eureka).await;
+                }
+            }
             _ = term.recv() => break,
             _ = int.recv() => break,
             _ = state.quit.notified() => break,
@@ -176,24 +199,33 @@ impl ControlState {
     /// file's own win on a name clash; the xDS side refuses those anyway).
     fn merged(&self) -> Arc<Snapshot> {
         let file = self.file.borrow().clone();
-        let Some(xds) = &self.xds else {
-            return file;
-        };
-        let dynamic = xds.clusters.borrow();
-        if dynamic.serving().is_empty() {
+        let dynamic = self.xds.as_ref().map(|x| x.clusters.borrow());
+        let xds_clusters = dynamic
+            .as_ref()
+            .map(|d| d.serving())
+            .filter(|s| !s.is_empty());
+        if xds_clusters.is_none() && self.eureka.is_none() {
             return file;
         }
         let mut merged = (*file).clone();
-        for (name, cluster) in dynamic.serving() {
+        for (name, cluster) in xds_clusters.into_iter().flatten() {
             merged
                 .clusters
                 .entry(name.clone())
                 .or_insert_with(|| cluster.clone());
         }
+        if let Some(eureka) = &self.eureka {
+            eureka.merge_into(&mut merged);
+        }
         Arc::new(merged)
     }
 
-    /// Publishes the control plane's current clusters to every worker;
+    /// The config file's own snapshot.
+    pub(crate) fn file_snapshot(&self) -> Arc<Snapshot> {
+        self.file.borrow().clone()
+    }
+
+    /// Publishes the control plane's (and Eureka's) current clusters to every worker;
     /// returns once all serve them.
     pub(crate) async fn publish_dynamic(&self) {
         let _publishing = self.publishing.lock().await;
@@ -300,7 +332,9 @@ impl Control for ControlState {
             Readiness::Draining
         } else if self.healthcheck_failed.get() {
             Readiness::HealthcheckFailed
-        } else if self.xds.as_ref().is_some_and(|x| !x.ready()) {
+        } else if self.xds.as_ref().is_some_and(|x| !x.ready())
+            || self.eureka.as_ref().is_some_and(|e| !e.ready())
+        {
             Readiness::Initializing
         } else {
             Readiness::Live
@@ -308,11 +342,15 @@ impl Control for ControlState {
     }
 
     fn readiness_detail(&self) -> Vec<String> {
-        self.xds.as_ref().map(|x| x.detail()).unwrap_or_default()
+        let mut lines = self.xds.as_ref().map(|x| x.detail()).unwrap_or_default();
+        lines.extend(self.eureka.iter().flat_map(|e| e.detail()));
+        lines
     }
 
     fn control_stats(&self) -> Vec<ControlStat> {
-        self.xds.as_ref().map(|x| x.stats()).unwrap_or_default()
+        let mut stats = self.xds.as_ref().map(|x| x.stats()).unwrap_or_default();
+        stats.extend(self.eureka.iter().flat_map(|e| e.stats()));
+        stats
     }
 
     fn set_healthcheck_failed(&self, failed: bool) {
@@ -345,6 +383,7 @@ impl Control for ControlState {
             "config_source": self.snapshot.borrow().source,
             "reloads": { "ok": self.reloads_ok.get(), "failed": self.reloads_failed.get() },
             "xds": self.xds.as_ref().map(|x| x.info()),
+            "eureka": self.eureka.as_ref().map(|e| e.info()),
             "command_line_options": {
                 "config_path": self.config_path,
                 "concurrency": self.plan.count,

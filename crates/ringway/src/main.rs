@@ -6,6 +6,7 @@
 
 mod cli;
 mod control;
+mod eureka;
 mod startup;
 mod xds;
 

@@ -55,7 +55,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
     // Workers ask the control thread for clusters they lack (on-demand
     // discovery); without a control plane nobody listens.
     let (discovery_tx, discovery_rx) = async_channel::unbounded();
-    let discovery = snapshot.xds.is_some().then_some(discovery_tx);
+    let discovery = (snapshot.xds.is_some() || snapshot.eureka.is_some()).then_some(discovery_tx);
     let mut workers: Vec<WorkerHandle> = Vec::with_capacity(plan.count);
     for (id, worker_sockets) in per_worker.into_iter().enumerate() {
         let cpu = plan.cpus.get(id % plan.cpus.len().max(1)).copied();

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use super::value::{self, EndpointAddress};
 use super::{Ctx, http2};
 use crate::defaults;
-use crate::model::{Cluster, Endpoint, LbPolicy, UpstreamProtocol};
+use crate::model::{Cluster, Endpoint, EurekaVip, LbPolicy, UpstreamProtocol};
 use crate::resolve::Resolve;
 use crate::wire;
 
@@ -99,7 +99,20 @@ fn cluster(
         Some(wire::LbPolicy::LeastRequest) => LbPolicy::LeastRequest,
         Some(wire::LbPolicy::Random) => LbPolicy::Random,
     };
-    let endpoints = endpoints(ctx, field, &wire.endpoints, resolver);
+    let (endpoints, eureka) = match wire.kind {
+        Some(wire::ClusterType::Eureka) => (Some(Vec::new()), eureka_vip(ctx, field, wire)),
+        None | Some(wire::ClusterType::Static) => {
+            for (key, given) in [("vip", wire.vip.is_some()), ("svip", wire.svip.is_some())] {
+                if given {
+                    ctx.error(
+                        format!("{field}.{key}"),
+                        "only applies to a cluster with `type: eureka`",
+                    );
+                }
+            }
+            (endpoints(ctx, field, &wire.endpoints, resolver), Some(None))
+        }
+    };
     let mut duration = |name: &str, v: &Option<wire::DurationText>, default| match v {
         Some(v) => ctx.check(format!("{field}.{name}"), value::positive_duration(v)),
         None => Some(default),
@@ -131,7 +144,63 @@ fn cluster(
         idle_timeout: idle_timeout?,
         protocol,
         http2: http2?,
+        eureka: eureka?,
     })
+}
+
+/// The VIP of a `type: eureka` cluster: exactly one of `vip` and `svip`,
+/// and no `endpoints` (they come from the registry).
+fn eureka_vip(ctx: &mut Ctx<'_>, field: &str, wire: &wire::Cluster) -> Option<Option<EurekaVip>> {
+    if !wire.endpoints.is_empty() {
+        ctx.error(
+            format!("{field}.endpoints"),
+            "a `type: eureka` cluster takes its endpoints from the registry; remove them",
+        );
+        return None;
+    }
+    let (name, secure, key) = match (&wire.vip, &wire.svip) {
+        (Some(vip), None) => (vip, false, "vip"),
+        (None, Some(svip)) => (svip, true, "svip"),
+        (Some(_), Some(_)) => {
+            ctx.error(field, "give `vip` or `svip`, not both");
+            return None;
+        }
+        (None, None) => {
+            ctx.error(
+                field,
+                "a `type: eureka` cluster needs `vip` (or `svip`): the VIP whose UP instances it sends to",
+            );
+            return None;
+        }
+    };
+    let trimmed = name.trim();
+    if trimmed.is_empty() || trimmed.contains(',') || trimmed.contains(char::is_whitespace) {
+        ctx.error(
+            format!("{field}.{key}"),
+            format!("`{name}` is not a VIP: one name, like `orders` or `orders:8080`"),
+        );
+        return None;
+    }
+    Some(Some(EurekaVip {
+        name: trimmed.to_owned(),
+        secure,
+    }))
+}
+
+/// `type: eureka` clusters need the top-level `eureka` block.
+pub(super) fn check_eureka_block(ctx: &mut Ctx<'_>, clusters: &[wire::Cluster], has_block: bool) {
+    if has_block {
+        return;
+    }
+    if let Some(i) = clusters
+        .iter()
+        .position(|c| c.kind == Some(wire::ClusterType::Eureka))
+    {
+        ctx.error(
+            format!("clusters[{i}].type"),
+            "`eureka` needs the top-level `eureka:` block with the registry's `urls`",
+        );
+    }
 }
 
 /// The endpoints of one cluster; each address may appear once.

@@ -15,7 +15,7 @@ use std::fmt::Display;
 use std::sync::Arc;
 
 use crate::error::{ConfigError, ConfigErrors};
-use crate::model::{Admin, IoDriver, Snapshot, Workers, Xds};
+use crate::model::{Admin, Eureka, IoDriver, Snapshot, Workers, Xds};
 use crate::resolve::Resolve;
 use crate::wire;
 
@@ -68,27 +68,32 @@ pub(crate) fn validate(
     let admin = admin(&mut ctx, file.admin.as_ref());
     let workers = workers(&mut ctx, file.workers.as_ref());
     let xds = xds(&mut ctx, file.xds.as_ref());
-    let known = cluster::Known::new(&file.clusters, file.xds.is_some());
+    let eureka = eureka(&mut ctx, file.eureka.as_ref());
+    let known = cluster::Known::new(&file.clusters, file.xds.is_some() || file.eureka.is_some());
     let listeners = listener::listeners(&mut ctx, &file.listeners, &known);
     let clusters = cluster::clusters(&mut ctx, &file.clusters, resolver);
+    cluster::check_eureka_block(&mut ctx, &file.clusters, file.eureka.is_some());
     if let (Some(admin), Some(listeners)) = (&admin, &listeners) {
         listener::check_admin_address(&mut ctx, admin, listeners);
     }
     if !ctx.errors.is_empty() {
         return Err(ConfigErrors { errors: ctx.errors });
     }
-    match (admin, workers, clusters, listeners, xds) {
-        (Some(admin), Some(workers), Some(clusters), Some(listeners), Some(xds)) => Ok(Snapshot {
-            source: source.to_owned(),
-            admin,
-            workers,
-            listeners: listeners.into_iter().map(Arc::new).collect(),
-            clusters: clusters
-                .into_iter()
-                .map(|c| (c.name.clone(), Arc::new(c)))
-                .collect::<BTreeMap<_, _>>(),
-            xds,
-        }),
+    match (admin, workers, clusters, listeners, xds, eureka) {
+        (Some(admin), Some(workers), Some(clusters), Some(listeners), Some(xds), Some(eureka)) => {
+            Ok(Snapshot {
+                source: source.to_owned(),
+                admin,
+                workers,
+                listeners: listeners.into_iter().map(Arc::new).collect(),
+                clusters: clusters
+                    .into_iter()
+                    .map(|c| (c.name.clone(), Arc::new(c)))
+                    .collect::<BTreeMap<_, _>>(),
+                xds,
+                eureka,
+            })
+        }
         // Every `None` above was reported; this is only a safety net.
         _ => Err(ConfigError::new(source, ConfigError::WHOLE_FILE, "invalid config").into()),
     }
@@ -135,6 +140,40 @@ fn xds(ctx: &mut Ctx<'_>, xds: Option<&wire::Xds>) -> Option<Option<Xds>> {
         node_cluster: xds.node.cluster.clone(),
         initial_fetch_timeout: initial_fetch_timeout?,
         all_clusters: xds.all_clusters,
+    }))
+}
+
+/// The `eureka` block: `Some(None)` when there is none.
+fn eureka(ctx: &mut Ctx<'_>, eureka: Option<&wire::Eureka>) -> Option<Option<Eureka>> {
+    let Some(eureka) = eureka else {
+        return Some(None);
+    };
+    let mut ok = true;
+    if eureka.urls.is_empty() {
+        ctx.error(
+            "eureka.urls",
+            "needs at least one URL, like http://127.0.0.1:8761/eureka/",
+        );
+        ok = false;
+    }
+    let mut urls = Vec::with_capacity(eureka.urls.len());
+    for (i, text) in eureka.urls.iter().enumerate() {
+        match ringway_eureka::ServerUrl::parse(text) {
+            Ok(url) => urls.push(url.to_string()),
+            Err(err) => {
+                ctx.error(format!("eureka.urls[{i}]"), err);
+                ok = false;
+            }
+        }
+    }
+    let fetch_interval = match &eureka.fetch_interval {
+        Some(t) => ctx.check("eureka.fetch_interval", value::positive_duration(t)),
+        None => Some(crate::defaults::EUREKA_FETCH_INTERVAL),
+    };
+    let fetch_interval = fetch_interval?;
+    ok.then_some(Some(Eureka {
+        urls,
+        fetch_interval,
     }))
 }
 

@@ -64,7 +64,7 @@ fn route(
         if !clusters.dynamic() {
             ctx.error(
                 at,
-                "needs a control plane to ask: add an `xds` block to the config",
+                "needs somewhere to ask: add an `xds` or a `eureka` block to the config",
             );
             return None;
         }

@@ -22,6 +22,17 @@ pub(crate) struct File {
     #[serde(default)]
     pub clusters: Vec<Cluster>,
     pub xds: Option<Xds>,
+    pub eureka: Option<Eureka>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping like { urls: [\"http://127.0.0.1:8761/eureka/\"], fetch_interval: 30s }"
+)]
+pub(crate) struct Eureka {
+    pub urls: Vec<String>,
+    pub fetch_interval: Option<DurationText>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -274,6 +285,10 @@ pub(crate) struct Redirect {
 )]
 pub(crate) struct Cluster {
     pub name: String,
+    #[serde(rename = "type")]
+    pub kind: Option<ClusterType>,
+    pub vip: Option<String>,
+    pub svip: Option<String>,
     pub lb_policy: Option<LbPolicy>,
     #[serde(default)]
     pub endpoints: Vec<EndpointText>,
@@ -282,6 +297,13 @@ pub(crate) struct Cluster {
     pub idle_timeout: Option<DurationText>,
     pub protocol: Option<UpstreamProtocol>,
     pub http2: Option<Http2>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum ClusterType {
+    Static,
+    Eureka,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]

@@ -24,12 +24,14 @@ fn refresh(clusters: Vec<Cluster>) -> Refresh {
         clusters: Some(clusters),
         loaded: 1,
         failed: 0,
+        answered: Vec::new(),
     }
 }
 
 #[test]
 fn a_proxy_gets_what_it_asked_for_then_only_changes() {
-    let (hub, mut wanted) = Hub::new();
+    let hub = Hub::new();
+    let mut wanted = hub.add_source("test", false);
     hub.source_refreshed("test", refresh(vec![cluster("a", 1), cluster("b", 2)]));
     assert!(hub.lock().ready);
     let mut watch = hub.watch();

@@ -5,6 +5,7 @@
 //! look names up on demand.
 
 mod directory;
+mod eureka;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -16,6 +17,7 @@ use tokio::sync::mpsc;
 use crate::hub::Hub;
 
 pub use directory::DirectorySource;
+pub use eureka::EurekaSource;
 
 /// What one look at a source found.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -27,12 +29,21 @@ pub struct Refresh {
     pub loaded: u64,
     /// Reads that failed; the source kept what it had before.
     pub failed: u64,
+    /// Names proxies asked for ([`ClusterSource::wanted`]) that this
+    /// refresh has looked up, found or not.
+    pub answered: Vec<String>,
 }
 
 /// A source of clusters.
 pub trait ClusterSource: Send + 'static {
     /// A short name for logs and stats, like `directory`.
     fn kind(&self) -> &'static str;
+
+    /// Whether the source looks up names proxies ask for: then a proxy
+    /// waits for its next refresh before it hears "does not exist".
+    fn looks_up(&self) -> bool {
+        false
+    }
 
     /// Looks at the source again.
     fn refresh(&mut self) -> impl Future<Output = Refresh> + Send;
@@ -56,11 +67,21 @@ pub async fn drive<S: ClusterSource>(
     let mut tick = tokio::time::interval(interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
+        let mut asked = Vec::new();
         tokio::select! {
             _ = tick.tick() => {}
-            Some(name) = wanted.recv() => source.wanted(&name),
+            Some(name) = wanted.recv() => asked.push(name),
         }
-        let refresh = source.refresh().await;
+        while let Ok(name) = wanted.try_recv() {
+            asked.push(name);
+        }
+        for name in &asked {
+            source.wanted(name);
+        }
+        let mut refresh = source.refresh().await;
+        if source.looks_up() {
+            refresh.answered = asked;
+        }
         hub.source_refreshed(source.kind(), refresh);
     }
 }

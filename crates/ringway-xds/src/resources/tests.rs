@@ -33,6 +33,7 @@ fn cluster(name: &str, lb_policy: LbPolicy, endpoints: &[(&str, u32)]) -> model:
         idle_timeout: defaults::CLUSTER_IDLE_TIMEOUT,
         protocol: UpstreamProtocol::Http1,
         http2: Http2Settings::default(),
+        eureka: None,
     }
 }
 

@@ -28,6 +28,7 @@ fn model(name: &str, ports: &[u16]) -> Cluster {
         idle_timeout: ringway_config::defaults::CLUSTER_IDLE_TIMEOUT,
         protocol: UpstreamProtocol::Http1,
         http2: Http2Settings::default(),
+        eureka: None,
     }
 }
 
