@@ -55,7 +55,7 @@ class Control:
 
     # -- process ---------------------------------------------------------
     def start(self, poll_interval: str = "50ms", wait: bool = True,
-              xds_address: str = "127.0.0.1:0") -> "Control":
+              xds_address: str = "127.0.0.1:0", extra_args=()) -> "Control":
         """Starts (or, after stop/kill, restarts) the process. A restart may
         ask for the xDS port it had: ``xds_address=c.xds``. The log is
         appended to, so a restarted process keeps the earlier lines."""
@@ -65,7 +65,8 @@ class Control:
         args = [self.binary, "--xds-address", xds_address, "--admin-address", "127.0.0.1:0",
                 "--xds-address-path", str(self.xds_path),
                 "--admin-address-path", str(self.admin_path),
-                "--clusters-dir", str(self.clusters_dir), "--poll-interval", poll_interval]
+                "--clusters-dir", str(self.clusters_dir), "--poll-interval", poll_interval,
+                *extra_args]
         env = dict(os.environ, NO_COLOR="1", RUST_BACKTRACE="1",
                    RUST_LOG=os.environ.get("RUST_LOG", "info"))
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL,
