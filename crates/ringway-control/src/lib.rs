@@ -11,10 +11,12 @@ mod ads;
 mod cli;
 mod error;
 mod hub;
+mod registry;
 mod run;
 pub mod source;
 
 pub use cli::Cli;
 pub use error::Error;
 pub use hub::Hub;
+pub use registry::EurekaRegistry;
 pub use run::run;

@@ -155,9 +155,7 @@ fn renew(state: &mut State, app: &str, id: &str, query: &[(String, String)], now
     match state.renew(app, id, Renewal { status, last_dirty }, now) {
         Ok(()) => Reply::Empty(StatusCode::OK),
         Err(refused) => {
-            if refused != Refused::Unknown {
-                tracing::info!(app, id, reason = %refused, "Eureka renewal refused: the client registers again");
-            }
+            tracing::info!(app, id, reason = %refused, "Eureka renewal refused (404): the client registers again");
             Reply::refused(refused)
         }
     }
@@ -198,3 +196,6 @@ fn status(state: &mut State, app: &str, id: &str, call: &Call<'_>, now: i64) -> 
         Err(refused) => Reply::refused(refused),
     }
 }
+
+#[cfg(test)]
+mod tests;
