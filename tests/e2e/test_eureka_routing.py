@@ -98,14 +98,19 @@ def eureka_block(*registries: str) -> dict:
     return {"urls": [f"http://{r}/eureka/" for r in registries], "fetch_interval": FETCH}
 
 
+def origin_of(proxy, host: str, path: str = "/"):
+    """The origin that answered one request, or the status if not 200."""
+    with RawConn(proxy.port, timeout=10) as c:
+        resp = c.request("GET", path, host=host)
+    return resp.header("x-origin") if resp.status == 200 else resp.status
+
+
 def hits(proxy, host: str, n: int) -> dict:
     """n requests with Host `host` (new connection each); origin name → count,
     and status → count for the others."""
     seen: dict = {}
     for _ in range(n):
-        with RawConn(proxy.port, timeout=10) as c:
-            resp = c.request("GET", "/", host=host)
-        key = resp.header("x-origin") if resp.status == 200 else resp.status
+        key = origin_of(proxy, host)
         seen[key] = seen.get(key, 0) + 1
     return seen
 
@@ -192,8 +197,11 @@ def test_without_a_control_plane_routes_ask_eureka_for_vips(env_once, control):
     c, registry = registry_control(control)
     a = env_once.origin("a")
     register(registry, "inventory", a, "inventory")
+    named = {"match": {"prefix": "/named"}, "cluster": "inventory"}
     proxy = env_once.proxy({"eureka": eureka_block(registry),
-                            "listeners": listener([on_demand_route()]), "clusters": []})
+                            "listeners": listener([named, on_demand_route()]), "clusters": []})
+    # A route naming a VIP the file does not define.
+    eventually(lambda: origin_of(proxy, "x", "/named") == "a", 5, 0.05, "named VIP")
     only(proxy, "inventory", {"a"})
     assert proxy.stat("eureka.on_demand_clusters") == 1
     # Unknown: 503 once a fresh fetch has not found it (not the 5 s timeout).

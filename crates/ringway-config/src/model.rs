@@ -420,6 +420,32 @@ pub struct Endpoint {
     pub hostname: Option<String>,
 }
 
+impl Snapshot {
+    /// The cluster names routes give (`cluster`, `weighted_clusters`) that
+    /// the file does not define: a control plane's or a registry's to
+    /// supply. Sorted, without duplicates.
+    pub fn undefined_route_clusters(&self) -> Vec<String> {
+        let mut names = Vec::new();
+        for listener in &self.listeners {
+            for vhost in &listener.virtual_hosts {
+                for route in &vhost.routes {
+                    match &route.action {
+                        RouteAction::Cluster(name) => names.push(name.clone()),
+                        RouteAction::WeightedClusters(list) => {
+                            names.extend(list.iter().map(|c| c.name.clone()));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        names.retain(|n| !self.clusters.contains_key(n));
+        names.sort();
+        names.dedup();
+        names
+    }
+}
+
 impl Cluster {
     /// A cluster with every setting at its default (round robin, HTTP/1.1),
     /// for clusters made from a registry rather than written in a file.

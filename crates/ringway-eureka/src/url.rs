@@ -94,6 +94,7 @@ fn split_host_port(authority: &str) -> Option<(&str, u16)> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

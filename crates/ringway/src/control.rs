@@ -220,6 +220,11 @@ impl ControlState {
         Arc::new(merged)
     }
 
+    /// Whether an `xds` block supplies the clusters the file lacks.
+    pub(crate) fn follows_control_plane(&self) -> bool {
+        self.xds.is_some()
+    }
+
     /// The config file's own snapshot.
     pub(crate) fn file_snapshot(&self) -> Arc<Snapshot> {
         self.file.borrow().clone()

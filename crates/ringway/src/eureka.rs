@@ -319,6 +319,23 @@ async fn rebuild(control: &ControlState, eureka: &EurekaState, registry: &Regist
     }
     // A name missing before may be registered now: forget it, so the next
     // question looks again.
+    // Names routes give that the file does not define are VIPs to follow
+    // (unless a control plane supplies them).
+    if control.follows_control_plane() {
+        return changed;
+    }
+    for name in file.undefined_route_clusters() {
+        if eureka.on_demand.borrow().contains_key(&name) {
+            continue;
+        }
+        if let Some(cluster) = on_demand_cluster(&name, registry).await {
+            eureka
+                .on_demand
+                .borrow_mut()
+                .insert(name, Arc::new(cluster));
+            changed = true;
+        }
+    }
     let mut missing = eureka.missing.borrow_mut();
     if !missing.is_empty() {
         let listed = registry.vips(false);

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use envoy_types::pb::envoy::service::discovery::v3::DeltaDiscoveryRequest;
 use ringway_admin::ControlStat;
-use ringway_config::model::{RouteAction, Snapshot, Xds};
+use ringway_config::model::{Snapshot, Xds};
 use ringway_xds::{CLUSTER_TYPE, DeltaClient};
 use tokio::sync::mpsc;
 
@@ -63,23 +63,7 @@ impl XdsState {
         self.clusters
             .borrow_mut()
             .set_file_names(file.clusters.keys().cloned());
-        let mut wanted = Vec::new();
-        for listener in &file.listeners {
-            for vhost in &listener.virtual_hosts {
-                for route in &vhost.routes {
-                    match &route.action {
-                        RouteAction::Cluster(name) => wanted.push(name.clone()),
-                        RouteAction::WeightedClusters(list) => {
-                            wanted.extend(list.iter().map(|c| c.name.clone()));
-                        }
-                        _ => {}
-                    }
-                }
-            }
-        }
-        wanted.retain(|n| !file.clusters.contains_key(n));
-        wanted.sort();
-        wanted.dedup();
+        let wanted = file.undefined_route_clusters();
         if self.config.all_clusters {
             self.client
                 .borrow_mut()
