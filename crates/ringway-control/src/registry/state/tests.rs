@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use ringway_eureka::{ActionType, Instance, LeaseInfo, Status};
+use ringway_eureka::{ActionType, Applications, Instance, LeaseInfo, Status};
 
 use super::*;
 
