@@ -9,6 +9,7 @@ import gzip
 import json
 import sys
 import time
+import urllib.error
 from urllib.parse import quote
 
 import pytest
@@ -311,8 +312,15 @@ def test_wire_gzip_prefixes_slashes_and_errors(registry):
     assert bad.status == 400 and "JSON" in bad.text(), bad.text()
     bad = r.call("POST", "/eureka/apps/BAD", b"not gzip", {"Content-Encoding": "gzip"})
     assert bad.status == 400 and "gzip" in bad.text()
-    big = r.call("POST", "/eureka/apps/BIG", b"{" + b" " * (2 << 20) + b"}", {"Content-Type": "application/json"})
-    assert big.status == 413
+    # Over 1 MiB once gunzipped (the server stops reading at the limit).
+    bomb = gzip.compress(b"{" + b" " * (2 << 20) + b"}")
+    big = r.call("POST", "/eureka/apps/BIG", bomb, {"Content-Type": "application/json", "Content-Encoding": "gzip"})
+    assert len(bomb) < 10_000 and big.status == 413, big.text()
+    try:
+        big = r.call("POST", "/eureka/apps/BIG", b"{" + b" " * (2 << 20) + b"}", {"Content-Type": "application/json"})
+        assert big.status == 413
+    except (ConnectionError, urllib.error.URLError):
+        pass  # closed before the whole body was sent: refused all the same
     assert r.call("PUT", f"/eureka/apps/XML-SVC/{quote('127.0.0.1:xml-svc:9200')}?lastDirtyTimestamp=x").status == 400
     # Still serving, and nothing else changed.
     assert set(r.instances()) == {"127.0.0.1:xml-svc:9200"}

@@ -17,7 +17,6 @@ import json
 import signal
 import sys
 import threading
-import time
 from urllib.parse import urlsplit
 
 import py_eureka_client.eureka_client as eureka_client
