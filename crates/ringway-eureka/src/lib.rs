@@ -17,7 +17,7 @@ mod url;
 pub use error::ParseError;
 pub use model::{
     ActionType, Application, Applications, DataCenterInfo, Instance, LeaseInfo, Port, Registry,
-    Status,
+    Status, VipIndex,
 };
 pub use url::{InvalidUrl, ServerUrl};
 

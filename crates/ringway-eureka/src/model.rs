@@ -116,6 +116,16 @@ pub struct Registry {
     apps: BTreeMap<String, BTreeMap<String, Instance>>,
 }
 
+/// Every VIP of a registry, looked up in one pass over its instances
+/// (lower-cased names; an entry `name:port` is filed under both).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VipIndex {
+    /// VIP → its UP instances' endpoints, sorted, without duplicates.
+    up: BTreeMap<String, Vec<VipEndpoint>>,
+    /// Every VIP some instance lists, in any status.
+    known: std::collections::BTreeSet<String>,
+}
+
 /// An address that serves a VIP.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct VipEndpoint {
@@ -345,6 +355,28 @@ fn lookup<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
+// === impl VipIndex ===
+
+impl VipIndex {
+    /// The UP endpoints of `vip` (any case), as [`Registry::resolve`].
+    pub fn resolve(&self, vip: &str) -> &[VipEndpoint] {
+        self.up
+            .get(&vip.trim().to_ascii_lowercase())
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether any instance, in any status, lists `vip`.
+    pub fn knows(&self, vip: &str) -> bool {
+        self.known.contains(&vip.trim().to_ascii_lowercase())
+    }
+
+    /// Every VIP name listed (lower-cased; `name:port` entries also as
+    /// `name`).
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.known.iter().map(String::as_str)
+    }
+}
+
 // === impl Applications ===
 
 impl Applications {
@@ -460,6 +492,44 @@ impl Registry {
         endpoints.sort();
         endpoints.dedup_by(|a, b| a.host == b.host && a.port == b.port);
         endpoints
+    }
+
+    /// An index of every VIP (`secure`: secure VIP) to its UP instances,
+    /// built in one pass: looking up many VIPs costs one walk of the
+    /// registry, not one per VIP.
+    pub fn vip_index(&self, secure: bool) -> VipIndex {
+        let mut index = VipIndex::default();
+        for instance in self.instances() {
+            let list = if secure {
+                &instance.secure_vip_address
+            } else {
+                &instance.vip_address
+            };
+            let Some(list) = list.as_deref() else {
+                continue;
+            };
+            let endpoint = (instance.status == Status::Up)
+                .then(|| instance.endpoint(secure))
+                .flatten();
+            for entry in vip_entries(list) {
+                let entry = entry.to_ascii_lowercase();
+                let name = match entry.rsplit_once(':') {
+                    Some((name, port)) if port.parse::<u16>().is_ok() => Some(name.to_owned()),
+                    _ => None,
+                };
+                for key in std::iter::once(entry).chain(name) {
+                    if let Some(e) = &endpoint {
+                        index.up.entry(key.clone()).or_default().push(e.clone());
+                    }
+                    index.known.insert(key);
+                }
+            }
+        }
+        for endpoints in index.up.values_mut() {
+            endpoints.sort();
+            endpoints.dedup_by(|a, b| a.host == b.host && a.port == b.port);
+        }
+        index
     }
 
     /// Every VIP (`secure`: secure VIP) named by any instance, lower-cased.

@@ -17,7 +17,7 @@ use std::time::Instant;
 use ringway_admin::ControlStat;
 use ringway_config::defaults;
 use ringway_config::model::{self, Cluster, Endpoint, EurekaVip, Snapshot};
-use ringway_eureka::{Registry, ServerUrl};
+use ringway_eureka::{Registry, ServerUrl, VipIndex};
 use ringway_eureka_client::{ClientConfig, EurekaClient, View};
 use ringway_worker::{Command, DiscoveryRequest};
 
@@ -247,7 +247,7 @@ async fn on_view(control: &Rc<ControlState>, eureka: &EurekaState, view: &View) 
     let mut missing = Vec::new();
     for name in due {
         eureka.waiting.borrow_mut().remove(&name);
-        match on_demand_cluster(&name, &view.registry).await {
+        match on_demand_cluster(&name, &Indexes::new(&view.registry)).await {
             Some(cluster) => {
                 eureka
                     .on_demand
@@ -272,13 +272,14 @@ async fn on_view(control: &Rc<ControlState>, eureka: &EurekaState, view: &View) 
 /// changed.
 async fn rebuild(control: &ControlState, eureka: &EurekaState, registry: &Registry) -> bool {
     let file = control.file_snapshot();
+    let index = Indexes::new(registry);
     let mut changed = false;
     let mut resolved = BTreeMap::new();
     for (name, cluster) in &file.clusters {
         let Some(vip) = &cluster.eureka else {
             continue;
         };
-        let endpoints = endpoints(registry, vip).await;
+        let endpoints = endpoints(&index, vip).await;
         let previous = eureka.resolved.borrow().get(name).cloned();
         let next = match previous {
             Some(p) if p.same_settings(cluster) && p.endpoints == endpoints => p,
@@ -306,7 +307,7 @@ async fn rebuild(control: &ControlState, eureka: &EurekaState, registry: &Regist
         let Some(vip) = &cluster.eureka else {
             continue;
         };
-        let endpoints = endpoints(registry, vip).await;
+        let endpoints = endpoints(&index, vip).await;
         if endpoints != cluster.endpoints {
             log_change(&name, vip, &endpoints);
             let next = Arc::new(Cluster {
@@ -328,7 +329,7 @@ async fn rebuild(control: &ControlState, eureka: &EurekaState, registry: &Regist
         if eureka.on_demand.borrow().contains_key(&name) {
             continue;
         }
-        if let Some(cluster) = on_demand_cluster(&name, registry).await {
+        if let Some(cluster) = on_demand_cluster(&name, &index).await {
             eureka
                 .on_demand
                 .borrow_mut()
@@ -337,14 +338,7 @@ async fn rebuild(control: &ControlState, eureka: &EurekaState, registry: &Regist
         }
     }
     let mut missing = eureka.missing.borrow_mut();
-    if !missing.is_empty() {
-        let listed = registry.vips(false);
-        missing.retain(|name| {
-            !listed
-                .iter()
-                .any(|vip| vip == name || vip.split_once(':').is_some_and(|(n, _)| n == name))
-        });
-    }
+    missing.retain(|name| !index.plain.knows(name));
     changed
 }
 
@@ -370,7 +364,7 @@ async fn on_discovery(control: &Rc<ControlState>, eureka: &EurekaState, asked: D
     }
     let view = eureka.client.view();
     if view.fetched
-        && let Some(cluster) = on_demand_cluster(&name, &view.registry).await
+        && let Some(cluster) = on_demand_cluster(&name, &Indexes::new(&view.registry)).await
     {
         tracing::info!(cluster = %name, endpoints = cluster.endpoints.len(), "eureka: on-demand cluster from the registry");
         eureka
@@ -400,24 +394,44 @@ fn remember_missing(eureka: &EurekaState, name: &str) {
 
 /// A cluster with default settings for VIP `name`, if any instance (in
 /// any status) lists it.
-async fn on_demand_cluster(name: &str, registry: &Registry) -> Option<Cluster> {
-    if !registry.knows_vip(name, false) {
+async fn on_demand_cluster(name: &str, index: &Indexes) -> Option<Cluster> {
+    if !index.plain.knows(name) {
         return None;
     }
     let vip = EurekaVip {
         name: name.to_owned(),
         secure: false,
     };
-    let endpoints = endpoints(registry, &vip).await;
+    let endpoints = endpoints(index, &vip).await;
     Some(Cluster {
         eureka: Some(vip),
         ..Cluster::with_defaults(name, endpoints)
     })
 }
 
+/// A registry's VIPs and secure VIPs, each indexed in one pass.
+struct Indexes {
+    plain: VipIndex,
+    secure: VipIndex,
+}
+
+impl Indexes {
+    fn new(registry: &Registry) -> Self {
+        Self {
+            plain: registry.vip_index(false),
+            secure: registry.vip_index(true),
+        }
+    }
+}
+
 /// The UP instances of a VIP as endpoints.
-async fn endpoints(registry: &Registry, vip: &EurekaVip) -> Vec<Endpoint> {
-    ringway_eureka_client::addresses(&registry.resolve(&vip.name, vip.secure))
+async fn endpoints(index: &Indexes, vip: &EurekaVip) -> Vec<Endpoint> {
+    let found = if vip.secure {
+        index.secure.resolve(&vip.name)
+    } else {
+        index.plain.resolve(&vip.name)
+    };
+    ringway_eureka_client::addresses(found)
         .await
         .into_iter()
         .map(|(address, hostname)| Endpoint {

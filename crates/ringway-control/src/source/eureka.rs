@@ -125,19 +125,20 @@ impl ClusterSource for EurekaSource {
     }
 }
 
-/// One cluster per VIP name listed by any instance.
+/// One cluster per VIP name listed by any instance (`name:port` entries
+/// give `name`).
 async fn clusters(registry: &Registry) -> Vec<Cluster> {
-    let names: BTreeSet<String> = registry
-        .vips(false)
-        .into_iter()
+    let index = registry.vip_index(false);
+    let names: BTreeSet<&str> = index
+        .names()
         .map(|vip| match vip.rsplit_once(':') {
-            Some((name, port)) if port.parse::<u16>().is_ok() => name.to_owned(),
+            Some((name, port)) if port.parse::<u16>().is_ok() => name,
             _ => vip,
         })
         .collect();
     let mut out = Vec::with_capacity(names.len());
     for name in names {
-        let endpoints = ringway_eureka_client::addresses(&registry.resolve(&name, false))
+        let endpoints = ringway_eureka_client::addresses(index.resolve(name))
             .await
             .into_iter()
             .map(|(address, hostname)| Endpoint {
@@ -146,7 +147,7 @@ async fn clusters(registry: &Registry) -> Vec<Cluster> {
                 hostname,
             })
             .collect();
-        out.push(Cluster::with_defaults(&name, endpoints));
+        out.push(Cluster::with_defaults(name, endpoints));
     }
     out
 }
