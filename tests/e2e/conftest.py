@@ -6,6 +6,7 @@ once with ``--io-driver uring`` and once with ``--io-driver epoll``.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -60,6 +61,21 @@ def control_bin() -> str:
     return path
 
 
+def _end_all(request, made, describe) -> None:
+    """Teardown of a factory fixture: for a failed test, what
+    ``describe(item)`` says of each item goes to stderr; then each is
+    killed."""
+    failed = getattr(request.node, "rep_call", None)
+    for item in made:
+        if failed is not None and failed.failed:
+            sys.stderr.write(describe(item))
+        item.kill()
+
+
+def _log_of(item, tail: int = 4000) -> str:
+    return f"\n--- ringway-control log ({item.dir}) ---\n{item.log()[-tail:]}\n"
+
+
 @pytest.fixture
 def control(control_bin, tmp_path, request):
     """Function-scoped: make ringway-control processes (``control()``, then
@@ -75,11 +91,51 @@ def control(control_bin, tmp_path, request):
         return c
 
     yield make
-    failed = getattr(request.node, "rep_call", None)
-    for c in made:
-        if failed is not None and failed.failed:
-            sys.stderr.write(f"\n--- ringway-control log ({c.dir}) ---\n{c.log()[-4000:]}\n")
-        c.kill()
+    _end_all(request, made, _log_of)
+
+
+@pytest.fixture
+def registry(control_bin, tmp_path, request):
+    """Function-scoped: start ringway-control with its Eureka registry
+    (``registry(**start_args)``, see ``e2e_eureka.Registry.start``); all
+    killed at teardown, logs printed for a failed test."""
+    from e2e_eureka import Registry
+
+    made = []
+
+    def make(**kw):
+        r = Registry(control_bin, tmp_path / f"registry{len(made)}")
+        made.append(r)
+        return r.start(**kw)
+
+    yield make
+    _end_all(request, made, lambda r: _log_of(r, 6000))
+
+
+@pytest.fixture
+def clients(tmp_path, request):
+    """Function-scoped: real Eureka client processes, ``clients.py(url,
+    app=, vip=, port=)`` (py-eureka-client) or ``clients.js(...)``
+    (eureka-js-client); all killed at teardown, their stderr and last events
+    printed for a failed test."""
+    from e2e_eureka import start_js_client, start_py_client
+
+    made = []
+
+    class Clients:
+        @staticmethod
+        def py(url, **kw):
+            made.append(start_py_client(tmp_path / "clients", url, **kw))
+            return made[-1]
+
+        @staticmethod
+        def js(url, **kw):
+            made.append(start_js_client(tmp_path / "clients", url, **kw))
+            return made[-1]
+
+    yield Clients
+    _end_all(request, made, lambda c: f"\n--- {c.name} stderr ---\n{c.log()[-3000:]}\n"
+                                      f"--- events ---\n{json.dumps(c.events[-40:])}\n")
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -20,7 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from e2e_client import eventually
-from e2e_proxy import kill_process, stop_process, strip_ansi
+from e2e_control import Control
+from e2e_proxy import kill_process, stop_process
 
 HERE = Path(__file__).resolve().parent
 PY_CLIENT = HERE / "eureka-py" / "client.py"
@@ -57,35 +57,27 @@ def call(base: str, method: str, path: str, body: bytes | None = None, headers: 
 
 
 class Registry:
-    """ringway-control with its Eureka registry on 127.0.0.1:0 (xDS and admin
-    on port 0 too, an empty clusters folder)."""
+    """ringway-control with its Eureka registry on 127.0.0.1:0 (a
+    :class:`Control`: xDS and admin on port 0 too, an empty clusters folder)."""
 
     def __init__(self, binary: str, workdir: Path):
-        self.binary = binary
-        self.dir = Path(workdir)
-        (self.dir / "clusters").mkdir(parents=True, exist_ok=True)
+        self.control = Control(binary, workdir)
+        self.dir = self.control.dir
         self.address_path = self.dir / "eureka.addr"
-        self.stderr_path = self.dir / "stderr.log"
-        self.proc: subprocess.Popen | None = None
         self.address: str | None = None
 
     def start(self, address: str = "127.0.0.1:0", eviction: str = "200ms",
-              retention: str = "180s") -> "Registry":
+              retention: str = "180s", extra_args=()) -> "Registry":
         """Starts (or restarts: pass ``address=r.address`` to keep the port)."""
         if self.address_path.exists():
             self.address_path.unlink()
-        args = [self.binary, "--clusters-dir", str(self.dir / "clusters"),
-                "--xds-address", "127.0.0.1:0", "--admin-address", "127.0.0.1:0",
-                "--eureka-registry-address", address,
-                "--eureka-registry-address-path", str(self.address_path),
-                "--eureka-eviction-interval", eviction, "--eureka-delta-retention", retention]
-        env = dict(os.environ, NO_COLOR="1", RUST_BACKTRACE="1", RUST_LOG=os.environ.get("RUST_LOG", "info"))
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
-                                     stderr=open(self.stderr_path, "ab"), env=env)
+        self.control.start(extra_args=[
+            "--eureka-registry-address", address,
+            "--eureka-registry-address-path", str(self.address_path),
+            "--eureka-eviction-interval", eviction, "--eureka-delta-retention", retention,
+            *extra_args])
 
         def bound():
-            if self.proc.poll() is not None:
-                raise AssertionError(f"ringway-control exited with {self.proc.returncode}:\n{self.log()}")
             if not self.address_path.exists():
                 return False
             self.address = self.address_path.read_text().strip()
@@ -103,13 +95,13 @@ class Registry:
         return f"http://{self.address}/eureka/"
 
     def stop(self, timeout: float = 10.0) -> int:
-        return stop_process(self.proc, "ringway-control", timeout)
+        return self.control.stop(timeout)
 
     def kill(self) -> None:
-        kill_process(self.proc)
+        self.control.kill()
 
     def log(self) -> str:
-        return strip_ansi(self.stderr_path.read_text(errors="replace")) if self.stderr_path.exists() else ""
+        return self.control.log()
 
     # -- HTTP ------------------------------------------------------------
     def call(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None) -> Reply:

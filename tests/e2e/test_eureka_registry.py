@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import sys
 import time
 import urllib.error
 from urllib.parse import quote
@@ -15,54 +14,13 @@ from urllib.parse import quote
 import pytest
 
 from e2e_client import eventually
-from e2e_eureka import Registry, start_js_client, start_py_client
+from e2e_eureka import Registry
 
 PY = {"app": "PY-SVC", "vip": "py-svc", "port": 9001}
 JS = {"app": "js-svc", "vip": "js-svc", "port": 9002}
 PY_ID = "127.0.0.1:py-svc:9001"
 JS_ID = "127.0.0.1:js-svc:9002"
 BOTH = {PY_ID: ("PY-SVC", "py-svc", 9001), JS_ID: ("JS-SVC", "js-svc", 9002)}
-
-
-@pytest.fixture
-def registry(control_bin, tmp_path, request):
-    made = []
-
-    def make(**kw):
-        r = Registry(control_bin, tmp_path / f"registry{len(made)}")
-        made.append(r)
-        return r.start(**kw)
-
-    yield make
-    failed = getattr(request.node, "rep_call", None)
-    for r in made:
-        if failed is not None and failed.failed:
-            sys.stderr.write(f"\n--- ringway-control log ({r.dir}) ---\n{r.log()[-6000:]}\n")
-        r.kill()
-
-
-@pytest.fixture
-def clients(tmp_path, request):
-    made = []
-
-    class Clients:
-        @staticmethod
-        def py(url, **kw):
-            made.append(start_py_client(tmp_path / "clients", url, **kw))
-            return made[-1]
-
-        @staticmethod
-        def js(url, **kw):
-            made.append(start_js_client(tmp_path / "clients", url, **kw))
-            return made[-1]
-
-    yield Clients
-    failed = getattr(request.node, "rep_call", None)
-    for c in made:
-        if failed is not None and failed.failed:
-            sys.stderr.write(f"\n--- {c.name} stderr ---\n{c.log()[-3000:]}\n--- events ---\n"
-                             f"{json.dumps(c.events[-40:])}\n")
-        c.kill()
 
 
 def wait_for(fn, timeout=10.0, desc=""):

@@ -17,7 +17,6 @@ in test_eureka_clients.py."""
 from __future__ import annotations
 
 import json
-import urllib.request
 
 from e2e_client import RawConn, eventually
 from e2e_origin import closed_port
@@ -41,18 +40,13 @@ def instance_body(app: str, origin, vip: str, status: str = "UP") -> bytes:
     }}).encode()
 
 
-def call(registry: str, method: str, path: str, body: bytes | None = None) -> int:
-    req = urllib.request.Request(f"http://{registry}/eureka{path}", data=body, method=method,
-                                 headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=5) as resp:
-            return resp.status
-    except urllib.error.HTTPError as e:
-        return e.code
+def call(r, method: str, path: str, body: bytes | None = None) -> int:
+    """One request to the registry `r` under /eureka; its status."""
+    return r.call(method, f"/eureka{path}", body, {"Content-Type": "application/json"}).status
 
 
-def register(registry: str, app: str, origin, vip: str) -> None:
-    assert call(registry, "POST", f"/apps/{app.upper()}", instance_body(app, origin, vip)) == 204
+def register(r, app: str, origin, vip: str) -> None:
+    assert call(r, "POST", f"/apps/{app.upper()}", instance_body(app, origin, vip)) == 204
 
 
 def instance_path(app: str, origin) -> str:
@@ -60,21 +54,12 @@ def instance_path(app: str, origin) -> str:
     return f"/apps/{app.upper()}/{host}:{app.lower()}:{port}"
 
 
-def set_status(registry: str, app: str, origin, status: str) -> None:
-    assert call(registry, "PUT", f"{instance_path(app, origin)}/status?value={status}") == 200
+def set_status(r, app: str, origin, status: str) -> None:
+    assert call(r, "PUT", f"{instance_path(app, origin)}/status?value={status}") == 200
 
 
-def cancel(registry: str, app: str, origin) -> None:
-    assert call(registry, "DELETE", instance_path(app, origin)) == 200
-
-
-def registry_control(control, *extra) -> tuple:
-    """A ringway-control serving the Eureka registry; (control, registry address)."""
-    c = control()
-    addr = c.dir / "eureka.addr"
-    c.start(extra_args=["--eureka-registry-address", "127.0.0.1:0",
-                        "--eureka-registry-address-path", str(addr), *extra])
-    return c, addr.read_text().strip()
+def cancel(r, app: str, origin) -> None:
+    assert call(r, "DELETE", instance_path(app, origin)) == 200
 
 
 # -- proxies -----------------------------------------------------------------------
@@ -124,11 +109,11 @@ def only(proxy, host: str, expected: set, n: int = 8, timeout: float = 5.0):
 
 # -- tests ---------------------------------------------------------------------------
 
-def test_on_demand_vips_through_the_control_plane_follow_instances(env_once, control):
-    c, registry = registry_control(control)
+def test_on_demand_vips_through_the_control_plane_follow_instances(env_once, registry):
+    r = registry()
     a, b = env_once.origin("a"), env_once.origin("b")
-    register(registry, "orders", a, "orders,orders-v2")
-    proxy = xds_proxy(env_once, c)
+    register(r, "orders", a, "orders,orders-v2")
+    proxy = xds_proxy(env_once, r.control)
 
     # A proxy with no clusters reaches the VIP by name, in any case.
     only(proxy, "orders", {"a"})
@@ -137,51 +122,51 @@ def test_on_demand_vips_through_the_control_plane_follow_instances(env_once, con
 
     # An instance that registers later gets traffic; one taken out of
     # service, then DOWN, stops; cancelled, it is gone.
-    register(registry, "orders", b, "orders")
+    register(r, "orders", b, "orders")
     only(proxy, "orders", {"a", "b"}, n=12)
-    set_status(registry, "orders", a, "OUT_OF_SERVICE")
+    set_status(r, "orders", a, "OUT_OF_SERVICE")
     only(proxy, "orders", {"b"})
-    assert call(registry, "DELETE", f"{instance_path('orders', a)}/status?value=UP") == 200
+    assert call(r, "DELETE", f"{instance_path('orders', a)}/status?value=UP") == 200
     only(proxy, "orders", {"a", "b"}, n=12)
     # A client whose health check fails registers again as DOWN (what the
     # Java client does): no more traffic for it.
-    assert call(registry, "POST", "/apps/ORDERS", instance_body("orders", b, "orders", "DOWN")) == 204
+    assert call(r, "POST", "/apps/ORDERS", instance_body("orders", b, "orders", "DOWN")) == 204
     only(proxy, "orders", {"a"})
-    register(registry, "orders", b, "orders")
+    register(r, "orders", b, "orders")
     only(proxy, "orders", {"a", "b"}, n=12)
-    cancel(registry, "orders", b)
+    cancel(r, "orders", b)
     only(proxy, "orders", {"a"})
     # Every instance of the VIP gone: no healthy upstream.
-    cancel(registry, "orders", a)
+    cancel(r, "orders", a)
     only(proxy, "orders", {503})
 
 
-def test_an_unknown_vip_fails_fast_and_works_once_registered(env_once, control):
-    c, registry = registry_control(control)
-    proxy = xds_proxy(env_once, c)
+def test_an_unknown_vip_fails_fast_and_works_once_registered(env_once, registry):
+    r = registry()
+    proxy = xds_proxy(env_once, r.control)
     with RawConn(proxy.port, timeout=10) as conn:
         resp = conn.request("GET", "/", host="payments")
     assert resp.status == 503
     assert proxy.stat("http.egress.on_demand_cluster_missing") == 1
     p = env_once.origin("p")
-    register(registry, "payments", p, "payments")
+    register(r, "payments", p, "payments")
     only(proxy, "payments", {"p"})
 
 
-def test_ringway_reads_eureka_directly_and_keeps_routing_when_it_goes(env_once, control):
-    c, registry = registry_control(control)
+def test_ringway_reads_eureka_directly_and_keeps_routing_when_it_goes(env_once, registry):
+    r = registry()
     a, b = env_once.origin("a"), env_once.origin("b")
-    register(registry, "orders", a, "orders")
+    register(r, "orders", a, "orders")
     proxy = env_once.proxy({
-        "eureka": eureka_block(registry),
+        "eureka": eureka_block(r.address),
         "listeners": listener([{"match": {"prefix": "/"}, "cluster": "orders"}]),
         "clusters": [{"name": "orders", "type": "eureka", "vip": "orders",
                       "lb_policy": "least_request"}],
     })
     only(proxy, "anything", {"a"})
-    register(registry, "orders", b, "orders")
+    register(r, "orders", b, "orders")
     only(proxy, "anything", {"a", "b"}, n=12)
-    set_status(registry, "orders", a, "OUT_OF_SERVICE")
+    set_status(r, "orders", a, "OUT_OF_SERVICE")
     only(proxy, "anything", {"b"})
     assert proxy.stat("eureka.fetch_full") >= 1
     assert proxy.stat("eureka.fetch_delta") >= 1
@@ -190,7 +175,7 @@ def test_ringway_reads_eureka_directly_and_keeps_routing_when_it_goes(env_once, 
 
     # The registry goes away: the last known instances keep serving, and
     # /ready says so while staying LIVE.
-    c.kill()
+    r.kill()
     eventually(lambda: proxy.stat("eureka.stale") == 1, 10, 0.05, "stale")
     assert hits(proxy, "anything", 10) == {"b": 10}
     status, body = proxy.admin_call("/ready")
@@ -198,12 +183,12 @@ def test_ringway_reads_eureka_directly_and_keeps_routing_when_it_goes(env_once, 
     assert "eureka: no registry server answers" in body and "last known instances" in body
 
 
-def test_without_a_control_plane_routes_ask_eureka_for_vips(env_once, control):
-    c, registry = registry_control(control)
+def test_without_a_control_plane_routes_ask_eureka_for_vips(env_once, registry):
+    r = registry()
     a = env_once.origin("a")
-    register(registry, "inventory", a, "inventory")
+    register(r, "inventory", a, "inventory")
     named = {"match": {"prefix": "/named"}, "cluster": "inventory"}
-    proxy = env_once.proxy({"eureka": eureka_block(registry),
+    proxy = env_once.proxy({"eureka": eureka_block(r.address),
                             "listeners": listener([named, on_demand_route()]), "clusters": []})
     # A route naming a VIP the file does not define.
     eventually(lambda: origin_of(proxy, "x", "/named") == "a", 5, 0.05, "named VIP")
@@ -217,25 +202,25 @@ def test_without_a_control_plane_routes_ask_eureka_for_vips(env_once, control):
     assert proxy.stat("http.egress.on_demand_cluster_timeout") == 0
     # Registered later: found on the next question.
     b = env_once.origin("b")
-    register(registry, "nothing-here", b, "nothing-here")
+    register(r, "nothing-here", b, "nothing-here")
     only(proxy, "nothing-here", {"b"})
 
 
-def test_the_control_plane_reads_an_external_eureka_with_failover(env_once, control):
-    upstream, registry = registry_control(control)
+def test_the_control_plane_reads_an_external_eureka_with_failover(env_once, registry, control):
+    upstream = registry()
     a = env_once.origin("a")
-    register(registry, "orders", a, "orders")
+    register(upstream, "orders", a, "orders")
     dead = f"127.0.0.1:{closed_port()}"
     c = control()
     c.start(extra_args=["--eureka-url", f"http://{dead}/eureka/",
-                        "--eureka-url", f"http://{registry}/eureka/",
+                        "--eureka-url", upstream.url,
                         "--eureka-fetch-interval", FETCH])
     proxy = xds_proxy(env_once, c)
     only(proxy, "orders", {"a"})
     b = env_once.origin("b")
-    register(registry, "orders", b, "orders")
+    register(upstream, "orders", b, "orders")
     only(proxy, "orders", {"a", "b"}, n=12)
-    set_status(registry, "orders", a, "OUT_OF_SERVICE")
+    set_status(upstream, "orders", a, "OUT_OF_SERVICE")
     only(proxy, "orders", {"b"})
     # The external registry goes: ringway-control keeps what it had.
     upstream.kill()

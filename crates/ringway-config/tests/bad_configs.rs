@@ -7,18 +7,10 @@ use std::io;
 use std::net::SocketAddr;
 
 mod common;
-use common::MINIMAL;
+use common::{MINIMAL, assert_has, errors};
 use ringway_config::{ConfigError, ConfigErrors, SystemResolver, load_file, load_str};
 
 const ROUTE: &str = "listeners[0].virtual_hosts[0].routes[0]";
-
-/// The errors for `text`, which must not load.
-fn errors(text: &str) -> Vec<ConfigError> {
-    match load_str("bad.yaml", text, &SystemResolver) {
-        Ok(_) => panic!("config loaded, but it should not have:\n{text}"),
-        Err(ConfigErrors { errors }) => errors,
-    }
-}
 
 /// `MINIMAL` with `from` replaced by `to`, which must not load.
 fn errors_with(from: &str, to: &str) -> Vec<ConfigError> {
@@ -27,21 +19,6 @@ fn errors_with(from: &str, to: &str) -> Vec<ConfigError> {
         "{from:?} is not in the minimal config"
     );
     errors(&MINIMAL.replacen(from, to, 1))
-}
-
-/// Asserts that one of `errors` is for `field` and its reason contains
-/// every one of `words`.
-#[track_caller]
-fn assert_has(errors: &[ConfigError], field: &str, words: &[&str]) {
-    let found = errors.iter().any(|e| {
-        e.file == "bad.yaml" && e.field == field && words.iter().all(|w| e.reason.contains(w))
-    });
-    let listed: Vec<String> = errors.iter().map(ToString::to_string).collect();
-    assert!(
-        found,
-        "no error for {field} with {words:?}; got:\n{}",
-        listed.join("\n")
-    );
 }
 
 #[test]

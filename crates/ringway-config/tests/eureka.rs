@@ -6,7 +6,10 @@
 use std::time::Duration;
 
 use ringway_config::model::EurekaVip;
-use ringway_config::{ConfigError, ConfigErrors, SystemResolver, load_str};
+use ringway_config::{SystemResolver, load_str};
+
+mod common;
+use common::{assert_has, errors};
 
 /// A config with an `eureka` block and one cluster of each kind; `extra`
 /// goes into the eureka cluster.
@@ -37,26 +40,6 @@ clusters:
 }
 
 const BLOCK: &str = "eureka:\n  urls: [\"http://127.0.0.1:8761/eureka\", \"http://10.0.0.2:8080/eureka/v2/\"]\n  fetch_interval: 2s";
-
-fn errors(text: &str) -> Vec<ConfigError> {
-    match load_str("bad.yaml", text, &SystemResolver) {
-        Ok(_) => panic!("config loaded, but it should not have:\n{text}"),
-        Err(ConfigErrors { errors }) => errors,
-    }
-}
-
-#[track_caller]
-fn assert_has(errors: &[ConfigError], field: &str, words: &[&str]) {
-    let found = errors
-        .iter()
-        .any(|e| e.field == field && words.iter().all(|w| e.reason.contains(w)));
-    let listed: Vec<String> = errors.iter().map(ToString::to_string).collect();
-    assert!(
-        found,
-        "no error for {field} with {words:?}; got:\n{}",
-        listed.join("\n")
-    );
-}
 
 #[test]
 fn a_eureka_cluster_loads_with_its_vip_and_no_endpoints() {

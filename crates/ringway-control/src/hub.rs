@@ -23,9 +23,6 @@ pub struct Hub {
     state: Mutex<State>,
     /// Carries the set's generation; also bumped once on shutdown.
     changed: watch::Sender<u64>,
-    /// The sources, told of cluster names proxies asked for that no
-    /// resource has.
-    sources: Mutex<Vec<SourceHook>>,
 }
 
 #[derive(Debug)]
@@ -46,6 +43,9 @@ pub struct State {
     by_source: Vec<(&'static str, Vec<Cluster>)>,
     /// Names being looked up → sources yet to answer.
     lookups: BTreeMap<String, usize>,
+    /// The sources, told of cluster names proxies asked for that no
+    /// resource has.
+    sources: Vec<SourceHook>,
     /// Whether the sources have been read once.
     pub ready: bool,
     pub closing: bool,
@@ -78,7 +78,6 @@ impl Hub {
         Arc::new(Self {
             state: Mutex::default(),
             changed: watch::Sender::new(0),
-            sources: Mutex::default(),
         })
     }
 
@@ -91,11 +90,8 @@ impl Hub {
         looks_up: bool,
     ) -> mpsc::UnboundedReceiver<String> {
         let (wanted, wanted_rx) = mpsc::unbounded_channel();
-        self.sources
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(SourceHook { wanted, looks_up });
         let mut state = self.lock();
+        state.sources.push(SourceHook { wanted, looks_up });
         if !state.by_source.iter().any(|(k, _)| *k == kind) {
             state.by_source.push((kind, Vec::new()));
         }
@@ -165,15 +161,11 @@ impl Hub {
         request: DeltaDiscoveryRequest,
     ) -> Vec<DeltaDiscoveryResponse> {
         let mut guard = self.lock();
-        let State {
-            set,
-            proxies,
-            counters,
-            ..
-        } = &mut *guard;
-        let Some(proxy) = proxies.get_mut(&id) else {
+        let state = &mut *guard;
+        let Some(proxy) = state.proxies.get_mut(&id) else {
             return Vec::new();
         };
+        let (set, counters) = (&state.set, &mut state.counters);
         let type_url = request.type_url.clone();
         let unknown: Vec<String> = if type_url == CLUSTER_TYPE {
             let names = request.resource_names_subscribe.iter();
@@ -201,33 +193,9 @@ impl Hub {
             None if awaited && !proxy.stream.awaiting_answer(&type_url) => counters.acks += 1,
             None => {}
         }
+        state.ask_sources(unknown);
         drop(guard);
-        if !unknown.is_empty() {
-            self.ask_sources(unknown);
-        }
         self.pending(id)
-    }
-
-    /// Tells every source of names nobody has; marks them as being looked
-    /// up while a source that looks names up has yet to answer.
-    fn ask_sources(&self, names: Vec<String>) {
-        let sources = self.sources.lock().unwrap_or_else(PoisonError::into_inner);
-        let looking = sources.iter().filter(|s| s.looks_up).count();
-        if looking > 0 {
-            let mut state = self.lock();
-            for name in &names {
-                if !state.lookups.contains_key(name) {
-                    state.lookups.insert(name.clone(), looking);
-                    state.set.look_up(CLUSTER_TYPE, name);
-                }
-            }
-        }
-        for name in names {
-            tracing::debug!(cluster = %name, "a proxy asked for an unknown cluster");
-            for source in sources.iter() {
-                let _ = source.wanted.send(name.clone());
-            }
-        }
     }
 
     /// The responses due to a proxy after the set changed.
@@ -275,6 +243,22 @@ impl State {
             }
         }
         self.replace_clusters(union.into_values().collect());
+    }
+
+    /// Tells every source of names nobody has; marks them as being looked
+    /// up while a source that looks names up has yet to answer.
+    fn ask_sources(&mut self, names: Vec<String>) {
+        let looking = self.sources.iter().filter(|s| s.looks_up).count();
+        for name in names {
+            tracing::debug!(cluster = %name, "a proxy asked for an unknown cluster");
+            if looking > 0 && !self.lookups.contains_key(&name) {
+                self.lookups.insert(name.clone(), looking);
+                self.set.look_up(CLUSTER_TYPE, &name);
+            }
+            for source in &self.sources {
+                let _ = source.wanted.send(name.clone());
+            }
+        }
     }
 
     /// A source that looks names up has answered for `name`.

@@ -97,10 +97,10 @@ async fn run(config: ClientConfig, views: watch::Sender<Arc<View>>, wake: Arc<No
         let previous = views.borrow().clone();
         let changed = round.changed;
         let view = View {
-            registry: match (changed, sync.registry()) {
-                (true, Some(registry)) => Arc::new(registry.clone()),
-                _ => previous.registry.clone(),
-            },
+            registry: sync
+                .registry()
+                .cloned()
+                .unwrap_or_else(|| previous.registry.clone()),
             generation: previous.generation + u64::from(changed),
             rounds: previous.rounds + 1,
             fetched: sync.registry().is_some(),
@@ -145,8 +145,9 @@ async fn round(config: &ClientConfig, sync: &mut Sync) -> Round {
         };
         match get_applications(server, path, config.request_timeout).await {
             Ok(document) => {
+                let instances = document.instances().count();
                 let outcome = match fetch {
-                    Fetch::Full => sync.on_full(index, &document),
+                    Fetch::Full => sync.on_full(index, document),
                     Fetch::Delta => sync.on_delta(index, &document),
                 };
                 if let Outcome::Mismatch { ours, theirs } = &outcome {
@@ -156,7 +157,7 @@ async fn round(config: &ClientConfig, sync: &mut Sync) -> Round {
                     return Box::pin(round(config, sync)).await;
                 }
                 if sync.stats.full_fetches == 1 && fetch == Fetch::Full {
-                    tracing::info!(%server, instances = document.instances().count(), "eureka: registry fetched");
+                    tracing::info!(%server, instances, "eureka: registry fetched");
                 }
                 return Round {
                     changed: outcome == Outcome::Changed,

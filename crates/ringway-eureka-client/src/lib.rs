@@ -11,11 +11,11 @@
 
 #![forbid(unsafe_code)]
 
-mod addresses;
 mod client;
+mod endpoints;
 pub mod http;
 pub mod sync;
 
-pub use addresses::addresses;
 pub use client::{ClientConfig, EurekaClient, View, spawn};
+pub use endpoints::endpoints;
 pub use ringway_eureka::{InvalidUrl, ServerUrl};

@@ -2,6 +2,7 @@
 //! document changes the local registry, which server to try first, and how
 //! long to wait before the next round.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use ringway_eureka::{Applications, Registry};
@@ -43,7 +44,8 @@ pub struct Stats {
 /// The local registry and what the client decided so far.
 #[derive(Debug, Clone)]
 pub struct Sync {
-    registry: Option<Registry>,
+    /// Shared with the views published from it (one copy, not two).
+    registry: Option<Arc<Registry>>,
     full_next: bool,
     /// Rounds in a row in which no server answered.
     failed_rounds: u32,
@@ -67,7 +69,7 @@ impl Sync {
     }
 
     /// The registry as last fetched; `None` before the first success.
-    pub fn registry(&self) -> Option<&Registry> {
+    pub fn registry(&self) -> Option<&Arc<Registry>> {
         self.registry.as_ref()
     }
 
@@ -89,18 +91,16 @@ impl Sync {
     }
 
     /// A full fetch from server `server` succeeded.
-    pub fn on_full(&mut self, server: usize, document: &Applications) -> Outcome {
+    pub fn on_full(&mut self, server: usize, document: Applications) -> Outcome {
         self.answered(server);
         self.stats.full_fetches += 1;
         self.full_next = false;
         let registry = Registry::from_full(document);
-        let outcome = if self.registry.as_ref() == Some(&registry) {
-            Outcome::Unchanged
-        } else {
-            Outcome::Changed
-        };
-        self.registry = Some(registry);
-        outcome
+        if self.registry.as_deref() == Some(&registry) {
+            return Outcome::Unchanged;
+        }
+        self.registry = Some(Arc::new(registry));
+        Outcome::Changed
     }
 
     /// A delta from server `server` arrived: applied to a copy, kept only
@@ -115,7 +115,7 @@ impl Sync {
         if delta.applications.is_empty() && current.hashcode() == delta.apps_hashcode {
             return Outcome::Unchanged;
         }
-        let mut next = current.clone();
+        let mut next = (**current).clone();
         next.apply_delta(delta);
         let ours = next.hashcode();
         if ours != delta.apps_hashcode {
@@ -126,13 +126,11 @@ impl Sync {
                 theirs: delta.apps_hashcode.clone(),
             };
         }
-        let changed = next != *current;
-        self.registry = Some(next);
-        if changed {
-            Outcome::Changed
-        } else {
-            Outcome::Unchanged
+        if next == **current {
+            return Outcome::Unchanged;
         }
+        self.registry = Some(Arc::new(next));
+        Outcome::Changed
     }
 
     /// One request failed (the next server is tried).

@@ -74,7 +74,7 @@ fn application(node: &Json) -> Result<Application, ParseError> {
 }
 
 fn instance(node: &Json) -> Result<Instance, ParseError> {
-    let mut i = read::blank_instance();
+    let mut i = Instance::default();
     for (key, value) in members(node)? {
         let at = |reason| ParseError::new(key.as_str(), reason);
         match key.as_str() {
@@ -187,7 +187,7 @@ fn metadata(node: &Json) -> Result<Vec<(String, String)>, ParseError> {
     for (key, value) in members(node)? {
         if key != "@class" {
             let value = string(value).map_err(|r| ParseError::new(key.as_str(), r))?;
-            read::insert(&mut metadata, key.clone(), value);
+            crate::model::set(&mut metadata, key.clone(), value);
         }
     }
     Ok(metadata)

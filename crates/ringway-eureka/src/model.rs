@@ -246,6 +246,11 @@ impl Default for LeaseInfo {
 // === impl Instance ===
 
 impl Instance {
+    /// The port of an instance that names none (the Java client's default).
+    pub const DEFAULT_PORT: u16 = 7001;
+    /// The secure port of an instance that names none.
+    pub const DEFAULT_SECURE_PORT: u16 = 7002;
+
     /// A minimal UP instance (tests, registrations built by hand).
     pub fn new(app: &str, host: &str, port: u16) -> Self {
         Self {
@@ -253,33 +258,12 @@ impl Instance {
             host_name: host.to_owned(),
             app: app.to_ascii_uppercase(),
             ip_addr: host.to_owned(),
-            status: Status::Up,
-            overridden_status: Status::Unknown,
             port: Port {
                 number: port,
                 enabled: true,
             },
-            secure_port: Port {
-                number: 443,
-                enabled: false,
-            },
-            country_id: 1,
-            data_center_info: DataCenterInfo::my_own(),
-            lease_info: None,
-            metadata: Vec::new(),
-            home_page_url: None,
-            status_page_url: None,
-            health_check_url: None,
-            secure_health_check_url: None,
             vip_address: Some(app.to_ascii_lowercase()),
-            secure_vip_address: None,
-            is_coordinating_discovery_server: false,
-            last_updated_timestamp: 0,
-            last_dirty_timestamp: 0,
-            action_type: None,
-            asg_name: None,
-            app_group_name: None,
-            sid: None,
+            ..Self::default()
         }
     }
 
@@ -298,20 +282,10 @@ impl Instance {
         lookup(&self.metadata, key)
     }
 
-    /// Whether `vip` is one of the VIPs (`secure`: secure VIPs) in this
-    /// instance's comma-separated list. Case is ignored; a name without a
-    /// port also matches an entry `name:port`.
-    pub fn serves(&self, vip: &str, secure: bool) -> bool {
-        let list = if secure {
-            &self.secure_vip_address
-        } else {
-            &self.vip_address
-        };
-        let vip = vip.trim();
-        !vip.is_empty()
-            && list
-                .as_deref()
-                .is_some_and(|list| vip_entries(list).any(|entry| vip_matches(entry, vip)))
+    /// Sets a metadata entry; a key already there keeps its place and
+    /// takes the new value, as in a map.
+    pub fn set_metadata(&mut self, key: String, value: String) {
+        set(&mut self.metadata, key, value);
     }
 
     /// Where this instance serves a VIP (`secure`: its secure port), if
@@ -332,20 +306,69 @@ impl Instance {
     }
 }
 
+/// An instance before any field is known, with the defaults of the Java
+/// `InstanceInfo`: UP, port 7001 enabled, secure port 7002 disabled,
+/// country 1, a `MyOwn` data center, and empty strings for the names a
+/// body may leave out (the registry validates what it needs).
+impl Default for Instance {
+    fn default() -> Self {
+        Self {
+            instance_id: None,
+            host_name: String::new(),
+            app: String::new(),
+            ip_addr: String::new(),
+            status: Status::Up,
+            overridden_status: Status::Unknown,
+            port: Port {
+                number: Self::DEFAULT_PORT,
+                enabled: true,
+            },
+            secure_port: Port {
+                number: Self::DEFAULT_SECURE_PORT,
+                enabled: false,
+            },
+            country_id: 1,
+            data_center_info: DataCenterInfo::my_own(),
+            lease_info: None,
+            metadata: Vec::new(),
+            home_page_url: None,
+            status_page_url: None,
+            health_check_url: None,
+            secure_health_check_url: None,
+            vip_address: None,
+            secure_vip_address: None,
+            is_coordinating_discovery_server: false,
+            last_updated_timestamp: 0,
+            last_dirty_timestamp: 0,
+            action_type: None,
+            asg_name: None,
+            app_group_name: None,
+            sid: None,
+        }
+    }
+}
+
 /// The entries of a comma-separated VIP list, trimmed, empty ones skipped.
 pub fn vip_entries(list: &str) -> impl Iterator<Item = &str> {
     list.split(',').map(str::trim).filter(|e| !e.is_empty())
 }
 
-fn vip_matches(entry: &str, vip: &str) -> bool {
-    if entry.eq_ignore_ascii_case(vip) {
-        return true;
+/// The name of a VIP entry without its port: `orders:8080` → `orders`;
+/// an entry without a numeric port is its own name.
+pub fn vip_name(entry: &str) -> &str {
+    match entry.rsplit_once(':') {
+        Some((name, port)) if port.parse::<u16>().is_ok() => name,
+        _ => entry,
     }
-    // `orders` finds `orders:8080`; `orders:8080` must match whole.
-    !vip.contains(':')
-        && entry.rsplit_once(':').is_some_and(|(name, port)| {
-            name.eq_ignore_ascii_case(vip) && port.parse::<u16>().is_ok()
-        })
+}
+
+/// Sets `key` in a list of pairs used as a map (a repeated key replaces
+/// the earlier value in place).
+pub(crate) fn set(pairs: &mut Vec<(String, String)>, key: String, value: String) {
+    match pairs.iter_mut().find(|(k, _)| *k == key) {
+        Some(entry) => entry.1 = value,
+        None => pairs.push((key, value)),
+    }
 }
 
 fn lookup<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
@@ -416,10 +439,10 @@ pub fn hashcode(statuses: impl IntoIterator<Item = Status>) -> String {
 
 impl Registry {
     /// The registry a full fetch describes.
-    pub fn from_full(document: &Applications) -> Self {
+    pub fn from_full(document: Applications) -> Self {
         let mut registry = Self::default();
-        for instance in document.instances() {
-            registry.upsert(instance.clone());
+        for instance in document.applications.into_iter().flat_map(|a| a.instances) {
+            registry.upsert(instance);
         }
         registry
     }
@@ -476,22 +499,18 @@ impl Registry {
         self.apps.is_empty()
     }
 
-    /// Whether any instance, in any status, lists `vip`.
+    /// Whether any instance, in any status, lists `vip` (case ignored;
+    /// `orders` also finds an entry `orders:8080`). Many look-ups should
+    /// share one [`Self::vip_index`].
     pub fn knows_vip(&self, vip: &str, secure: bool) -> bool {
-        self.instances().any(|i| i.serves(vip, secure))
+        self.vip_index(secure).knows(vip)
     }
 
     /// The UP instances serving `vip` (`secure`: a secure VIP, on their
-    /// secure ports), sorted and without duplicates.
+    /// secure ports), sorted and without duplicates. Many look-ups should
+    /// share one [`Self::vip_index`].
     pub fn resolve(&self, vip: &str, secure: bool) -> Vec<VipEndpoint> {
-        let mut endpoints: Vec<VipEndpoint> = self
-            .instances()
-            .filter(|i| i.status == Status::Up && i.serves(vip, secure))
-            .filter_map(|i| i.endpoint(secure))
-            .collect();
-        endpoints.sort();
-        endpoints.dedup_by(|a, b| a.host == b.host && a.port == b.port);
-        endpoints
+        self.vip_index(secure).resolve(vip).to_vec()
     }
 
     /// An index of every VIP (`secure`: secure VIP) to its UP instances,
@@ -513,10 +532,8 @@ impl Registry {
                 .flatten();
             for entry in vip_entries(list) {
                 let entry = entry.to_ascii_lowercase();
-                let name = match entry.rsplit_once(':') {
-                    Some((name, port)) if port.parse::<u16>().is_ok() => Some(name.to_owned()),
-                    _ => None,
-                };
+                let name = vip_name(&entry);
+                let name = (name.len() < entry.len()).then(|| name.to_owned());
                 for key in std::iter::once(entry).chain(name) {
                     if let Some(e) = &endpoint {
                         index.up.entry(key.clone()).or_default().push(e.clone());
@@ -530,21 +547,6 @@ impl Registry {
             endpoints.dedup_by(|a, b| a.host == b.host && a.port == b.port);
         }
         index
-    }
-
-    /// Every VIP (`secure`: secure VIP) named by any instance, lower-cased.
-    pub fn vips(&self, secure: bool) -> std::collections::BTreeSet<String> {
-        self.instances()
-            .filter_map(|i| {
-                if secure {
-                    i.secure_vip_address.as_deref()
-                } else {
-                    i.vip_address.as_deref()
-                }
-            })
-            .flat_map(vip_entries)
-            .map(str::to_ascii_lowercase)
-            .collect()
     }
 
     /// The registry as a document (applications and instances sorted).

@@ -1,52 +1,7 @@
 //! What the JSON and XML readers share: the Netflix client's defaults for
 //! absent fields, numbers and flags read from text, and error paths.
 
-use crate::{DataCenterInfo, Instance, ParseError, Port, Status};
-
-/// The port of an instance that names none (the Java client's default).
-pub(crate) const DEFAULT_PORT: u16 = 7001;
-/// The secure port of an instance that names none.
-pub(crate) const DEFAULT_SECURE_PORT: u16 = 7002;
-
-/// An instance before any field is read, with the defaults of the Java
-/// `InstanceInfo`: UP, port 7001 enabled, secure port 7002 disabled,
-/// country 1, a `MyOwn` data center, and empty strings for the names a
-/// body may leave out (the registry validates what it needs).
-pub(crate) fn blank_instance() -> Instance {
-    Instance {
-        instance_id: None,
-        host_name: String::new(),
-        app: String::new(),
-        ip_addr: String::new(),
-        status: Status::Up,
-        overridden_status: Status::Unknown,
-        port: Port {
-            number: DEFAULT_PORT,
-            enabled: true,
-        },
-        secure_port: Port {
-            number: DEFAULT_SECURE_PORT,
-            enabled: false,
-        },
-        country_id: 1,
-        data_center_info: DataCenterInfo::my_own(),
-        lease_info: None,
-        metadata: Vec::new(),
-        home_page_url: None,
-        status_page_url: None,
-        health_check_url: None,
-        secure_health_check_url: None,
-        vip_address: None,
-        secure_vip_address: None,
-        is_coordinating_discovery_server: false,
-        last_updated_timestamp: 0,
-        last_dirty_timestamp: 0,
-        action_type: None,
-        asg_name: None,
-        app_group_name: None,
-        sid: None,
-    }
-}
+use crate::{DataCenterInfo, ParseError};
 
 /// Fills in whichever of a data center's class and name is missing from
 /// the other (`Amazon` ↔ `AmazonInfo`, anything else `MyOwn`).
@@ -68,15 +23,6 @@ pub(crate) fn complete(mut info: DataCenterInfo) -> DataCenterInfo {
         .to_owned();
     }
     info
-}
-
-/// Inserts a metadata entry; a repeated key replaces the earlier value in
-/// place, as a map would.
-pub(crate) fn insert(metadata: &mut Vec<(String, String)>, key: String, value: String) {
-    match metadata.iter_mut().find(|(k, _)| *k == key) {
-        Some(entry) => entry.1 = value,
-        None => metadata.push((key, value)),
-    }
 }
 
 /// An integer written as text, surrounding blanks allowed.

@@ -86,7 +86,7 @@ fn application(node: Node) -> Result<Application, ParseError> {
 }
 
 fn instance(node: Node) -> Result<Instance, ParseError> {
-    let mut i = read::blank_instance();
+    let mut i = Instance::default();
     for (name, child) in elements(node) {
         let at = |reason| ParseError::new(child.tag_name().name(), reason);
         let value = || text(child);
@@ -181,7 +181,7 @@ fn lease(node: Node) -> Result<LeaseInfo, ParseError> {
 fn metadata(node: Node) -> Vec<(String, String)> {
     let mut metadata = Vec::new();
     for (key, child) in elements(node) {
-        read::insert(&mut metadata, key, text(child));
+        crate::model::set(&mut metadata, key, text(child));
     }
     metadata
 }

@@ -43,6 +43,8 @@ pub struct EurekaState {
     missing: RefCell<BTreeSet<String>>,
     /// Names asked on demand, waiting for the round after this one.
     waiting: RefCell<BTreeMap<String, u64>>,
+    /// The VIP indexes of the registry generation they were built from.
+    indexes: RefCell<Option<(u64, Rc<Indexes>)>>,
 }
 
 impl EurekaState {
@@ -67,6 +69,7 @@ impl EurekaState {
             on_demand: RefCell::new(BTreeMap::new()),
             missing: RefCell::new(BTreeSet::new()),
             waiting: RefCell::new(BTreeMap::new()),
+            indexes: RefCell::new(None),
         }
     }
 
@@ -86,6 +89,19 @@ impl EurekaState {
                 .clusters
                 .entry(name.clone())
                 .or_insert_with(|| cluster.clone());
+        }
+    }
+
+    /// The VIP indexes of `view`'s registry, built once per generation.
+    fn indexes(&self, view: &View) -> Rc<Indexes> {
+        let mut cached = self.indexes.borrow_mut();
+        match &*cached {
+            Some((generation, index)) if *generation == view.generation => index.clone(),
+            _ => {
+                let index = Rc::new(Indexes::new(&view.registry));
+                *cached = Some((view.generation, index.clone()));
+                index
+            }
         }
     }
 
@@ -214,7 +230,7 @@ pub async fn run(
 /// file's clusters) and publishes if anything changed.
 pub async fn refresh(control: &Rc<ControlState>, eureka: &EurekaState) {
     let view = eureka.client.view();
-    if rebuild(control, eureka, &view.registry).await {
+    if rebuild(control, eureka, &eureka.indexes(&view)).await {
         control.publish_dynamic().await;
     }
 }
@@ -231,11 +247,6 @@ async fn recv(
 /// Rebuilds what the registry feeds, publishes it if anything changed,
 /// and answers the names that waited for this round.
 async fn on_view(control: &Rc<ControlState>, eureka: &EurekaState, view: &View) {
-    let mut changed = false;
-    if view.generation != eureka.built_from.get() {
-        eureka.built_from.set(view.generation);
-        changed |= rebuild(control, eureka, &view.registry).await;
-    }
     let answered = view.stale_since.is_none();
     let due: Vec<String> = eureka
         .waiting
@@ -244,10 +255,20 @@ async fn on_view(control: &Rc<ControlState>, eureka: &EurekaState, view: &View) 
         .filter(|(_, asked_at)| answered && view.rounds > **asked_at)
         .map(|(name, _)| name.clone())
         .collect();
+    let new_registry = view.generation != eureka.built_from.get();
+    if !new_registry && due.is_empty() {
+        return;
+    }
+    let index = eureka.indexes(view);
+    let mut changed = false;
+    if new_registry {
+        eureka.built_from.set(view.generation);
+        changed |= rebuild(control, eureka, &index).await;
+    }
     let mut missing = Vec::new();
     for name in due {
         eureka.waiting.borrow_mut().remove(&name);
-        match on_demand_cluster(&name, &Indexes::new(&view.registry)).await {
+        match on_demand_cluster(&name, &index).await {
             Some(cluster) => {
                 eureka
                     .on_demand
@@ -270,16 +291,15 @@ async fn on_view(control: &Rc<ControlState>, eureka: &EurekaState, view: &View) 
 
 /// Recomputes the endpoints of every Eureka-fed cluster; whether any
 /// changed.
-async fn rebuild(control: &ControlState, eureka: &EurekaState, registry: &Registry) -> bool {
+async fn rebuild(control: &ControlState, eureka: &EurekaState, index: &Indexes) -> bool {
     let file = control.file_snapshot();
-    let index = Indexes::new(registry);
     let mut changed = false;
     let mut resolved = BTreeMap::new();
     for (name, cluster) in &file.clusters {
         let Some(vip) = &cluster.eureka else {
             continue;
         };
-        let endpoints = endpoints(&index, vip).await;
+        let endpoints = endpoints(index, vip).await;
         let previous = eureka.resolved.borrow().get(name).cloned();
         let next = match previous {
             Some(p) if p.same_settings(cluster) && p.endpoints == endpoints => p,
@@ -307,7 +327,7 @@ async fn rebuild(control: &ControlState, eureka: &EurekaState, registry: &Regist
         let Some(vip) = &cluster.eureka else {
             continue;
         };
-        let endpoints = endpoints(&index, vip).await;
+        let endpoints = endpoints(index, vip).await;
         if endpoints != cluster.endpoints {
             log_change(&name, vip, &endpoints);
             let next = Arc::new(Cluster {
@@ -318,8 +338,6 @@ async fn rebuild(control: &ControlState, eureka: &EurekaState, registry: &Regist
             changed = true;
         }
     }
-    // A name missing before may be registered now: forget it, so the next
-    // question looks again.
     // Names routes give that the file does not define are VIPs to follow
     // (unless a control plane supplies them).
     if control.follows_control_plane() {
@@ -329,7 +347,7 @@ async fn rebuild(control: &ControlState, eureka: &EurekaState, registry: &Regist
         if eureka.on_demand.borrow().contains_key(&name) {
             continue;
         }
-        if let Some(cluster) = on_demand_cluster(&name, &index).await {
+        if let Some(cluster) = on_demand_cluster(&name, index).await {
             eureka
                 .on_demand
                 .borrow_mut()
@@ -337,6 +355,8 @@ async fn rebuild(control: &ControlState, eureka: &EurekaState, registry: &Regist
             changed = true;
         }
     }
+    // A name missing before may be registered now: forget it, so the next
+    // question looks again.
     let mut missing = eureka.missing.borrow_mut();
     missing.retain(|name| !index.plain.knows(name));
     changed
@@ -364,7 +384,7 @@ async fn on_discovery(control: &Rc<ControlState>, eureka: &EurekaState, asked: D
     }
     let view = eureka.client.view();
     if view.fetched
-        && let Some(cluster) = on_demand_cluster(&name, &Indexes::new(&view.registry)).await
+        && let Some(cluster) = on_demand_cluster(&name, &eureka.indexes(&view)).await
     {
         tracing::info!(cluster = %name, endpoints = cluster.endpoints.len(), "eureka: on-demand cluster from the registry");
         eureka
@@ -410,6 +430,7 @@ async fn on_demand_cluster(name: &str, index: &Indexes) -> Option<Cluster> {
 }
 
 /// A registry's VIPs and secure VIPs, each indexed in one pass.
+#[derive(Debug)]
 struct Indexes {
     plain: VipIndex,
     secure: VipIndex,
@@ -431,13 +452,5 @@ async fn endpoints(index: &Indexes, vip: &EurekaVip) -> Vec<Endpoint> {
     } else {
         index.plain.resolve(&vip.name)
     };
-    ringway_eureka_client::addresses(found)
-        .await
-        .into_iter()
-        .map(|(address, hostname)| Endpoint {
-            address,
-            weight: defaults::ENDPOINT_WEIGHT,
-            hostname,
-        })
-        .collect()
+    ringway_eureka_client::endpoints(found).await
 }

@@ -275,12 +275,8 @@ impl State {
         if pairs.is_empty() {
             return Ok(());
         }
-        let metadata = &mut entry.instance.metadata;
         for (key, value) in pairs {
-            match metadata.iter_mut().find(|(k, _)| *k == key) {
-                Some((_, v)) => *v = value,
-                None => metadata.push((key, value)),
-            }
+            entry.instance.set_metadata(key, value);
         }
         let app = entry.instance.app.clone();
         self.changed(&app, id, ActionType::Modified, now, false);

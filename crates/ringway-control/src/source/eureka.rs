@@ -9,9 +9,9 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use ringway_config::defaults;
-use ringway_config::model::{Cluster, Endpoint};
+use ringway_config::model::Cluster;
 use ringway_eureka::Registry;
+use ringway_eureka::model::vip_name;
 use ringway_eureka_client::EurekaClient;
 
 use super::{ClusterSource, Refresh};
@@ -129,24 +129,10 @@ impl ClusterSource for EurekaSource {
 /// give `name`).
 async fn clusters(registry: &Registry) -> Vec<Cluster> {
     let index = registry.vip_index(false);
-    let names: BTreeSet<&str> = index
-        .names()
-        .map(|vip| match vip.rsplit_once(':') {
-            Some((name, port)) if port.parse::<u16>().is_ok() => name,
-            _ => vip,
-        })
-        .collect();
+    let names: BTreeSet<&str> = index.names().map(vip_name).collect();
     let mut out = Vec::with_capacity(names.len());
     for name in names {
-        let endpoints = ringway_eureka_client::addresses(index.resolve(name))
-            .await
-            .into_iter()
-            .map(|(address, hostname)| Endpoint {
-                address,
-                weight: defaults::ENDPOINT_WEIGHT,
-                hostname,
-            })
-            .collect();
+        let endpoints = ringway_eureka_client::endpoints(index.resolve(name)).await;
         out.push(Cluster::with_defaults(name, endpoints));
     }
     out

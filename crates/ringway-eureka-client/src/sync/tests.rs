@@ -29,15 +29,15 @@ fn a_full_fetch_comes_first_then_deltas() {
     let mut sync = Sync::new(1);
     assert_eq!(sync.next_fetch(), Fetch::Full);
     let full = document(vec![up("10.0.0.1")], None);
-    assert_eq!(sync.on_full(0, &full), Outcome::Changed);
+    assert_eq!(sync.on_full(0, full.clone()), Outcome::Changed);
     assert_eq!(sync.next_fetch(), Fetch::Delta);
-    assert_eq!(sync.on_full(0, &full), Outcome::Unchanged);
+    assert_eq!(sync.on_full(0, full.clone()), Outcome::Unchanged);
 }
 
 #[test]
 fn a_delta_is_kept_only_when_the_hashcodes_agree() {
     let mut sync = Sync::new(1);
-    sync.on_full(0, &document(vec![up("10.0.0.1")], None));
+    sync.on_full(0, document(vec![up("10.0.0.1")], None));
     let mut added = up("10.0.0.2");
     added.action_type = Some(ActionType::Added);
     let delta = document(vec![added.clone()], Some("UP_2_"));
@@ -67,7 +67,7 @@ fn a_delta_is_kept_only_when_the_hashcodes_agree() {
 fn failures_keep_the_registry_and_back_off_to_ten_intervals() {
     let interval = Duration::from_secs(30);
     let mut sync = Sync::new(1);
-    sync.on_full(0, &document(vec![up("10.0.0.1")], None));
+    sync.on_full(0, document(vec![up("10.0.0.1")], None));
     assert_eq!(sync.delay(interval), interval);
     let mut delays = Vec::new();
     for _ in 0..6 {
@@ -78,7 +78,7 @@ fn failures_keep_the_registry_and_back_off_to_ten_intervals() {
     assert!(sync.stale());
     assert_eq!(sync.registry().map(|r| r.len()), Some(1));
     assert_eq!(sync.next_fetch(), Fetch::Full);
-    sync.on_full(0, &document(vec![up("10.0.0.1")], None));
+    sync.on_full(0, document(vec![up("10.0.0.1")], None));
     assert!(!sync.stale());
     assert_eq!(sync.delay(interval), interval);
 }
@@ -87,6 +87,6 @@ fn failures_keep_the_registry_and_back_off_to_ten_intervals() {
 fn the_server_that_answered_is_tried_first() {
     let mut sync = Sync::new(3);
     assert_eq!(sync.server_order().collect::<Vec<_>>(), [0, 1, 2]);
-    sync.on_full(2, &document(vec![], None));
+    sync.on_full(2, document(vec![], None));
     assert_eq!(sync.server_order().collect::<Vec<_>>(), [2, 0, 1]);
 }
