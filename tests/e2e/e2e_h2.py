@@ -14,7 +14,16 @@ raw frame tools for the flood tests.
   ``trailers=1``      end with trailers ``x-trailer-one: 1`` and
                       ``x-trailer-two: two``
   ``hdr=Name:Value``  extra response header (repeatable)
+  ``reset=N``         answer with RST_STREAM error code N instead
+  ``stall=1``         send the head and body, then never end the stream
   ==================  ========================================================
+
+  Per origin, not per request (a replay carries the same query):
+  :meth:`H2Origin.refuse_streams` answers the next N complete requests with
+  RST_STREAM REFUSED_STREAM, :meth:`H2Origin.goaway_streams` answers the
+  next N with a GOAWAY whose last-stream-id is below the stream (then reads
+  and drops whatever comes until the peer closes). Both are noted in
+  ``refused``.
 
 * :class:`H2Client` - a blocking h2c client on the ``h2`` package: requests
   with bodies and trailers, several streams on one connection, GOAWAY seen.
@@ -72,6 +81,8 @@ ERROR_NAMES = {0: "NO_ERROR", 1: "PROTOCOL_ERROR", 2: "INTERNAL_ERROR", 3: "FLOW
                8: "CANCEL", 9: "COMPRESSION_ERROR", 10: "CONNECT_ERROR", 11: "ENHANCE_YOUR_CALM",
                12: "INADEQUATE_SECURITY", 13: "HTTP_1_1_REQUIRED"}
 CANCEL = 8
+PROTOCOL_ERROR = 1
+REFUSED_STREAM = 7
 # SETTINGS identifiers.
 SETTINGS_HEADER_TABLE_SIZE = 1
 SETTINGS_ENABLE_PUSH = 2
@@ -703,13 +714,16 @@ class H2Request:
 @dataclass
 class H2Reply:
     """What a handler returns. delay: seconds before the reply goes out;
-    never: no reply at all."""
+    never: no reply at all; reset: RST_STREAM with this error code instead
+    of a response; stall: no END_STREAM after the body."""
     status: int = 200
     headers: list = field(default_factory=list)
     body: bytes = b""
     trailers: list | None = None
     delay: float = 0.0
     never: bool = False
+    reset: int | None = None  # answer with RST_STREAM(reset) instead
+    stall: bool = False  # head and body, then the stream is left open
 
 
 def h2_echo_handler(req: H2Request, origin: "H2Origin") -> H2Reply:
@@ -730,7 +744,9 @@ def h2_echo_handler(req: H2Request, origin: "H2Origin") -> H2Reply:
     if status in (204, 304):
         body = b""
     trailers = [("x-trailer-one", "1"), ("x-trailer-two", "two")] if one("trailers") else None
-    return H2Reply(status, headers, body, trailers, float(one("delay") or 0))
+    reset = int(one("reset")) if one("reset") is not None else None
+    return H2Reply(status, headers, body, trailers, float(one("delay") or 0), reset=reset,
+                   stall=bool(one("stall")))
 
 
 class _Outgoing:
@@ -757,11 +773,37 @@ class H2Origin(ThreadedServer):
         self.heads: list[H2Request] = []  # noted when the head arrives
         self.resets: list[tuple[int, int, int]] = []  # (conn, stream, code) RST_STREAM received
         self.closed_connections = 0  # connections the peer closed (EOF or reset)
+        self.refused: list[H2Request] = []  # complete requests refused (REFUSED_STREAM or GOAWAY)
+        self._refuse_next = 0
+        self._goaway_next = 0
         self._start()
+
+    def refuse_streams(self, n: int = 1) -> None:
+        """Answer the next n complete requests with RST_STREAM REFUSED_STREAM."""
+        with self.lock:
+            self._refuse_next = n
+
+    def goaway_streams(self, n: int = 1) -> None:
+        """Answer the next n complete requests with GOAWAY (NO_ERROR) whose
+        last-stream-id is below the request's stream: the stream was not
+        processed. The connection then only drains until the peer closes."""
+        with self.lock:
+            self._goaway_next = n
+
+    def _take_refusal(self):
+        with self.lock:
+            if self._refuse_next > 0:
+                self._refuse_next -= 1
+                return "refuse"
+            if self._goaway_next > 0:
+                self._goaway_next -= 1
+                return "goaway"
+        return None
 
     def _clear(self) -> None:
         super()._clear()
         self.resets.clear()
+        self.refused.clear()
 
     def _wait_count(self, items: list, n: int, timeout: float) -> bool:
         """Bounded wait until `items` (one of this origin's lists) holds n."""
@@ -801,7 +843,7 @@ class H2Origin(ThreadedServer):
                 try:
                     if not out.head_sent:
                         hdrs = [(":status", str(out.reply.status)), *out.reply.headers]
-                        if out.reply.trailers is None:
+                        if out.reply.trailers is None and not out.reply.stall:
                             hdrs.append(("content-length", str(len(out.reply.body))))
                         empty = not out.reply.body and out.reply.trailers is None
                         conn.send_headers(sid, hdrs, end_stream=empty)
@@ -816,6 +858,9 @@ class H2Origin(ThreadedServer):
                         n = min(window, len(out.view))
                         conn.send_data(sid, bytes(out.view[:n]))
                         out.view = out.view[n:]
+                    if not out.view and out.reply.stall:
+                        del outgoing[sid]  # the stream stays open, never ended
+                        continue
                     if not out.view:
                         if out.reply.trailers is not None:
                             conn.send_headers(sid, out.reply.trailers, end_stream=True)
@@ -826,18 +871,53 @@ class H2Origin(ThreadedServer):
                     outgoing.pop(sid, None)
 
         def dispatch(sid, req):
+            """Returns "goaway" when the connection must now only drain."""
             dispatched.add(sid)
+            refusal = self._take_refusal()
+            if refusal is not None:
+                with self.cond:
+                    self.refused.append(req)
+                    self.cond.notify_all()
+                if refusal == "refuse":
+                    conn.reset_stream(sid, h2.errors.ErrorCodes.REFUSED_STREAM)
+                    return None
+                conn.close_connection(error_code=0, last_stream_id=max(0, sid - 2))
+                return "goaway"
+            with self.cond:
+                self.requests.append(req)
+                self.cond.notify_all()
             try:
                 reply = self.handler(req, self)
             except Exception as e:  # noqa: BLE001 - a handler bug: answer 500 and keep it visible
                 self.errors.append(repr(e))
                 reply = H2Reply(500, body=repr(e).encode())
             if reply.never:
-                return
+                return None
+            if reply.reset is not None:
+                conn.reset_stream(sid, reply.reset)
+                return None
             if reply.delay > 0:
                 heapq.heappush(scheduled, (time.monotonic() + reply.delay, next(seq), sid, reply))
             else:
                 outgoing[sid] = _Outgoing(reply)
+            return None
+
+        def drain():
+            """After our GOAWAY: send it, then read and drop until EOF."""
+            sock.sendall(conn.data_to_send())
+            while not self.stopping.is_set():
+                r, _, _ = select.select([sock], [], [], 0.2)
+                if not r:
+                    continue
+                try:
+                    data = sock.recv(262144)
+                except OSError:
+                    data = b""
+                if not data:
+                    with self.cond:
+                        self.closed_connections += 1
+                        self.cond.notify_all()
+                    return
 
         try:
             sock.sendall(conn.data_to_send())
@@ -884,10 +964,8 @@ class H2Origin(ThreadedServer):
                             self.heads.append(req)
                             self.cond.notify_all()
                         if ev.stream_ended is not None and ev.stream_id not in dispatched:
-                            with self.cond:
-                                self.requests.append(req)
-                                self.cond.notify_all()
-                            dispatch(ev.stream_id, req)
+                            if dispatch(ev.stream_id, req) == "goaway":
+                                return drain()
                     elif isinstance(ev, h2.events.DataReceived):
                         if ev.stream_id in streams:
                             streams[ev.stream_id].body += ev.data
@@ -902,10 +980,8 @@ class H2Origin(ThreadedServer):
                     elif isinstance(ev, h2.events.StreamEnded):
                         req = streams.get(ev.stream_id)
                         if req is not None and ev.stream_id not in dispatched:
-                            with self.cond:
-                                self.requests.append(req)
-                                self.cond.notify_all()
-                            dispatch(ev.stream_id, req)
+                            if dispatch(ev.stream_id, req) == "goaway":
+                                return drain()
                     elif isinstance(ev, h2.events.StreamReset):
                         streams.pop(ev.stream_id, None)
                         outgoing.pop(ev.stream_id, None)

@@ -393,6 +393,12 @@ class ThreadedServer:
         with self.lock:
             return len(self.requests)
 
+    @property
+    def open_connections(self) -> int:
+        """Accepted connections whose serving thread has not closed them yet."""
+        with self.lock:
+            return len(self._socks)
+
     def reset(self) -> None:
         """Forgets the requests, heads and connections seen so far."""
         with self.lock:

@@ -33,6 +33,35 @@ def admin_request(admin: str, path: str, method: str = "GET", timeout: float = 5
         return e.code, e.read().decode()
 
 
+# Envoy's default text access log format, as ringway writes it.
+ACCESS_LOG_LINE = re.compile(
+    r'^\[(?P<start>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)\] '
+    r'"(?P<method>\S+) (?P<path>\S+) (?P<proto>HTTP/1\.[01]|HTTP/2)" '
+    r'(?P<code>\d{1,3}) (?P<flags>\S+) (?P<rx>\d+) (?P<tx>\d+) (?P<duration>\d+) (?P<upstream_time>\d+|-) '
+    r'"(?P<xff>[^"]*)" "(?P<ua>[^"]*)" "(?P<rid>[^"]*)" "(?P<authority>[^"]*)" "(?P<upstream>[^"]*)"$'
+)
+
+
+def access_log_entries(path) -> list:
+    """The text access log at `path` as dicts (fields of ACCESS_LOG_LINE);
+    a line that does not match the format fails the test."""
+    path = Path(path)
+    out = []
+    for line in (path.read_text().splitlines() if path.exists() else []):
+        m = ACCESS_LOG_LINE.match(line)
+        assert m, f"access log line not in Envoy's default format: {line!r}"
+        out.append(m.groupdict())
+    return out
+
+
+def wait_access_log(path, pred, timeout: float = 4.0, desc: str = "") -> dict:
+    """Bounded poll: the first access log entry for which pred(entry) holds
+    (the log is flushed by the worker periodically)."""
+    def found():
+        return next((e for e in access_log_entries(path) if pred(e)), None)
+    return eventually(found, timeout, 0.05, desc or "access log entry")
+
+
 def simple_config(routes, clusters=(), limits=None, access_log=None, domains=("*",), name="main"):
     """A one-listener, one-vhost config as a dict."""
     listener = {
