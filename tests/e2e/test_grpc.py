@@ -30,9 +30,9 @@ import pytest
 from e2e_client import eventually
 from e2e_grpc import (GRPC_REQUEST_HEADERS, INITIAL_BIN, TRAILER_BIN, GrpcServer, Stubs, channel,
                       grpc_error, grpc_frame, method_path, pattern)
-from e2e_h2 import H2Client, H2Origin, H2Reply
+from e2e_h2 import H2Client, H2Origin, H2Reply, h2_echo_handler
 from e2e_origin import closed_port
-from e2e_proxy import cluster
+from e2e_proxy import cluster, simple_config, wait_access_log
 
 GRPC_STATUS = {c.value[0]: c for c in grpc.StatusCode}
 
@@ -411,6 +411,95 @@ def test_grpc_stats(via_ringway):
     s = eventually(counted, 3, 0.05, "HTTP/2 counters after a gRPC call")
     assert s.get("cluster.grpc.upstream_cx_http1_total", 0) == 0, \
         "an http2 cluster opened HTTP/1.1 connections"
+
+
+# -- ringway's gRPC replies on failure paths ---------------------------------------
+
+SMALL = "ringway.test.Small"  # route limit 1,000 bytes; the listener's is 4,096
+
+
+def stalling_handler(req, origin):
+    """`?stall=1`: a gRPC response head and one message, then nothing (the
+    stream is never ended); anything else: the echo with its knobs."""
+    if "stall=1" in req.path:
+        return H2Reply(200, [("content-type", "application/grpc")], grpc_frame(b"first message"), stall=True)
+    return h2_echo_handler(req, origin)
+
+
+@pytest.fixture
+def failing(env, tmp_path):
+    """An h2 origin (echo knobs, `stall=1`) behind ringway, with body limits
+    and a text access log: (proxy, origin, log)."""
+    origin = H2Origin("grpc-failing", handler=stalling_handler)
+    env.origins.append(origin)
+    log = tmp_path / "access.log"
+    proxy = env.proxy(simple_config(
+        [{"match": {"prefix": f"/{SMALL}/"}, "cluster": "h2", "timeout": "30s", "max_request_body_bytes": 1000},
+         {"match": {"prefix": "/"}, "cluster": "h2", "timeout": "30s"}],
+        [cluster("h2", origin, protocol="http2")],
+        limits={"max_request_body_bytes": 4096},
+        access_log={"path": str(log), "format": "text"},
+    ))
+    return proxy, origin, log
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["content-length", "streamed"])
+@pytest.mark.parametrize("limit", ["route", "listener"])
+def test_body_over_limit_is_resource_exhausted(failing, limit, declared):
+    proxy, origin, log = failing
+    path, size = (method_path("Unary", SMALL), 1001) if limit == "route" else (method_path("Unary"), 4097)
+    body = grpc_frame(b"m" * (size - 5))
+    assert len(body) == size
+    headers = [*GRPC_REQUEST_HEADERS, *([("content-length", str(size))] if declared else [])]
+    with H2Client(proxy.port) as c:
+        ok = c.request("POST", path, headers=headers[:len(GRPC_REQUEST_HEADERS)], body=grpc_frame(b"small"))
+        assert ok.status == 200 and ok.header("grpc-status") is None, ok
+        r = c.request("POST", path + "?big", headers=headers, body=body)
+    assert_trailers_only_grpc_error(r, grpc.StatusCode.RESOURCE_EXHAUSTED, f"{limit} limit")
+    assert [q.path for q in origin.requests] == [path], "the oversized body reached the upstream whole"
+    if declared:
+        assert [h.path for h in origin.heads] == [path], "a declared oversized body was forwarded"
+    eventually(lambda: proxy.stat("http.main.downstream_rq_too_large") == 1, 3, 0.02, "downstream_rq_too_large")
+    entry = wait_access_log(log, lambda e: e["path"] == path + "?big")
+    assert (entry["proto"], entry["code"], entry["flags"]) == ("HTTP/2", "200", "LR"), entry
+
+
+def test_upstream_reset_before_response_is_unavailable(failing):
+    proxy, origin, log = failing
+    path = method_path("Unary") + "?reset=2"  # the origin answers RST_STREAM INTERNAL_ERROR
+    with H2Client(proxy.port) as c:
+        r = c.request("POST", path, headers=GRPC_REQUEST_HEADERS, body=grpc_frame(b"x"))
+    assert_trailers_only_grpc_error(r, grpc.StatusCode.UNAVAILABLE, "upstream reset")
+    assert len(origin.requests) == 1
+    eventually(lambda: proxy.stat("cluster.h2.upstream_rq_rx_reset") == 1, 3, 0.02, "upstream_rq_rx_reset")
+    assert proxy.stat("cluster.h2.http2.rx_reset") == 1
+    assert proxy.stat("cluster.h2.upstream_rq_retry") == 0
+    entry = wait_access_log(log, lambda e: e["path"] == path)
+    assert (entry["proto"], entry["code"], entry["flags"]) == ("HTTP/2", "200", "UR"), entry
+
+
+def test_grpc_timeout_mid_stream_is_deadline_exceeded_in_trailers(failing):
+    """The response head and a message went down, then the upstream stalls:
+    when grpc-timeout passes ringway ends the stream with trailers
+    grpc-status 4 (not a reset) and resets the upstream stream."""
+    proxy, origin, log = failing
+    path = method_path("ServerStream") + "?stall=1"
+    with H2Client(proxy.port) as c:
+        start = time.monotonic()
+        r = c.request("POST", path, headers=[*GRPC_REQUEST_HEADERS, ("grpc-timeout", "800m")],
+                      body=grpc_frame(b"x"), timeout=10)
+        elapsed = time.monotonic() - start
+    assert r.reset is None, f"stream reset ({r.reset}) instead of DEADLINE_EXCEEDED trailers: {r}"
+    assert r.status == 200 and r.header("content-type") == "application/grpc", r
+    assert r.header("grpc-status") is None, "a trailers-only reply: the response head had gone already"
+    assert r.body == grpc_frame(b"first message"), r
+    assert r.trailer("grpc-status") == "4", r
+    assert r.trailer("grpc-message"), r
+    assert 0.7 <= elapsed <= 2.5, f"DEADLINE_EXCEEDED after {elapsed:.2f}s for grpc-timeout 800m"
+    eventually(lambda: origin.cancellations() >= 1, 3, 0.02, "the upstream stream was reset")
+    eventually(lambda: proxy.stat("cluster.h2.upstream_rq_timeout") == 1, 3, 0.02, "upstream_rq_timeout")
+    entry = wait_access_log(log, lambda e: e["path"] == path)
+    assert (entry["proto"], entry["code"], entry["flags"]) == ("HTTP/2", "200", "UT"), entry
 
 
 # -- drain ----------------------------------------------------------------------
