@@ -24,6 +24,7 @@ from google.protobuf import any_pb2, duration_pb2, wrappers_pb2
 from e2e_client import RawConn, curl, eventually
 from e2e_control import CLUSTER_TYPE, ENDPOINTS_TYPE
 from e2e_origin import closed_port
+from e2e_proxy import wait_access_log
 
 LISTENER = "egress"
 STAT = f"http.{LISTENER}.on_demand_cluster_"
@@ -528,6 +529,9 @@ class TinyAds(ads_pb2_grpc.AggregatedDiscoveryServiceServicer):
 
     def __init__(self, eager_headers: bool = True):
         self.eager_headers = eager_headers
+        # Names whose subscriptions are answered only on release(name).
+        self.hold: set[str] = set()
+        self._parked: list = []  # (stream queue, type_url, names)
         self.resources: dict[str, dict[str, tuple[str, object]]] = {CLUSTER_TYPE: {}, ENDPOINTS_TYPE: {}}
         self.lock = threading.Condition()
         self.requests: list = []
@@ -575,10 +579,13 @@ class TinyAds(ads_pb2_grpc.AggregatedDiscoveryServiceServicer):
                         self.requests.append(request)
                         self.lock.notify_all()
                     names = list(request.resource_names_subscribe)
+                    with self.lock:
+                        held = [n for n in names if n in self.hold]
+                        if held:
+                            self._parked.append((out, request.type_url, held))
+                    names = [n for n in names if n not in held]
                     if names:
-                        have = self.resources.get(request.type_url, {})
-                        out.put(self._response(request.type_url, [n for n in names if n in have],
-                                               [n for n in names if n not in have]))
+                        self._answer(out, request.type_url, names)
             except grpc.RpcError:
                 pass
             out.put(None)
@@ -589,6 +596,23 @@ class TinyAds(ads_pb2_grpc.AggregatedDiscoveryServiceServicer):
             if item is None:
                 return
             yield item
+
+    def _answer(self, out: queue.Queue, type_url: str, names) -> None:
+        have = self.resources.get(type_url, {})
+        out.put(self._response(type_url, [n for n in names if n in have], [n for n in names if n not in have]))
+
+    def release(self, name: str) -> None:
+        """Answers the held subscriptions to `name` (and stops holding it)."""
+        with self.lock:
+            self.hold.discard(name)
+            parked, self._parked = self._parked, []
+        for out, type_url, names in parked:
+            if name in names:
+                self._answer(out, type_url, [name])
+                names = [n for n in names if n != name]
+            if names:
+                with self.lock:
+                    self._parked.append((out, type_url, names))
 
     def set(self, type_url: str, name: str, version: str, msg) -> None:
         with self.lock:
@@ -748,3 +772,54 @@ def test_changes_while_control_plane_down_arrive_on_resume(env, ctl):
     wait_origin(proxy, "orders", "b", desc="the change made while down")
     wait_status(proxy, "billing", 503)
     assert proxy.stat("cluster_manager.active_dynamic_clusters") == 1
+
+
+# -- 11. request bodies wait with their request; no endpoint is 503 UH ----------------
+
+def test_on_demand_request_bodies_held_while_discovery_waits(env, tiny_ads):
+    """Three requests with bodies (Content-Length, chunked, HTTP/2 DATA) for
+    a cluster whose discovery answer the control plane holds back: nothing
+    reaches the origin meanwhile; once the cluster arrives each body reaches
+    it whole."""
+    from e2e_client import build_request, chunked_body
+    from e2e_h2 import H2Client, pattern
+
+    origin = env.origin("late")
+    tiny_ads.hold.add("late")
+    tiny_ads.set(CLUSTER_TYPE, "late", "c1", static_cluster("late", origin))
+    proxy = env.proxy(xds_config(tiny_ads.address, [route(timeout="10s")]))
+    cl_body, chunked, h2_body = pattern(100_000), pattern(30_000)[::-1], pattern(50_000)[7:]
+
+    with RawConn(proxy.port, timeout=10) as c1, RawConn(proxy.port, timeout=10) as c2, \
+            H2Client(proxy.port, timeout=10) as h:
+        c1.send(build_request("POST", "/cl", body=cl_body, host="late"))
+        c2.send(build_request("POST", "/chunked", [("Transfer-Encoding", "chunked")], host="late")
+                + chunked_body(chunked, 4096, trailers=[("x-sum", "t")]))
+        sid = h.start("POST", "/h2", body=h2_body, authority="late")
+        tiny_ads.wait_request(lambda r: "late" in r.resource_names_subscribe)
+        eventually(lambda: proxy.stat(STAT + "discovery") == 3, 5, 0.02, "three requests waiting")
+        assert origin.heads == [], "a request went upstream before its cluster was known"
+        tiny_ads.release("late")
+        r1, r2, r3 = c1.read_response(), c2.read_response(), h.wait(sid)
+    assert (r1.status, r2.status, r3.status) == (200, 200, 200), (r1.body[:200], r2.body[:200], r3)
+    got = {q.path: q for q in origin.requests}
+    assert set(got) == {"/cl", "/chunked", "/h2"}
+    assert got["/cl"].body == cl_body
+    assert got["/chunked"].body == chunked and ("x-sum", "t") in got["/chunked"].trailers
+    assert got["/h2"].body == h2_body
+    s = proxy.stats()
+    assert (s[STAT + "discovery"], s[STAT + "success"], s.get(STAT + "timeout", 0)) == (3, 3, 0)
+
+
+def test_cluster_without_endpoints_is_503_uh(env, tiny_ads, tmp_path):
+    log = tmp_path / "access.log"
+    # (A STATIC cluster without endpoints is refused; EDS may have none.)
+    tiny_ads.set(CLUSTER_TYPE, "empty", "c1", eds_cluster("empty"))
+    tiny_ads.set(ENDPOINTS_TYPE, "empty", "e1", load_assignment("empty"))
+    proxy = env.proxy(xds_config(tiny_ads.address, access_log={"path": str(log), "format": "text"}))
+    resp, _ = get(proxy, "empty", "/uh")
+    assert resp.status == 503, resp
+    assert b"no healthy upstream" in resp.body, resp.body
+    assert proxy.stat("cluster.empty.upstream_cx_none_healthy") == 1
+    entry = wait_access_log(log, lambda e: e["path"] == "/uh")
+    assert (entry["code"], entry["flags"], entry["upstream"]) == ("503", "UH", "-"), entry
