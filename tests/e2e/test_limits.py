@@ -111,13 +111,15 @@ def test_route_body_limit_chunked_mid_stream(limited):
     with RawConn(proxy.port, timeout=5) as c:
         c.send(build_request("POST", "/small/mid", [("Transfer-Encoding", "chunked")]))
         c.send(b"200\r\n" + b"m" * 512 + b"\r\n")
-        time.sleep(0.2)
+        assert origin.wait_heads(1, 5), "the head was not forwarded before the body crossed the limit"
         try:
             c.send(b"400\r\n" + b"m" * 1024 + b"\r\n0\r\n\r\n")
         except (BrokenPipeError, ConnectionResetError):
             pass
         r = c.read_response()
         assert r.status == 413
+    assert [h.path for h in origin.heads] == ["/small/mid"]
+    assert origin.requests == [], "the over-limit body completed upstream"
 
 
 def test_route_body_under_limit_ok(limited):
