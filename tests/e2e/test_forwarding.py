@@ -307,14 +307,22 @@ def test_bodyless_statuses(fwd, status):
 
 
 def test_informational_response_then_final(fwd):
+    """A 103 Early Hints goes to the client as it comes, well before the
+    final response (which the origin sends 1 s later)."""
     proxy, _ = fwd
-    with RawConn(proxy.port) as c:
-        r = c.request("GET", "/early?early=1")
-        assert r.status == 200
-        assert r.json()["target"] == "/early?early=1"
-        for info in r.informational:
-            assert 100 <= info.status < 200
-            assert info.header("content-length") is None
+    with RawConn(proxy.port, timeout=5) as c:
+        start = time.monotonic()
+        c.send(build_request("GET", "/early?early=1&delay=1"))
+        info = c.read_head()
+        info_at = time.monotonic() - start
+        assert info.status == 103, f"first response is {info.status}, not the 103"
+        assert info.header("link") == "</style.css>; rel=preload"
+        assert info.header("content-length") is None
+        assert info_at < 0.8, f"the 103 arrived after {info_at:.2f}s: held back until the final response"
+        r = c.read_response()
+        assert r.status == 200 and r.informational == []
+        assert time.monotonic() - start >= 0.9
+        assert r.json()["target"] == "/early?early=1&delay=1"
         r2 = c.request("GET", "/after-early")
         assert r2.status == 200
 
