@@ -12,13 +12,13 @@ from e2e_client import eventually
 from test_eureka_routing import hits, only, xds_proxy
 
 
-def test_real_clients_are_routed_by_vip_as_they_come_and_go(env_once, registry, clients):
+def test_real_clients_are_routed_by_vip_as_they_come_and_go(env, registry, clients):
     r = registry(eviction="200ms")
     url = r.url
-    py_a, py_b, js_a = env_once.origin("py-a"), env_once.origin("py-b"), env_once.origin("js-a")
+    py_a, py_b, js_a = env.origin("py-a"), env.origin("py-b"), env.origin("js-a")
     first = clients.py(url, app="PY-SVC", vip="py-svc", port=py_a.port)
     js = clients.js(url, app="js-svc", vip="js-svc", port=js_a.port)
-    proxy = xds_proxy(env_once, r.control)
+    proxy = xds_proxy(env, r.control)
 
     # No cluster configured: each VIP is found on demand, in any case.
     only(proxy, "py-svc", {"py-a"}, timeout=15)

@@ -109,11 +109,11 @@ def only(proxy, host: str, expected: set, n: int = 8, timeout: float = 5.0):
 
 # -- tests ---------------------------------------------------------------------------
 
-def test_on_demand_vips_through_the_control_plane_follow_instances(env_once, registry):
+def test_on_demand_vips_through_the_control_plane_follow_instances(env, registry):
     r = registry()
-    a, b = env_once.origin("a"), env_once.origin("b")
+    a, b = env.origin("a"), env.origin("b")
     register(r, "orders", a, "orders,orders-v2")
-    proxy = xds_proxy(env_once, r.control)
+    proxy = xds_proxy(env, r.control)
 
     # A proxy with no clusters reaches the VIP by name, in any case.
     only(proxy, "orders", {"a"})
@@ -141,23 +141,23 @@ def test_on_demand_vips_through_the_control_plane_follow_instances(env_once, reg
     only(proxy, "orders", {503})
 
 
-def test_an_unknown_vip_fails_fast_and_works_once_registered(env_once, registry):
+def test_an_unknown_vip_fails_fast_and_works_once_registered(env, registry):
     r = registry()
-    proxy = xds_proxy(env_once, r.control)
+    proxy = xds_proxy(env, r.control)
     with RawConn(proxy.port, timeout=10) as conn:
         resp = conn.request("GET", "/", host="payments")
     assert resp.status == 503
     assert proxy.stat("http.egress.on_demand_cluster_missing") == 1
-    p = env_once.origin("p")
+    p = env.origin("p")
     register(r, "payments", p, "payments")
     only(proxy, "payments", {"p"})
 
 
-def test_ringway_reads_eureka_directly_and_keeps_routing_when_it_goes(env_once, registry):
+def test_ringway_reads_eureka_directly_and_keeps_routing_when_it_goes(env, registry):
     r = registry()
-    a, b = env_once.origin("a"), env_once.origin("b")
+    a, b = env.origin("a"), env.origin("b")
     register(r, "orders", a, "orders")
-    proxy = env_once.proxy({
+    proxy = env.proxy({
         "eureka": eureka_block(r.address),
         "listeners": listener([{"match": {"prefix": "/"}, "cluster": "orders"}]),
         "clusters": [{"name": "orders", "type": "eureka", "vip": "orders",
@@ -183,12 +183,12 @@ def test_ringway_reads_eureka_directly_and_keeps_routing_when_it_goes(env_once, 
     assert "eureka: no registry server answers" in body and "last known instances" in body
 
 
-def test_without_a_control_plane_routes_ask_eureka_for_vips(env_once, registry):
+def test_without_a_control_plane_routes_ask_eureka_for_vips(env, registry):
     r = registry()
-    a = env_once.origin("a")
+    a = env.origin("a")
     register(r, "inventory", a, "inventory")
     named = {"match": {"prefix": "/named"}, "cluster": "inventory"}
-    proxy = env_once.proxy({"eureka": eureka_block(r.address),
+    proxy = env.proxy({"eureka": eureka_block(r.address),
                             "listeners": listener([named, on_demand_route()]), "clusters": []})
     # A route naming a VIP the file does not define.
     eventually(lambda: origin_of(proxy, "x", "/named") == "a", 5, 0.05, "named VIP")
@@ -201,23 +201,23 @@ def test_without_a_control_plane_routes_ask_eureka_for_vips(env_once, registry):
     assert proxy.stat("http.egress.on_demand_cluster_missing") == 1
     assert proxy.stat("http.egress.on_demand_cluster_timeout") == 0
     # Registered later: found on the next question.
-    b = env_once.origin("b")
+    b = env.origin("b")
     register(r, "nothing-here", b, "nothing-here")
     only(proxy, "nothing-here", {"b"})
 
 
-def test_the_control_plane_reads_an_external_eureka_with_failover(env_once, registry, control):
+def test_the_control_plane_reads_an_external_eureka_with_failover(env, registry, control):
     upstream = registry()
-    a = env_once.origin("a")
+    a = env.origin("a")
     register(upstream, "orders", a, "orders")
     dead = f"127.0.0.1:{closed_port()}"
     c = control()
     c.start(extra_args=["--eureka-url", f"http://{dead}/eureka/",
                         "--eureka-url", upstream.url,
                         "--eureka-fetch-interval", FETCH])
-    proxy = xds_proxy(env_once, c)
+    proxy = xds_proxy(env, c)
     only(proxy, "orders", {"a"})
-    b = env_once.origin("b")
+    b = env.origin("b")
     register(upstream, "orders", b, "orders")
     only(proxy, "orders", {"a", "b"}, n=12)
     set_status(upstream, "orders", a, "OUT_OF_SERVICE")

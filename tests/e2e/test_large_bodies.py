@@ -123,12 +123,12 @@ def _counting_origin_handler(pause_event: threading.Event, pause_at: int):
 
 
 @pytest.fixture
-def big(env_once, is_release):
+def big(env, is_release):
     size = GIB if is_release else 128 * MIB
     pause_at = min(PAUSE_AT, size // 4)
     paused = threading.Event()
-    origin = env_once.origin("bulk", _counting_origin_handler(paused, pause_at), read_body=False)
-    proxy = env_once.proxy(simple_config(
+    origin = env.origin("bulk", _counting_origin_handler(paused, pause_at), read_body=False)
+    proxy = env.proxy(simple_config(
         [{"match": {"prefix": "/"}, "cluster": "bulk", "timeout": "60s"}],
         [cluster("bulk", origin)],
         limits={"idle_timeout": "60s"},

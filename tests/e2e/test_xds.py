@@ -721,13 +721,13 @@ def test_nack_from_foreign_control_plane_keeps_last_good_config(env, tiny_ads):
 # proxy that subscribes to something at start gets a first message, so
 # that works; one with only on-demand routes has nothing to ask for yet.
 
-def test_lazy_headers_control_plane_with_a_route_naming_the_cluster(env_once):
-    a = env_once.origin("a")
+def test_lazy_headers_control_plane_with_a_route_naming_the_cluster(env):
+    a = env.origin("a")
     ads = TinyAds(eager_headers=False)
-    env_once.origins.append(ads)
+    env.origins.append(ads)
     ads.set(CLUSTER_TYPE, "orders", "c1", eds_cluster("orders"))
     ads.set(ENDPOINTS_TYPE, "orders", "e1", load_assignment("orders", a))
-    proxy = env_once.proxy(xds_config(ads.address, [route("cluster:orders", timeout=None)]))
+    proxy = env.proxy(xds_config(ads.address, [route("cluster:orders", timeout=None)]))
     resp, _ = get(proxy, "x")
     assert resp.status == 200 and origin_of(resp) == "a"
     assert connected(proxy) == 1
@@ -735,13 +735,13 @@ def test_lazy_headers_control_plane_with_a_route_naming_the_cluster(env_once):
 
 # A control plane that sends its response headers only with its first
 # response (grpcio, grpc-go): on-demand questions must still go out.
-def test_lazy_headers_control_plane_on_demand_only(env_once):
-    a = env_once.origin("a")
+def test_lazy_headers_control_plane_on_demand_only(env):
+    a = env.origin("a")
     ads = TinyAds(eager_headers=False)
-    env_once.origins.append(ads)
+    env.origins.append(ads)
     ads.set(CLUSTER_TYPE, "orders", "c1", eds_cluster("orders"))
     ads.set(ENDPOINTS_TYPE, "orders", "e1", load_assignment("orders", a))
-    proxy = env_once.unstarted_proxy()
+    proxy = env.unstarted_proxy()
     proxy.start(xds_config(ads.address, [route(timeout="2s")], initial_fetch_timeout="1s"), wait=False)
     proxy.wait_ready(timeout=10, allow_detail=True)
     resp, took = get(proxy, "orders")
