@@ -126,7 +126,8 @@ class Proxy:
         os.replace(tmp, self.config_path)
 
     def start(self, config, concurrency: int | None = 2, drain_time: float = 5,
-              extra_args=(), driver: str | None = None, wait: bool = True) -> "Proxy":
+              extra_args=(), driver: str | None = None, wait: bool = True,
+              preexec_fn=None) -> "Proxy":
         self.write_config(config)
         if self.admin_path.exists():
             self.admin_path.unlink()
@@ -140,7 +141,7 @@ class Proxy:
         env = dict(os.environ, NO_COLOR="1", RUST_BACKTRACE="1")
         self.proc = subprocess.Popen(args, stdout=open(self.stdout_path, "wb"),
                                      stderr=open(self.stderr_path, "wb"), env=env,
-                                     stdin=subprocess.DEVNULL)
+                                     stdin=subprocess.DEVNULL, preexec_fn=preexec_fn)
         if wait:
             self.wait_ready()
         return self
