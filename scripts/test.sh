@@ -47,7 +47,14 @@ if [ "$fuzz_seconds" -gt 0 ]; then
   # passes, so no nightly toolchain is needed.
   for dir in crates/*/fuzz; do
     [ -d "$dir" ] || continue
-    for target in $(cd "$dir" && RUSTC_BOOTSTRAP=1 cargo fuzz list); do
+    # Listed first, on its own: a failing `cargo fuzz list` inside the
+    # for-loop's word list would be ignored (and fuzz nothing).
+    targets=$(cd "$dir" && RUSTC_BOOTSTRAP=1 cargo fuzz list)
+    if [ -z "$targets" ]; then
+      echo "fuzz: $dir lists no targets" >&2
+      exit 1
+    fi
+    for target in $targets; do
       echo "fuzz: $dir $target"
       (cd "$dir" && RUSTC_BOOTSTRAP=1 cargo fuzz run "$target" -- -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 2>&1 | tail -n 3)
     done
