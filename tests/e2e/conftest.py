@@ -21,6 +21,19 @@ from e2e_proxy import Proxy  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 DRIVERS = ["uring", "epoll"]
+# Per-test limit (pytest-timeout) unless --timeout, PYTEST_TIMEOUT or an ini
+# file sets one: generous for the slowest tests (the 1 GiB bodies, real
+# Eureka clients renewing leases), short enough that a hang ends the run.
+DEFAULT_TEST_TIMEOUT = 300
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    if not config.pluginmanager.hasplugin("timeout"):
+        raise pytest.UsageError("the e2e tests need pytest-timeout: pip install -r tests/requirements.txt")
+    if (config.getoption("timeout", None) is None and not os.environ.get("PYTEST_TIMEOUT")
+            and not config.getini("timeout")):
+        config.option.timeout = DEFAULT_TEST_TIMEOUT
 
 
 def _find_binary(name: str = "ringway", env_var: str = "RINGWAY_BIN") -> str:
@@ -180,6 +193,15 @@ class _Group:
         for o in self.origins:
             o.stop()
 
+    def check_origin_errors(self):
+        """Fails the test if an origin recorded an error (a handler that
+        raised, a request it could not parse, an HTTP/2 protocol error). An
+        origin expected to see such things sets ``errors_expected``."""
+        errors = [f"{o.name}: {e}" for o in self.origins
+                  if not getattr(o, "errors_expected", False) for e in getattr(o, "errors", [])]
+        if errors:
+            pytest.fail("origin errors:\n" + "\n".join(errors[:20]), pytrace=False)
+
 
 @pytest.fixture
 def env(ringway_bin, driver, tmp_path, request):
@@ -192,6 +214,8 @@ def env(ringway_bin, driver, tmp_path, request):
         for p in g.proxies:
             sys.stderr.write(f"\n--- ringway log ({p.dir}) ---\n{p.log()[-4000:]}\n")
     g.close()
+    if failed is not None and failed.passed:
+        g.check_origin_errors()
 
 
 @pytest.fixture
@@ -201,6 +225,7 @@ def env_once(ringway_bin, tmp_path):
     g = _Group(ringway_bin, lambda: tmp_path / f"proxy{next(counter)}", "uring")
     yield g
     g.close()
+    g.check_origin_errors()
 
 
 @pytest.fixture(scope="module")
@@ -211,6 +236,7 @@ def module_env(ringway_bin, driver, tmp_path_factory):
     g = _Group(ringway_bin, lambda: base / f"proxy{next(counter)}", driver)
     yield g
     g.close()
+    g.check_origin_errors()
 
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
