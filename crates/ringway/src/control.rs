@@ -21,7 +21,7 @@ use tokio::sync::Notify;
 
 use crate::cli::Cli;
 use crate::eureka::EurekaState;
-use crate::startup::Plan;
+use crate::plan::Plan;
 use crate::xds::XdsState;
 
 /// How often shutdown checks whether in-flight requests have finished.

@@ -7,6 +7,7 @@
 mod cli;
 mod control;
 mod eureka;
+mod plan;
 mod startup;
 mod xds;
 
