@@ -8,6 +8,7 @@ mod cli;
 mod control;
 mod eureka;
 mod plan;
+mod publish;
 mod startup;
 mod xds;
 
