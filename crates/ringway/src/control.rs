@@ -1,4 +1,6 @@
-//! The control thread: admin API, SIGHUP reloads and graceful shutdown.
+//! The control thread: admin API, SIGHUP reloads and graceful shutdown;
+//! the top of the control side, which builds the [`Publisher`] and starts
+//! the sources of clusters (xDS, Eureka) that publish through it.
 //!
 //! A reload builds and validates a whole new snapshot off the workers,
 //! binds any new listener sockets, then hands the snapshot to every worker;
@@ -21,7 +23,8 @@ use tokio::sync::Notify;
 
 use crate::cli::Cli;
 use crate::eureka::EurekaState;
-use crate::startup::Plan;
+use crate::plan::Plan;
+use crate::publish::{ClusterSource, Publisher};
 use crate::xds::XdsState;
 
 /// How often shutdown checks whether in-flight requests have finished.
@@ -31,14 +34,8 @@ pub(crate) struct ControlState {
     config_path: Option<PathBuf>,
     plan: Plan,
     drain_time: Duration,
-    workers: Vec<WorkerHandle>,
-    /// What the workers serve: the file's snapshot with the control
-    /// plane's clusters merged in.
-    snapshot: RefCell<Arc<Snapshot>>,
-    /// The config file's own snapshot.
-    file: RefCell<Arc<Snapshot>>,
-    /// Serialises publishing (reloads and xDS updates).
-    publishing: tokio::sync::Mutex<()>,
+    /// The workers, and the snapshots they serve.
+    publisher: Rc<Publisher>,
     xds: Option<Rc<XdsState>>,
     eureka: Option<Rc<EurekaState>>,
     sockets: RefCell<ListenerSockets>,
@@ -64,19 +61,25 @@ pub fn run(
         .map_err(|e| format!("cannot start the control thread's runtime: {e}"))?;
     // The Eureka client's task starts with the state.
     let _runtime = runtime.enter();
+    let xds = snapshot.xds.clone().map(|c| Rc::new(XdsState::new(c)));
+    // With a control plane, the names routes lack are the control plane's.
+    let eureka = snapshot
+        .eureka
+        .clone()
+        .map(|c| Rc::new(EurekaState::start(c, xds.is_none())));
+    // xDS clusters are merged before Eureka's.
+    let sources = xds
+        .iter()
+        .map(|x| x.clone() as Rc<dyn ClusterSource>)
+        .chain(eureka.iter().map(|e| e.clone() as Rc<dyn ClusterSource>))
+        .collect();
     let state = Rc::new(ControlState {
         config_path: cli.config_path.clone(),
         drain_time: Duration::from_secs(cli.drain_time_s),
         plan,
-        workers,
-        xds: snapshot.xds.clone().map(|c| Rc::new(XdsState::new(c))),
-        eureka: snapshot
-            .eureka
-            .clone()
-            .map(|c| Rc::new(EurekaState::start(c))),
-        file: RefCell::new(snapshot.clone()),
-        snapshot: RefCell::new(snapshot),
-        publishing: tokio::sync::Mutex::new(()),
+        publisher: Rc::new(Publisher::new(workers, snapshot, sources)),
+        xds,
+        eureka,
         sockets: RefCell::new(sockets),
         healthcheck_failed: Cell::new(false),
         draining: Cell::new(false),
@@ -105,10 +108,10 @@ async fn control_loop(
     }
     tokio::task::spawn_local(ringway_admin::serve(admin, state.clone()));
     if let Some(xds) = &state.xds {
-        xds.follow_file(&state.file.borrow());
+        xds.follow_file(&state.publisher.file());
         tracing::info!(address = %xds.config.address, node = %xds.config.node_id, "xds: following the control plane");
         tokio::task::spawn_local(crate::xds::run(
-            state.clone(),
+            state.publisher.clone(),
             xds.clone(),
             discovery.clone(),
         ));
@@ -117,7 +120,11 @@ async fn control_loop(
         tracing::info!(urls = ?eureka.config.urls, interval = ?eureka.config.fetch_interval, "eureka: following the registry");
         // With a control plane, on-demand names are the control plane's.
         let on_demand = state.xds.is_none().then(|| discovery.clone());
-        tokio::task::spawn_local(crate::eureka::run(state.clone(), eureka.clone(), on_demand));
+        tokio::task::spawn_local(crate::eureka::run(
+            state.publisher.clone(),
+            eureka.clone(),
+            on_demand,
+        ));
     }
 
     let mut hup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
@@ -128,7 +135,7 @@ async fn control_loop(
             _ = hup.recv() => {
                 state.reload().await;
                 if let Some(eureka) = &state.eureka {
-                    crate::eureka::refresh(&state, eureka).await;
+                    crate::eureka::refresh(&state.publisher, eureka).await;
                 }
             }
             _ = term.recv() => break,
@@ -164,14 +171,14 @@ impl ControlState {
                 return;
             }
         };
-        let current = self.file.borrow().clone();
+        let current = self.publisher.file();
         if snapshot.workers != current.workers || snapshot.admin != current.admin {
             tracing::warn!("changes to `workers` and `admin` take effect on restart only");
         }
         let bound = self
             .sockets
             .borrow_mut()
-            .bind(&snapshot, self.workers.len());
+            .bind(&snapshot, self.publisher.workers().len());
         let (per_worker, bound) = match bound {
             Ok(b) => b,
             Err(err) => {
@@ -184,9 +191,9 @@ impl ControlState {
             tracing::warn!("changes to `xds` take effect on restart only");
         }
         let started = Instant::now();
-        let _publishing = self.publishing.lock().await;
-        *self.file.borrow_mut() = snapshot.clone();
-        self.apply_everywhere(self.merged(), per_worker).await;
+        self.publisher
+            .publish_file(snapshot.clone(), per_worker)
+            .await;
         self.sockets.borrow_mut().commit(bound);
         if let Some(xds) = &self.xds {
             xds.follow_file(&snapshot);
@@ -195,90 +202,12 @@ impl ControlState {
         tracing::info!(elapsed = ?started.elapsed(), "configuration reloaded on every worker");
     }
 
-    /// The file's snapshot with the control plane's clusters added (the
-    /// file's own win on a name clash; the xDS side refuses those anyway).
-    fn merged(&self) -> Arc<Snapshot> {
-        let file = self.file.borrow().clone();
-        let dynamic = self.xds.as_ref().map(|x| x.clusters.borrow());
-        let xds_clusters = dynamic
-            .as_ref()
-            .map(|d| d.serving())
-            .filter(|s| !s.is_empty());
-        if xds_clusters.is_none() && self.eureka.is_none() {
-            return file;
-        }
-        let mut merged = (*file).clone();
-        for (name, cluster) in xds_clusters.into_iter().flatten() {
-            merged
-                .clusters
-                .entry(name.clone())
-                .or_insert_with(|| cluster.clone());
-        }
-        if let Some(eureka) = &self.eureka {
-            eureka.merge_into(&mut merged);
-        }
-        Arc::new(merged)
-    }
-
-    /// Whether an `xds` block supplies the clusters the file lacks.
-    pub(crate) fn follows_control_plane(&self) -> bool {
-        self.xds.is_some()
-    }
-
-    /// The config file's own snapshot.
-    pub(crate) fn file_snapshot(&self) -> Arc<Snapshot> {
-        self.file.borrow().clone()
-    }
-
-    /// Publishes the control plane's (and Eureka's) current clusters to every worker;
-    /// returns once all serve them.
-    pub(crate) async fn publish_dynamic(&self) {
-        let _publishing = self.publishing.lock().await;
-        let started = Instant::now();
-        self.apply_everywhere(self.merged(), Vec::new()).await;
-        tracing::debug!(elapsed = ?started.elapsed(), "xds: snapshot published to every worker");
-    }
-
-    /// Hands `snapshot` (and each worker's new listener sockets, if any) to
-    /// every worker, waits until all serve it, and makes it current.
-    async fn apply_everywhere(
-        &self,
-        snapshot: Arc<Snapshot>,
-        sockets: Vec<Vec<(String, std::net::TcpListener)>>,
-    ) {
-        let mut sockets = sockets.into_iter();
-        for worker in &self.workers {
-            let mine = sockets.next().unwrap_or_default();
-            if !worker.apply(snapshot.clone(), mine).await {
-                tracing::error!(
-                    worker = worker.id,
-                    "worker did not take the new configuration"
-                );
-            }
-        }
-        *self.snapshot.borrow_mut() = snapshot;
-    }
-
-    /// Sends a command to every worker.
-    pub(crate) fn broadcast(&self, command: impl Fn() -> Command) {
-        for w in &self.workers {
-            w.send(command());
-        }
-    }
-
-    /// Sends a command to one worker.
-    pub(crate) fn send_to(&self, worker: usize, command: Command) {
-        if let Some(w) = self.workers.iter().find(|w| w.id == worker) {
-            w.send(command);
-        }
-    }
-
     /// Stops accepting, waits for in-flight requests (up to the drain
     /// time), then flushes access logs.
     async fn shutdown(&self) {
         tracing::info!(drain_time = ?self.drain_time, "shutting down: draining");
         self.draining.set(true);
-        for w in &self.workers {
+        for w in self.publisher.workers() {
             w.send(Command::Drain);
         }
         let deadline = Instant::now() + self.drain_time;
@@ -293,7 +222,7 @@ impl ControlState {
             tokio::time::sleep(DRAIN_POLL).await;
         }
         // Drain again: the worker flushes its access logs when it handles it.
-        for w in &self.workers {
+        for w in self.publisher.workers() {
             w.send(Command::Drain);
         }
         let _ = self.collect().await;
@@ -301,8 +230,8 @@ impl ControlState {
     }
 
     async fn collect(&self) -> Vec<WorkerReport> {
-        let mut reports = Vec::with_capacity(self.workers.len());
-        for w in &self.workers {
+        let mut reports = Vec::with_capacity(self.publisher.workers().len());
+        for w in self.publisher.workers() {
             if let Some(r) = w.report().await {
                 reports.push(r);
             }
@@ -317,7 +246,7 @@ impl Control for ControlState {
     }
 
     fn snapshot(&self) -> Arc<Snapshot> {
-        self.snapshot.borrow().clone()
+        self.publisher.serving()
     }
 
     fn listeners(&self) -> Vec<(String, std::net::SocketAddr)> {
@@ -364,7 +293,7 @@ impl Control for ControlState {
 
     fn drain_listeners(&self) {
         self.draining.set(true);
-        for w in &self.workers {
+        for w in self.publisher.workers() {
             w.send(Command::Drain);
         }
     }
@@ -385,7 +314,7 @@ impl Control for ControlState {
             "version": env!("CARGO_PKG_VERSION"),
             "state": state,
             "uptime_current_epoch": uptime,
-            "config_source": self.snapshot.borrow().source,
+            "config_source": self.publisher.serving().source,
             "reloads": { "ok": self.reloads_ok.get(), "failed": self.reloads_failed.get() },
             "xds": self.xds.as_ref().map(|x| x.info()),
             "eureka": self.eureka.as_ref().map(|e| e.info()),
@@ -397,7 +326,7 @@ impl Control for ControlState {
                 "admin_address": self.plan.admin.to_string(),
                 "drain_time_s": self.drain_time.as_secs(),
             },
-            "workers": self.workers.iter().map(|w| json!({
+            "workers": self.publisher.workers().iter().map(|w| json!({
                 "id": w.id, "cpu": w.cpu, "io_driver": w.driver.to_string(),
             })).collect::<Vec<_>>(),
         })

@@ -19,9 +19,9 @@ use ringway_config::defaults;
 use ringway_config::model::{self, Cluster, Endpoint, EurekaVip, Snapshot};
 use ringway_eureka::{Registry, ServerUrl, VipIndex};
 use ringway_eureka_client::{ClientConfig, EurekaClient, View};
-use ringway_worker::{Command, DiscoveryRequest};
+use ringway_worker::DiscoveryRequest;
 
-use crate::control::ControlState;
+use crate::publish::{ClusterSource, Publisher};
 
 /// At most this many names answered "no such VIP" are remembered.
 const MAX_MISSING: usize = 4096;
@@ -30,6 +30,9 @@ const MAX_MISSING: usize = 4096;
 #[derive(Debug)]
 pub struct EurekaState {
     pub config: model::Eureka,
+    /// Whether names that routes give and the file does not define are
+    /// looked up as VIPs (not when a control plane supplies them).
+    follows_undefined: bool,
     client: EurekaClient,
     started: Instant,
     /// The registry generation the clusters below were built from.
@@ -48,8 +51,10 @@ pub struct EurekaState {
 }
 
 impl EurekaState {
-    /// Starts the client (on the current tokio runtime).
-    pub fn start(config: model::Eureka) -> Self {
+    /// Starts the client (on the current tokio runtime); with
+    /// `follows_undefined`, names that routes give and the file does not
+    /// define are followed as VIPs.
+    pub fn start(config: model::Eureka, follows_undefined: bool) -> Self {
         let urls = config
             .urls
             .iter()
@@ -62,6 +67,7 @@ impl EurekaState {
         });
         Self {
             config,
+            follows_undefined,
             client,
             started: Instant::now(),
             built_from: Cell::new(0),
@@ -70,25 +76,6 @@ impl EurekaState {
             missing: RefCell::new(BTreeSet::new()),
             waiting: RefCell::new(BTreeMap::new()),
             indexes: RefCell::new(None),
-        }
-    }
-
-    /// The file's snapshot with each `type: eureka` cluster's endpoints
-    /// filled in, and the clusters made on demand added.
-    pub fn merge_into(&self, snapshot: &mut Snapshot) {
-        let resolved = self.resolved.borrow();
-        for (name, cluster) in snapshot.clusters.iter_mut() {
-            if cluster.eureka.is_some()
-                && let Some(r) = resolved.get(name).filter(|r| r.same_settings(cluster))
-            {
-                *cluster = r.clone();
-            }
-        }
-        for (name, cluster) in self.on_demand.borrow().iter() {
-            snapshot
-                .clusters
-                .entry(name.clone())
-                .or_insert_with(|| cluster.clone());
         }
     }
 
@@ -192,6 +179,33 @@ impl EurekaState {
     }
 }
 
+impl ClusterSource for EurekaState {
+    /// Always: the file's `type: eureka` clusters take their endpoints
+    /// from here.
+    fn contributes(&self) -> bool {
+        true
+    }
+
+    /// Fills in the endpoints of each `type: eureka` cluster of the file,
+    /// and adds the clusters made on demand.
+    fn merge_into(&self, snapshot: &mut Snapshot) {
+        let resolved = self.resolved.borrow();
+        for (name, cluster) in snapshot.clusters.iter_mut() {
+            if cluster.eureka.is_some()
+                && let Some(r) = resolved.get(name).filter(|r| r.same_settings(cluster))
+            {
+                *cluster = r.clone();
+            }
+        }
+        for (name, cluster) in self.on_demand.borrow().iter() {
+            snapshot
+                .clusters
+                .entry(name.clone())
+                .or_insert_with(|| cluster.clone());
+        }
+    }
+}
+
 fn stat(name: &'static str, value: u64, gauge: bool, help: &'static str) -> ControlStat {
     ControlStat {
         name,
@@ -204,7 +218,7 @@ fn stat(name: &'static str, value: u64, gauge: bool, help: &'static str) -> Cont
 /// Follows the registry for as long as the process lives; answers the
 /// workers' on-demand questions when `discovery` is given.
 pub async fn run(
-    control: Rc<ControlState>,
+    control: Rc<Publisher>,
     eureka: Rc<EurekaState>,
     discovery: Option<async_channel::Receiver<DiscoveryRequest>>,
 ) {
@@ -228,7 +242,7 @@ pub async fn run(
 
 /// Rebuilds from the registry held now (after a reload changed the
 /// file's clusters) and publishes if anything changed.
-pub async fn refresh(control: &Rc<ControlState>, eureka: &EurekaState) {
+pub async fn refresh(control: &Publisher, eureka: &EurekaState) {
     let view = eureka.client.view();
     if rebuild(control, eureka, &eureka.indexes(&view)).await {
         control.publish_dynamic().await;
@@ -246,7 +260,7 @@ async fn recv(
 
 /// Rebuilds what the registry feeds, publishes it if anything changed,
 /// and answers the names that waited for this round.
-async fn on_view(control: &Rc<ControlState>, eureka: &EurekaState, view: &View) {
+async fn on_view(control: &Publisher, eureka: &EurekaState, view: &View) {
     let answered = view.stale_since.is_none();
     let due: Vec<String> = eureka
         .waiting
@@ -285,14 +299,14 @@ async fn on_view(control: &Rc<ControlState>, eureka: &EurekaState, view: &View) 
     for name in missing {
         tracing::info!(cluster = %name, "eureka: no instance lists this VIP");
         remember_missing(eureka, &name);
-        control.broadcast(|| Command::ClusterMissing(name.clone()));
+        control.missing_everywhere(&name);
     }
 }
 
 /// Recomputes the endpoints of every Eureka-fed cluster; whether any
 /// changed.
-async fn rebuild(control: &ControlState, eureka: &EurekaState, index: &Indexes) -> bool {
-    let file = control.file_snapshot();
+async fn rebuild(control: &Publisher, eureka: &EurekaState, index: &Indexes) -> bool {
+    let file = control.file();
     let mut changed = false;
     let mut resolved = BTreeMap::new();
     for (name, cluster) in &file.clusters {
@@ -340,7 +354,7 @@ async fn rebuild(control: &ControlState, eureka: &EurekaState, index: &Indexes) 
     }
     // Names routes give that the file does not define are VIPs to follow
     // (unless a control plane supplies them).
-    if control.follows_control_plane() {
+    if !eureka.follows_undefined {
         return changed;
     }
     for name in file.undefined_route_clusters() {
@@ -373,13 +387,13 @@ fn log_change(name: &str, vip: &EurekaVip, endpoints: &[Endpoint]) {
 }
 
 /// A worker waits for a cluster it does not have.
-async fn on_discovery(control: &Rc<ControlState>, eureka: &EurekaState, asked: DiscoveryRequest) {
+async fn on_discovery(control: &Publisher, eureka: &EurekaState, asked: DiscoveryRequest) {
     let name = asked.cluster;
     if eureka.on_demand.borrow().contains_key(&name) {
         return; // published already; the worker's snapshot has it
     }
     if eureka.missing.borrow().contains(&name) {
-        control.send_to(asked.worker, Command::ClusterMissing(name));
+        control.missing_for(asked.worker, name);
         return;
     }
     let view = eureka.client.view();

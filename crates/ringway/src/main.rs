@@ -7,6 +7,8 @@
 mod cli;
 mod control;
 mod eureka;
+mod plan;
+mod publish;
 mod startup;
 mod xds;
 

@@ -1,30 +1,20 @@
 //! Start-up: load the configuration, plan and spawn the workers, then hand
 //! over to the control loop.
 
-use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use ringway_config::SystemResolver;
-use ringway_config::model::{IoDriver, Snapshot};
-use ringway_worker::{ListenerSockets, WorkerHandle, affinity_cpus, parse_cpu_list};
+use ringway_config::model::Snapshot;
+use ringway_worker::{ListenerSockets, WorkerHandle};
 
-use crate::cli::{Cli, DriverArg, Mode};
+use crate::cli::{Cli, Mode};
 use crate::control;
+use crate::plan::Plan;
 
 /// The quickstart configuration served when no file is given.
 pub const QUICKSTART: &str = include_str!("../../../configs/quickstart.yaml");
 const QUICKSTART_SOURCE: &str = "embedded:configs/quickstart.yaml";
-const DEFAULT_ADMIN: &str = "127.0.0.1:9901";
-
-/// How many workers, on which CPUs, with which driver.
-#[derive(Debug, Clone)]
-pub struct Plan {
-    pub count: usize,
-    pub cpus: Vec<usize>,
-    pub io_driver: IoDriver,
-    pub admin: SocketAddr,
-}
 
 pub fn load(cli: &Cli) -> Result<Snapshot, String> {
     match &cli.config_path {
@@ -44,7 +34,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let plan = plan(&cli, &snapshot)?;
+    let plan = Plan::new(&cli, &snapshot)?;
     let snapshot = Arc::new(snapshot);
 
     let mut sockets = ListenerSockets::default();
@@ -74,44 +64,4 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
         tracing::info!(listener = %name, address = %b.actual, "listening");
     }
     control::run(cli, plan, snapshot, sockets, workers, discovery_rx)
-}
-
-fn plan(cli: &Cli, snapshot: &Snapshot) -> Result<Plan, String> {
-    let cpus = match (&cli.cpu_set, &snapshot.workers.cpu_set) {
-        (Some(list), _) => parse_cpu_list(list).map_err(|e| format!("--cpu-set: {e}"))?,
-        (None, Some(cpus)) => cpus.clone(),
-        (None, None) => affinity_cpus().unwrap_or_else(|| vec![0]),
-    };
-    if let Some(allowed) = affinity_cpus()
-        && let Some(cpu) = cpus.iter().find(|c| !allowed.contains(c))
-    {
-        return Err(format!(
-            "CPU {cpu} is not in this process's affinity mask {allowed:?}"
-        ));
-    }
-    let count = cli
-        .concurrency
-        .or(snapshot.workers.count)
-        .unwrap_or(cpus.len());
-    if count == 0 {
-        return Err("--concurrency must be at least 1".into());
-    }
-    let io_driver = match cli.io_driver {
-        Some(DriverArg::Auto) => IoDriver::Auto,
-        Some(DriverArg::Uring) => IoDriver::Uring,
-        Some(DriverArg::Epoll) => IoDriver::Epoll,
-        None => snapshot.workers.io_driver.unwrap_or(IoDriver::Auto),
-    };
-    let admin = match (cli.admin_address, snapshot.admin.address) {
-        (Some(a), _) | (None, Some(a)) => a,
-        (None, None) => DEFAULT_ADMIN
-            .parse()
-            .map_err(|_| "bad default admin address".to_string())?,
-    };
-    Ok(Plan {
-        count,
-        cpus,
-        io_driver,
-        admin,
-    })
 }

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use envoy_types::pb::envoy::service::discovery::v3::DeltaDiscoveryResponse;
 use envoy_types::pb::envoy::service::discovery::v3::aggregated_discovery_service_client::AggregatedDiscoveryServiceClient;
-use ringway_worker::{Command, DiscoveryRequest};
+use ringway_worker::DiscoveryRequest;
 use ringway_xds::{CLUSTER_TYPE, ENDPOINTS_TYPE};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::UnboundedReceiverStream;
@@ -25,7 +25,7 @@ use tokio_stream::wrappers::UnboundedReceiverStream;
 pub use clusters::DynamicClusters;
 pub use state::XdsState;
 
-use crate::control::ControlState;
+use crate::publish::Publisher;
 
 const BACKOFF_BASE: Duration = Duration::from_millis(250);
 const BACKOFF_CAP: Duration = Duration::from_secs(30);
@@ -47,7 +47,7 @@ enum StreamError {
 
 /// Runs the stream for as long as the process lives.
 pub async fn run(
-    control: Rc<ControlState>,
+    control: Rc<Publisher>,
     xds: Rc<XdsState>,
     discovery: async_channel::Receiver<DiscoveryRequest>,
 ) {
@@ -90,7 +90,7 @@ fn backoff(failures: u32) -> Duration {
 
 /// One stream, until it fails. `Ok` only when the workers are gone.
 async fn stream(
-    control: &Rc<ControlState>,
+    control: &Publisher,
     xds: &Rc<XdsState>,
     discovery: &async_channel::Receiver<DiscoveryRequest>,
     failures: &mut u32,
@@ -148,11 +148,7 @@ async fn stream(
 }
 
 /// Checks, publishes and answers one response.
-async fn on_response(
-    control: &Rc<ControlState>,
-    xds: &Rc<XdsState>,
-    response: DeltaDiscoveryResponse,
-) {
+async fn on_response(control: &Publisher, xds: &Rc<XdsState>, response: DeltaDiscoveryResponse) {
     let update = xds.client.borrow().receive(response);
     let applied = xds.clusters.borrow_mut().apply(&update);
     match applied {
@@ -190,7 +186,7 @@ async fn on_response(
             }
             xds.flush();
             for name in applied.missing {
-                control.broadcast(|| Command::ClusterMissing(name.clone()));
+                control.missing_everywhere(&name);
             }
             xds.check_initialized();
         }
@@ -198,11 +194,11 @@ async fn on_response(
 }
 
 /// A worker waits for a cluster it does not have.
-fn on_discovery(control: &ControlState, xds: &XdsState, asked: DiscoveryRequest) {
+fn on_discovery(control: &Publisher, xds: &XdsState, asked: DiscoveryRequest) {
     let name = asked.cluster;
     let missing = xds.clusters.borrow().is_missing(&name);
     if missing {
-        control.send_to(asked.worker, Command::ClusterMissing(name));
+        control.missing_for(asked.worker, name);
         return;
     }
     if xds.client.borrow().is_subscribed(CLUSTER_TYPE, &name) {

@@ -1,6 +1,7 @@
 //! What the control thread knows of its xDS stream: subscriptions and
 //! held versions, the control plane's clusters, whether the stream is up,
-//! and what `/ready`, `/stats` and `/server_info` say about it.
+//! what `/ready`, `/stats` and `/server_info` say about it, and how its
+//! clusters join the file's.
 
 use std::cell::{Cell, RefCell};
 use std::time::Instant;
@@ -12,6 +13,7 @@ use ringway_xds::{CLUSTER_TYPE, DeltaClient};
 use tokio::sync::mpsc;
 
 use super::DynamicClusters;
+use crate::publish::ClusterSource;
 
 /// The stream's state, shared with the admin API.
 #[derive(Debug)]
@@ -181,6 +183,23 @@ impl XdsState {
         if done {
             self.initialized.set(true);
             tracing::info!(elapsed = ?self.started.elapsed(), "xds: initial configuration received");
+        }
+    }
+}
+
+impl ClusterSource for XdsState {
+    fn contributes(&self) -> bool {
+        !self.clusters.borrow().serving().is_empty()
+    }
+
+    /// Adds the control plane's serving clusters; the file's own win on a
+    /// name clash (the xDS side refuses those anyway).
+    fn merge_into(&self, snapshot: &mut Snapshot) {
+        for (name, cluster) in self.clusters.borrow().serving() {
+            snapshot
+                .clusters
+                .entry(name.clone())
+                .or_insert_with(|| cluster.clone());
         }
     }
 }
