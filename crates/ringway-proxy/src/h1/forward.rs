@@ -59,7 +59,9 @@ pub(crate) async fn forward(
         head.request_id.is_some(),
         forward.route,
     );
-    if let (Some(id), Some(_)) = (next_hop.request_id(), &ctx.listener.access_log) {
+    if ctx.listener.access_log.is_some()
+        && let Some(id) = next_hop.request_id()
+    {
         scratch.log.set_request_id(id);
     }
     let mut rewritten_target = std::mem::take(&mut scratch.rewrite);

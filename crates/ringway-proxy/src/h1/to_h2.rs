@@ -427,7 +427,9 @@ fn build_request(
     *request.uri_mut() = uri?;
     let headers = request.headers_mut();
     convert::from_h1(buf, &scratch.headers, headers);
-    if let Some(id) = next_hop.request_id() {
+    if ctx.listener.access_log.is_some()
+        && let Some(id) = next_hop.request_id()
+    {
         scratch.log.set_request_id(id);
     }
     convert::prepare_request(headers, &next_hop);
