@@ -11,10 +11,6 @@ use std::io::{self, Write as _};
 use std::time::{Duration, SystemTime};
 
 use ringway_config::model::{AccessLog, AccessLogFormat};
-use ringway_http1::{HeaderSpan, RequestHead};
-use ringway_route::HeaderLookup;
-
-use crate::conn::Lookup;
 
 /// Flush once this many bytes are buffered.
 const FLUSH_BYTES: usize = 16 * 1024;
@@ -197,59 +193,6 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     let year = yoe + era * 400 + i64::from(month <= 2);
     (year, month, day)
-}
-
-/// Request fields kept for the access log (the head's bytes may be
-/// overwritten by the body before the line is written).
-#[derive(Debug, Default)]
-pub(crate) struct LogFields {
-    text: String,
-    /// method, path, user agent, forwarded-for, request id, authority
-    ends: [usize; 6],
-}
-
-// === impl LogFields ===
-
-impl LogFields {
-    pub(crate) fn capture(&mut self, buf: &[u8], head: &RequestHead, headers: &[HeaderSpan]) {
-        let lookup = Lookup { buf, headers };
-        self.text.clear();
-        let fields: [Option<&[u8]>; 6] = [
-            Some(head.method_span.get(buf)),
-            Some(head.target.get(buf)),
-            lookup.find("user-agent"),
-            head.forwarded_for.map(|s| s.get(buf)),
-            head.request_id.map(|s| s.get(buf)),
-            head.host.map(|s| s.get(buf)),
-        ];
-        for (i, field) in fields.into_iter().enumerate() {
-            match field {
-                Some(bytes) if !bytes.is_empty() => {
-                    self.text.push_str(&String::from_utf8_lossy(bytes))
-                }
-                _ => self.text.push('-'),
-            }
-            self.ends[i] = self.text.len();
-        }
-    }
-
-    /// Replaces the request id (when ringway generated one).
-    pub(crate) fn set_request_id(&mut self, id: &str) {
-        let start = self.ends[3];
-        let end = self.ends[4];
-        if start <= end && end <= self.text.len() {
-            self.text.replace_range(start..end, id);
-            let delta = id.len() as isize - (end - start) as isize;
-            for e in &mut self.ends[4..] {
-                *e = (*e as isize + delta) as usize;
-            }
-        }
-    }
-
-    pub(crate) fn get(&self, i: usize) -> &str {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        self.text.get(start..self.ends[i]).unwrap_or("-")
-    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,8 @@ use monoio::io::{
     AsyncReadRent, AsyncWriteRent, AsyncWriteRentExt, CancelableAsyncReadRent, Canceller,
 };
 
+use crate::limits::MAX_STREAM_BUFFER_BYTES;
+
 /// How a timed read ended.
 #[derive(Debug)]
 pub enum ReadOutcome {
@@ -28,9 +30,6 @@ pub fn ensure_room(buf: &mut Vec<u8>, min_free: usize, max_capacity: usize) {
         buf.reserve_exact(want - buf.len());
     }
 }
-
-/// Largest buffer a body stream grows to.
-pub const MAX_STREAM_BUFFER_BYTES: usize = 256 * 1024;
 
 /// Doubles `buf`'s capacity (up to [`MAX_STREAM_BUFFER_BYTES`]) when the
 /// last read of `n` bytes filled it: a large body then moves in fewer,

@@ -19,7 +19,7 @@ use ringway_stats::{ClusterStats, ListenerStats, WorkerStats};
 use crate::access_log::AccessLogger;
 use crate::discovery::Discovery;
 use crate::h2::ConnShared;
-use crate::pool::EndpointPool;
+use crate::upstream::pool::EndpointPool;
 
 /// State owned by one worker and shared by all its connections.
 #[derive(Debug)]

@@ -1,63 +1,15 @@
-//! HTTP/2: downstream connections served by the `h2` crate over monoio's
-//! poll-io streams on the worker's own core, multiplexed upstream
-//! connections, and translation to and from HTTP/1.1.
+//! HTTP/2 downstream connections: the `h2` server over monoio's poll-io
+//! stream on the worker's own core ([`server`]), each request stream
+//! handed to the request stage and answered by its own task ([`stream`]),
+//! forwarded to an HTTP/2 upstream ([`upstream_h2`]) or translated for an
+//! HTTP/1.1 one ([`upstream_h1`]).
 
-mod body;
-mod client;
-pub(crate) mod headers;
-mod io;
-mod keepalive;
+mod exchange;
 mod server;
+mod shared;
 mod stream;
 mod upstream_h1;
 mod upstream_h2;
 
-pub(crate) use body::{PumpError, poll_unless_done, send_data};
-pub(crate) use client::H2Pool;
-pub(crate) use client::{OpenError, OpenStream, open_stream};
-pub(crate) use server::{ConnShared, serve};
-pub(crate) use stream::HeadTimer;
-
-/// The client connection preface (RFC 9113 §3.4).
-pub(crate) const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-
-/// What the first bytes of a connection say about its protocol.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Sniffed {
-    Http2,
-    Http1,
-    /// Too few bytes to tell.
-    NeedMore,
-}
-
-/// Tells an HTTP/2 prior-knowledge connection from HTTP/1.x.
-pub(crate) fn sniff(first: &[u8]) -> Sniffed {
-    let n = first.len().min(PREFACE.len());
-    if first[..n] != PREFACE[..n] {
-        Sniffed::Http1
-    } else if n == PREFACE.len() {
-        Sniffed::Http2
-    } else {
-        Sniffed::NeedMore
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sniffing() {
-        assert_eq!(sniff(PREFACE), Sniffed::Http2);
-        assert_eq!(
-            sniff(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\x12\x04"),
-            Sniffed::Http2
-        );
-        assert_eq!(sniff(b"PRI * HT"), Sniffed::NeedMore);
-        assert_eq!(sniff(b""), Sniffed::NeedMore);
-        assert_eq!(sniff(b"GET / HTTP/1.1\r\n"), Sniffed::Http1);
-        assert_eq!(sniff(b"PRI * HTTP/1.1\r\n"), Sniffed::Http1);
-        assert_eq!(sniff(b"P"), Sniffed::NeedMore);
-        assert_eq!(sniff(b"POST / HTTP/1.1"), Sniffed::Http1);
-    }
-}
+pub(crate) use server::serve;
+pub(crate) use shared::ConnShared;

@@ -9,7 +9,6 @@
 //! before their responses begin (the "rapid reset" attack, CVE-2023-44487):
 //! those streams cost upstream work and give the attacker free concurrency.
 
-use std::cell::Cell;
 use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::Instant;
@@ -20,48 +19,10 @@ use monoio::io::IntoPollIo;
 use monoio::net::TcpStream;
 use ringway_config::model::Http2Settings;
 
-use super::io::Prefixed;
+use super::shared::ConnShared;
 use super::stream;
-use crate::signal::Signal;
+use crate::http2::io::Prefixed;
 use crate::state::{ListenerState, ProxyState};
-
-/// Premature resets tolerated on a connection before the ratio test.
-const PREMATURE_RESETS_MIN: u64 = 100;
-
-/// State one connection shares with its stream tasks.
-#[derive(Debug, Default)]
-pub(crate) struct ConnShared {
-    /// Fired to stop taking new streams (drain): GOAWAY, then finish.
-    pub(crate) shutdown: Signal,
-    /// Fired to close now with `abort_reason`.
-    pub(crate) abort: Signal,
-    abort_reason: Cell<Option<Reason>>,
-    streams: Cell<u64>,
-    premature_resets: Cell<u64>,
-    open_streams: Cell<u32>,
-    last_active: Cell<Option<Instant>>,
-}
-
-impl ConnShared {
-    /// A stream was reset by the client before its response began. Returns
-    /// true when this closes the connection.
-    pub(crate) fn premature_reset(&self) -> bool {
-        let n = self.premature_resets.get() + 1;
-        self.premature_resets.set(n);
-        if n >= PREMATURE_RESETS_MIN && n * 2 >= self.streams.get() && !self.abort.is_fired() {
-            self.abort_reason.set(Some(Reason::ENHANCE_YOUR_CALM));
-            self.abort.fire();
-            return true;
-        }
-        false
-    }
-
-    pub(crate) fn stream_ended(&self) {
-        self.open_streams
-            .set(self.open_streams.get().saturating_sub(1));
-        self.last_active.set(Some(Instant::now()));
-    }
-}
 
 /// Serves HTTP/2 on `stream`; `prefix` holds bytes already read from it.
 pub(crate) async fn serve(
@@ -95,7 +56,7 @@ pub(crate) async fn serve(
     if let (Some(keepalive), Some(ping)) = (settings.keepalive, conn.ping_pong()) {
         let (shared, stats) = (shared.clone(), stats.clone());
         monoio::spawn(async move {
-            if super::keepalive::run(ping, keepalive, &shared.abort).await {
+            if crate::http2::keepalive::run(ping, keepalive, &shared.abort).await {
                 stats.http2_keepalive_timeout.inc();
             }
         });

@@ -20,19 +20,18 @@ use ringway_http1::{
     BodyFraming, ChunkEvent, ChunkedDecoder, HeaderSpan, Method, ResponseHead, parse_response,
 };
 
-use super::body::{PumpError, poll_unless_done, send_data};
-use super::headers::{self as convert, H1Framing};
-use super::stream::{Exchanged, HeadTimer, Request, Target};
+use super::exchange::{Exchanged, Request, Target};
+use crate::http2::body::{PumpError, poll_unless_done, send_data};
+use crate::http2::headers::{self as convert, H1Framing};
+use crate::http2::timer::HeadTimer;
 use crate::io::{ReadOutcome, ensure_room, read_append};
-use crate::local_reply::ResponseFlag;
-use crate::pool::UpstreamConn;
-
-/// Largest response head accepted from an upstream.
-const MAX_RESPONSE_HEAD: usize = 64 * 1024;
-const MAX_RESPONSE_HEADERS: usize = 256;
-/// A stalled upstream read gives up after this (the route timeout usually
-/// ends the exchange first).
-const READ_STALL: Duration = Duration::from_secs(3600);
+use crate::limits::{
+    MAX_RESPONSE_HEADERS, MAX_STREAM_BUFFER_BYTES, MIN_RESPONSE_HEAD_BYTES, READ_STALL,
+};
+use crate::request::LocalReply;
+use crate::request::attempt::{self, AttemptEnd, Replayable, Transport, Tried};
+use crate::response_flag::ResponseFlag;
+use crate::upstream::pool::{UpstreamConn, count_closed};
 
 enum HeadFailure {
     Closed,
@@ -49,10 +48,8 @@ pub(crate) async fn exchange(
         method,
         uri,
         mut headers,
-        mut body,
+        body,
     } = request;
-    let cluster = target.cluster;
-    let stats = &cluster.stats;
     let end_at_headers = body.is_end_stream();
     let framing = if end_at_headers {
         if !headers.contains_key(header::CONTENT_LENGTH)
@@ -69,7 +66,6 @@ pub(crate) async fn exchange(
     } else {
         H1Framing::Chunked
     };
-    let h1_method = Method::from_bytes(method.as_str().as_bytes());
     let mut head = Vec::with_capacity(1024);
     convert::write_request_head(
         &mut head,
@@ -79,41 +75,87 @@ pub(crate) async fn exchange(
         &headers,
         framing,
     );
+    let mut attempts = H1Attempts {
+        target,
+        head,
+        method: Method::from_bytes(method.as_str().as_bytes()),
+        framing,
+        end_at_headers,
+        body,
+        respond,
+    };
+    attempt::run(&mut attempts, &target.cluster.stats).await
+}
 
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let checkout = crate::forward::checkout(cluster, target.endpoint, attempt > 1);
+/// The attempts of one request over HTTP/1.1 connections.
+struct H1Attempts<'a, 't> {
+    target: &'a Target<'t>,
+    /// The serialised request head.
+    head: Vec<u8>,
+    method: Method,
+    framing: H1Framing,
+    /// The request has no body: it can be sent again whole.
+    end_at_headers: bool,
+    body: RecvStream,
+    respond: &'a mut SendResponse<Bytes>,
+}
+
+impl Transport for H1Attempts<'_, '_> {
+    type Output = Exchanged;
+
+    async fn attempt(&mut self, fresh_connection: bool) -> Tried<Exchanged> {
+        let target = self.target;
+        let cluster = target.cluster;
+        let stats = &cluster.stats;
+        let checkout =
+            target
+                .endpoint
+                .checkout(stats, cluster.config.connect_timeout, fresh_connection);
         let mut up =
             match monoio::time::timeout_at(target.connect_deadline().into(), checkout).await {
-                Err(_) => return target.timed_out(),
+                Err(_) => return self.ended(AttemptEnd::ConnectTimeout, false, target.timed_out()),
                 Ok(Err(_)) => {
-                    return Exchanged::local(
-                        503,
-                        ResponseFlag::UpstreamConnectFailure,
-                        "upstream connect failure",
-                    );
+                    let failed = Exchanged::Reply(LocalReply::ConnectFailure);
+                    return self.ended(AttemptEnd::ConnectFailure, false, failed);
                 }
                 Ok(Ok(up)) => up,
             };
-        // Only a body-less request can be sent again.
-        let replayable = up.reused && end_at_headers && attempt == 1;
-        let len = head.len();
-        let (written, h) = crate::io::write_range(&mut up.writer, head, 0, len).await;
-        head = h;
-        if written.is_err() {
-            crate::forward::close_upstream(cluster);
-            if replayable {
-                stats.upstream_rq_retry.inc();
-                continue;
-            }
-            return Exchanged::local(
-                503,
-                ResponseFlag::UpstreamConnectionTermination,
-                "upstream connection closed",
-            );
-        }
         stats.upstream_rq_total.inc();
+        let reused = up.reused;
+        let head = std::mem::take(&mut self.head);
+        let len = head.len();
+        let (written, head) = crate::io::write_range(&mut up.writer, head, 0, len).await;
+        self.head = head;
+        if written.is_err() {
+            count_closed(stats);
+            let closed = Exchanged::Reply(LocalReply::ConnectionClosed);
+            return self.ended(AttemptEnd::ClosedBeforeResponse, reused, closed);
+        }
+        let (end, exchanged) = self.on_connection(up).await;
+        self.ended(end, reused, exchanged)
+    }
+}
+
+impl H1Attempts<'_, '_> {
+    fn ended(&self, end: AttemptEnd, reused: bool, output: Exchanged) -> Tried<Exchanged> {
+        Tried {
+            end,
+            replayable: Replayable {
+                reused_connection: reused,
+                // Only a body-less request can be sent again.
+                request_held: self.end_at_headers,
+            },
+            output,
+        }
+    }
+
+    /// The exchange on a connection the request head went out on.
+    async fn on_connection(&mut self, mut up: UpstreamConn) -> (AttemptEnd, Exchanged) {
+        let target = self.target;
+        let cluster = target.cluster;
+        let stats = &cluster.stats;
+        let (end_at_headers, framing, limit) = (self.end_at_headers, self.framing, target.limit);
+        let (body, respond) = (&mut self.body, &mut *self.respond);
         let started = Instant::now();
         let UpstreamConn {
             reader,
@@ -121,18 +163,17 @@ pub(crate) async fn exchange(
             buf,
             ..
         } = &mut up;
-        let limit = target.limit;
         let mut request_pump = Box::pin(async {
             if end_at_headers {
                 return Ok(0);
             }
-            pump_to_h1(&mut body, writer, framing, limit).await
+            pump_to_h1(body, writer, framing, limit).await
         });
         let mut request_done: Option<Result<u64, PumpError>> = None;
         let mut timer = HeadTimer::new(target.timeout, target.deadline);
         let mut spans = Vec::new();
         let head_read = {
-            let mut response = pin!(read_head(reader, buf, h1_method, &mut spans));
+            let mut response = pin!(read_head(reader, buf, self.method, &mut spans));
             poll_fn(|cx| {
                 poll_unless_done(request_pump.as_mut(), &mut request_done, cx);
                 match &request_done {
@@ -157,29 +198,25 @@ pub(crate) async fn exchange(
             Ok(h) => h,
             Err(phase) => {
                 drop(request_pump);
-                crate::forward::close_upstream(cluster);
+                count_closed(stats);
                 return match phase {
-                    Phase::Head(HeadFailure::Closed) if replayable => {
-                        stats.upstream_rq_retry.inc();
-                        continue;
-                    }
-                    Phase::Head(HeadFailure::Closed) => Exchanged::local(
-                        503,
-                        ResponseFlag::UpstreamConnectionTermination,
-                        "upstream closed the connection before responding",
+                    Phase::Head(HeadFailure::Closed) => (
+                        AttemptEnd::ClosedBeforeResponse,
+                        Exchanged::Reply(LocalReply::ClosedBeforeResponse),
                     ),
-                    Phase::Head(HeadFailure::Malformed) => Exchanged::local(
-                        502,
-                        ResponseFlag::UpstreamConnectionTermination,
-                        "upstream sent a malformed response",
+                    Phase::Head(HeadFailure::Malformed) => (
+                        AttemptEnd::ProtocolError,
+                        Exchanged::Reply(LocalReply::MalformedResponse),
                     ),
-                    Phase::ClientGone => Exchanged::ClientGone,
-                    Phase::TooLarge => Exchanged::TooLarge,
-                    Phase::TimedOut => target.timed_out(),
+                    Phase::ClientGone => (AttemptEnd::Downstream, Exchanged::ClientGone),
+                    Phase::TooLarge => (
+                        AttemptEnd::Downstream,
+                        Exchanged::Reply(LocalReply::BodyTooLarge),
+                    ),
+                    Phase::TimedOut => (AttemptEnd::Timeout, target.timed_out()),
                 };
             }
         };
-
         let status = response_head.status;
         stats.record_upstream_status(status);
         let head_after = started.elapsed();
@@ -195,8 +232,8 @@ pub(crate) async fn exchange(
         let mut down = match respond.send_response(response, end) {
             Ok(down) => down,
             Err(_) => {
-                crate::forward::close_upstream(cluster);
-                return Exchanged::ClientGone;
+                count_closed(stats);
+                return (AttemptEnd::Downstream, Exchanged::ClientGone);
             }
         };
         let mut flag = None;
@@ -250,14 +287,9 @@ pub(crate) async fn exchange(
         let request_complete = end_at_headers || matches!(request_done, Some(Ok(_)));
         let leftover =
             buf.len() > body_start && matches!(response_head.framing, BodyFraming::Empty);
-        if complete && request_complete && response_head.keep_alive && !leftover {
-            if !target.endpoint.put(up) {
-                crate::forward::close_upstream(cluster);
-            }
-        } else {
-            crate::forward::close_upstream(cluster);
-        }
-        return Exchanged::Responded {
+        let reusable = complete && request_complete && response_head.keep_alive && !leftover;
+        target.endpoint.release(up, reusable, stats);
+        let exchanged = Exchanged::Responded {
             status,
             flag,
             bytes_received: match request_done {
@@ -267,6 +299,7 @@ pub(crate) async fn exchange(
             bytes_sent,
             upstream_time: Some(head_after),
         };
+        (AttemptEnd::Response(status), exchanged)
     }
 }
 
@@ -287,7 +320,13 @@ async fn read_head(
 ) -> Result<ResponseHead, HeadFailure> {
     loop {
         if !buf.is_empty() {
-            match parse_response(buf, method, MAX_RESPONSE_HEAD, MAX_RESPONSE_HEADERS, spans) {
+            match parse_response(
+                buf,
+                method,
+                MIN_RESPONSE_HEAD_BYTES,
+                MAX_RESPONSE_HEADERS,
+                spans,
+            ) {
                 Ok(Some(head)) if (100..200).contains(&head.status) && head.status != 101 => {
                     buf.drain(..head.head_len);
                     continue;
@@ -298,7 +337,7 @@ async fn read_head(
                 Err(_) => return Err(HeadFailure::Malformed),
             }
         }
-        ensure_room(buf, 4096, MAX_RESPONSE_HEAD + 4096);
+        ensure_room(buf, 4096, MIN_RESPONSE_HEAD_BYTES + 4096);
         match read_append(reader, buf, READ_STALL).await {
             ReadOutcome::Read(0) | ReadOutcome::Failed | ReadOutcome::TimedOut => {
                 return Err(HeadFailure::Closed);
@@ -440,7 +479,7 @@ async fn read_more(
     down: &mut SendStream<Bytes>,
     idle: Duration,
 ) -> Result<usize, PumpError> {
-    ensure_room(buf, 16 * 1024, crate::io::MAX_STREAM_BUFFER_BYTES);
+    ensure_room(buf, 16 * 1024, MAX_STREAM_BUFFER_BYTES);
     monoio::select! {
         r = read_append(reader, buf, idle) => match r {
             ReadOutcome::Read(n) => Ok(n),

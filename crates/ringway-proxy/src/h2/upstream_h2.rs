@@ -3,10 +3,12 @@
 //! control in both directions, and both bodies move at once (bidirectional
 //! gRPC streams).
 //!
-//! A stream the upstream refuses before processing it (REFUSED_STREAM, or
-//! beyond the last stream id of a GOAWAY) is replayed once on a fresh
-//! connection, with the request body bytes kept so far (up to
-//! [`REPLAY_LIMIT_BYTES`](super::body::REPLAY_LIMIT_BYTES)).
+//! Each attempt is one stream ([`H2Attempts`], a transport of the one
+//! attempt loop). A stream the upstream refuses before processing it
+//! (REFUSED_STREAM, or beyond the last stream id of a GOAWAY), or a
+//! connection found going away before the request was sent on it, is
+//! replayed on a fresh connection, with the request body bytes kept so far
+//! (up to [`REPLAY_LIMIT_BYTES`](crate::limits::REPLAY_LIMIT_BYTES)).
 
 use std::future::{Future, poll_fn};
 use std::pin::pin;
@@ -16,12 +18,15 @@ use std::time::Instant;
 use bytes::Bytes;
 use h2::server::SendResponse;
 use h2::{Reason, RecvStream};
-use ringway_grpc::Code;
 
-use super::body::{PumpError, Replay, poll_unless_done, pump};
-use super::client::{OpenError, OpenStream, open_stream};
-use super::stream::{Exchanged, HeadTimer, Request, Target, grpc_trailers};
-use crate::local_reply::ResponseFlag;
+use super::exchange::{Exchanged, Request, Target};
+use crate::http2::body::{PumpError, Replay, poll_unless_done, pump};
+use crate::http2::headers::grpc_trailers;
+use crate::http2::timer::HeadTimer;
+use crate::request::LocalReply;
+use crate::request::attempt::{self, AttemptEnd, Replayable, Transport, Tried};
+use crate::response_flag::ResponseFlag;
+use crate::upstream::h2::{OpenError, OpenStream, StreamSlot, open_stream};
 
 /// Forwards `request` to `target.endpoint` over HTTP/2.
 pub(crate) async fn exchange(
@@ -33,63 +38,95 @@ pub(crate) async fn exchange(
         method,
         uri,
         headers,
-        mut body,
+        body,
     } = request;
-    let cluster = target.cluster;
-    let stats = &cluster.stats;
-    let end_at_headers = body.is_end_stream();
-    let mut replay = Replay::default();
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
+    let mut attempts = H2Attempts {
+        target,
+        method,
+        uri,
+        headers,
+        end_at_headers: body.is_end_stream(),
+        body,
+        replay: Replay::default(),
+        respond,
+    };
+    attempt::run(&mut attempts, &target.cluster.stats).await
+}
+
+/// The attempts of one request, each a stream to the endpoint.
+struct H2Attempts<'a, 't> {
+    target: &'a Target<'t>,
+    method: http::Method,
+    uri: http::Uri,
+    headers: http::HeaderMap,
+    /// The request has no body.
+    end_at_headers: bool,
+    body: RecvStream,
+    /// The request body sent so far, kept for a replay.
+    replay: Replay,
+    respond: &'a mut SendResponse<Bytes>,
+}
+
+impl Transport for H2Attempts<'_, '_> {
+    type Output = Exchanged;
+
+    async fn attempt(&mut self, fresh_connection: bool) -> Tried<Exchanged> {
+        let target = self.target;
         let opened = open_stream(
             target.endpoint,
-            cluster,
+            target.cluster,
             target.connect_deadline(),
-            clone_request(&method, &uri, &headers),
-            end_at_headers,
-            attempt > 1,
+            &mut Some(clone_request(&self.method, &self.uri, &self.headers)),
+            self.end_at_headers,
+            fresh_connection,
         )
         .await;
+        match opened {
+            Ok(stream) => self.on_stream(stream).await,
+            Err(OpenError::TimedOut) => stop(AttemptEnd::ConnectTimeout, target.timed_out()),
+            Err(OpenError::Connect) => stop(
+                AttemptEnd::ConnectFailure,
+                Exchanged::Reply(LocalReply::ConnectFailure),
+            ),
+            Err(OpenError::GoingAway) => Tried {
+                end: AttemptEnd::GoingAway,
+                // Nothing of the request was sent.
+                replayable: Replayable {
+                    reused_connection: true,
+                    request_held: true,
+                },
+                output: Exchanged::Reply(LocalReply::ConnectionClosed),
+            },
+            Err(OpenError::Closed) => stop(
+                AttemptEnd::ClosedBeforeResponse,
+                Exchanged::Reply(LocalReply::ConnectionClosed),
+            ),
+        }
+    }
+}
+
+impl H2Attempts<'_, '_> {
+    /// Runs one opened stream: the request body goes up while the response
+    /// head is awaited, then both bodies move until the response ends.
+    async fn on_stream(&mut self, stream: OpenStream) -> Tried<Exchanged> {
         let OpenStream {
             slot,
             response,
             send: mut upstream_send,
-        } = match opened {
-            Ok(opened) => opened,
-            Err(OpenError::TimedOut) => return target.timed_out(),
-            Err(OpenError::Connect) => {
-                return Exchanged::local(
-                    503,
-                    ResponseFlag::UpstreamConnectFailure,
-                    "upstream connect failure",
-                );
-            }
-            Err(OpenError::Closed) => {
-                return Exchanged::local(
-                    503,
-                    ResponseFlag::UpstreamConnectionTermination,
-                    "upstream connection closed",
-                );
-            }
-        };
+        } = stream;
+        let target = self.target;
+        let stats = &target.cluster.stats;
         let started = Instant::now();
-
-        // Phase 1: the request body goes up while we wait for the response head.
+        let end_at_headers = self.end_at_headers;
         let limit = target.limit;
+        let (body, replay, respond) = (&mut self.body, &mut self.replay, &mut *self.respond);
+        // Phase 1: the request body goes up while we wait for the response head.
         // Boxed so it can be dropped (ending its borrows) before a replay.
         let mut request_pump = Box::pin(async {
             if end_at_headers {
                 return Ok(0);
             }
-            pump(
-                &mut body,
-                &mut upstream_send,
-                Some(&mut replay),
-                limit,
-                None,
-            )
-            .await
+            pump(body, &mut upstream_send, Some(replay), limit, None).await
         });
         let mut response = pin!(response);
         let mut timer = HeadTimer::new(target.timeout, target.deadline);
@@ -117,132 +154,202 @@ pub(crate) async fn exchange(
             Head::Response(Ok(response)) => response,
             Head::Response(Err(err)) => {
                 drop(request_pump);
-                let refused = err.is_remote()
-                    && (err.is_go_away() || err.reason() == Some(Reason::REFUSED_STREAM));
-                if err.is_go_away() {
-                    stats.http2_goaway_received.inc();
-                } else if err.is_reset() && err.is_remote() {
-                    stats.http2_rx_reset.inc();
-                    stats.upstream_rq_rx_reset.inc();
-                }
-                if refused {
-                    slot.retire();
-                }
-                if refused && attempt == 1 && replay.is_complete() {
-                    stats.upstream_rq_retry.inc();
-                    continue;
-                }
-                return Exchanged::local(
-                    503,
-                    ResponseFlag::UpstreamRemoteReset,
-                    "upstream reset the stream before responding",
-                );
+                return failed_before_response(target, &slot, &err, replay.is_complete());
             }
             Head::ClientGone => {
                 stats.upstream_rq_tx_reset.inc();
                 stats.http2_tx_reset.inc();
-                return Exchanged::ClientGone;
+                return stop(AttemptEnd::Downstream, Exchanged::ClientGone);
             }
             Head::TooLarge => {
                 stats.upstream_rq_tx_reset.inc();
                 stats.http2_tx_reset.inc();
-                return Exchanged::TooLarge;
+                return stop(
+                    AttemptEnd::Downstream,
+                    Exchanged::Reply(LocalReply::BodyTooLarge),
+                );
             }
-            Head::TimedOut => return target.timed_out(),
+            Head::TimedOut => return stop(AttemptEnd::Timeout, target.timed_out()),
         };
+        let status = response.status().as_u16();
+        let exchanged = respond_with(
+            Phase2 {
+                target,
+                respond,
+                started,
+                timer,
+            },
+            response,
+            request_pump,
+            request_done,
+        )
+        .await;
+        drop(slot);
+        stop(AttemptEnd::Response(status), exchanged)
+    }
+}
 
-        // Phase 2: the response goes down while the request may still go up.
-        let (parts, mut upstream_body) = response.into_parts();
-        let status = parts.status.as_u16();
-        let head_after = started.elapsed();
-        stats.record_upstream_status(status);
-        let end = upstream_body.is_end_stream();
-        let mut down = match respond.send_response(http::Response::from_parts(parts, ()), end) {
-            Ok(down) => down,
-            Err(_) => return Exchanged::ClientGone,
-        };
-        let mut responded = Exchanged::Responded {
-            status,
-            flag: None,
-            bytes_received: 0,
-            bytes_sent: 0,
-            upstream_time: Some(head_after),
-        };
-        if end {
-            return responded;
-        }
-        let finished = {
-            let idle = Some(target.timeout);
-            let mut response_pump = pin!(pump(&mut upstream_body, &mut down, None, None, idle));
-            poll_fn(|cx| {
-                poll_unless_done(request_pump.as_mut(), &mut request_done, cx);
-                if let Some(Err(PumpError::Source(_))) = &request_done {
-                    return Poll::Ready(Body::ClientGone);
-                }
-                if let Poll::Ready(r) = response_pump.as_mut().poll(cx) {
-                    return Poll::Ready(Body::Done(r));
-                }
-                if timer.poll_deadline(cx).is_ready() {
-                    return Poll::Ready(Body::TimedOut);
-                }
-                Poll::Pending
-            })
-            .await
-        };
-        drop(request_pump);
-        let Exchanged::Responded {
-            flag,
-            bytes_received,
-            bytes_sent,
-            ..
-        } = &mut responded
-        else {
-            return responded;
-        };
-        if let Some(Ok(n)) = request_done {
-            *bytes_received = n;
-        }
-        match finished {
-            Body::Done(Ok(n)) => *bytes_sent = n,
-            Body::Done(Err(PumpError::Source(err))) => {
-                // The upstream reset or broke mid-response: pass it on.
-                let reason = err
-                    .as_ref()
-                    .and_then(h2::Error::reason)
-                    .unwrap_or(Reason::INTERNAL_ERROR);
-                stats.upstream_rq_rx_reset.inc();
-                stats.http2_rx_reset.inc();
-                target.listener_reset(&mut down, reason);
-                *flag = Some(ResponseFlag::UpstreamRemoteReset);
-            }
-            Body::Done(Err(err @ (PumpError::Sink | PumpError::TooLarge))) => {
-                tracing::debug!(?err, "client went away mid-response");
-                stats.upstream_rq_tx_reset.inc();
-                stats.http2_tx_reset.inc();
-                *flag = Some(ResponseFlag::DownstreamRemoteReset);
-            }
-            Body::ClientGone => {
-                stats.upstream_rq_tx_reset.inc();
-                stats.http2_tx_reset.inc();
-                *flag = Some(ResponseFlag::DownstreamRemoteReset);
-            }
-            Body::TimedOut | Body::Done(Err(PumpError::Idle)) => {
-                stats.upstream_rq_timeout.inc();
-                stats.upstream_rq_tx_reset.inc();
-                stats.http2_tx_reset.inc();
-                if target.grpc {
-                    let _ = down.send_trailers(grpc_trailers(
-                        Code::DeadlineExceeded,
-                        "upstream request timeout",
-                    ));
-                } else {
-                    target.listener_reset(&mut down, Reason::CANCEL);
-                }
-                *flag = Some(ResponseFlag::UpstreamTimeout);
-            }
-        }
+/// The stream failed before its response: refused streams can be sent
+/// again while the request body is still held (`body_held`).
+fn failed_before_response(
+    target: &Target<'_>,
+    slot: &StreamSlot,
+    err: &h2::Error,
+    body_held: bool,
+) -> Tried<Exchanged> {
+    let stats = &target.cluster.stats;
+    let refused = err.is_remote() && err.reason() == Some(Reason::REFUSED_STREAM);
+    let going_away = err.is_remote() && err.is_go_away();
+    if err.is_go_away() {
+        stats.http2_goaway_received.inc();
+    } else if err.is_reset() && err.is_remote() {
+        stats.http2_rx_reset.inc();
+        stats.upstream_rq_rx_reset.inc();
+    }
+    if refused || going_away {
+        slot.retire();
+    }
+    let end = if going_away {
+        AttemptEnd::GoingAway
+    } else if refused {
+        AttemptEnd::Refused
+    } else {
+        AttemptEnd::ResetBeforeResponse
+    };
+    Tried {
+        end,
+        replayable: Replayable {
+            reused_connection: false,
+            request_held: body_held,
+        },
+        output: Exchanged::Reply(LocalReply::ResetBeforeResponse),
+    }
+}
+
+/// An attempt that is not replayed whatever the policy.
+fn stop(end: AttemptEnd, output: Exchanged) -> Tried<Exchanged> {
+    Tried {
+        end,
+        replayable: Replayable {
+            reused_connection: false,
+            request_held: false,
+        },
+        output,
+    }
+}
+
+/// What the response phase needs.
+struct Phase2<'a, 't> {
+    target: &'a Target<'t>,
+    respond: &'a mut SendResponse<Bytes>,
+    started: Instant,
+    timer: HeadTimer,
+}
+
+/// Phase 2: the response goes down while the request may still go up.
+async fn respond_with<P: Future<Output = Result<u64, PumpError>>>(
+    phase: Phase2<'_, '_>,
+    response: http::Response<RecvStream>,
+    mut request_pump: std::pin::Pin<Box<P>>,
+    mut request_done: Option<Result<u64, PumpError>>,
+) -> Exchanged {
+    let Phase2 {
+        target,
+        respond,
+        started,
+        mut timer,
+    } = phase;
+    let stats = &target.cluster.stats;
+    let (parts, mut upstream_body) = response.into_parts();
+    let status = parts.status.as_u16();
+    let head_after = started.elapsed();
+    stats.record_upstream_status(status);
+    let end = upstream_body.is_end_stream();
+    let mut down = match respond.send_response(http::Response::from_parts(parts, ()), end) {
+        Ok(down) => down,
+        Err(_) => return Exchanged::ClientGone,
+    };
+    let mut responded = Exchanged::Responded {
+        status,
+        flag: None,
+        bytes_received: 0,
+        bytes_sent: 0,
+        upstream_time: Some(head_after),
+    };
+    if end {
         return responded;
     }
+    let finished = {
+        let idle = Some(target.timeout);
+        let mut response_pump = pin!(pump(&mut upstream_body, &mut down, None, None, idle));
+        poll_fn(|cx| {
+            poll_unless_done(request_pump.as_mut(), &mut request_done, cx);
+            if let Some(Err(PumpError::Source(_))) = &request_done {
+                return Poll::Ready(Body::ClientGone);
+            }
+            if let Poll::Ready(r) = response_pump.as_mut().poll(cx) {
+                return Poll::Ready(Body::Done(r));
+            }
+            if timer.poll_deadline(cx).is_ready() {
+                return Poll::Ready(Body::TimedOut);
+            }
+            Poll::Pending
+        })
+        .await
+    };
+    drop(request_pump);
+    let Exchanged::Responded {
+        flag,
+        bytes_received,
+        bytes_sent,
+        ..
+    } = &mut responded
+    else {
+        return responded;
+    };
+    if let Some(Ok(n)) = request_done {
+        *bytes_received = n;
+    }
+    match finished {
+        Body::Done(Ok(n)) => *bytes_sent = n,
+        Body::Done(Err(PumpError::Source(err))) => {
+            // The upstream reset or broke mid-response: pass it on.
+            let reason = err
+                .as_ref()
+                .and_then(h2::Error::reason)
+                .unwrap_or(Reason::INTERNAL_ERROR);
+            stats.upstream_rq_rx_reset.inc();
+            stats.http2_rx_reset.inc();
+            target.listener_reset(&mut down, reason);
+            *flag = Some(ResponseFlag::UpstreamRemoteReset);
+        }
+        Body::Done(Err(err @ (PumpError::Sink | PumpError::TooLarge))) => {
+            tracing::debug!(?err, "client went away mid-response");
+            stats.upstream_rq_tx_reset.inc();
+            stats.http2_tx_reset.inc();
+            *flag = Some(ResponseFlag::DownstreamRemoteReset);
+        }
+        Body::ClientGone => {
+            stats.upstream_rq_tx_reset.inc();
+            stats.http2_tx_reset.inc();
+            *flag = Some(ResponseFlag::DownstreamRemoteReset);
+        }
+        Body::TimedOut | Body::Done(Err(PumpError::Idle)) => {
+            stats.upstream_rq_timeout.inc();
+            stats.upstream_rq_tx_reset.inc();
+            stats.http2_tx_reset.inc();
+            if target.grpc {
+                let _ = down.send_trailers(grpc_trailers(
+                    LocalReply::Timeout.grpc_code(),
+                    LocalReply::Timeout.message(),
+                ));
+            } else {
+                target.listener_reset(&mut down, Reason::CANCEL);
+            }
+            *flag = Some(ResponseFlag::UpstreamTimeout);
+        }
+    }
+    responded
 }
 
 /// The request again, for one more attempt (a replay needs its own copy:

@@ -6,16 +6,14 @@ use std::time::{Duration, Instant};
 use monoio::io::{AsyncReadRent, AsyncWriteRent, CancelableAsyncReadRent};
 use ringway_http1::{BodyDecoder, BodyFraming, HeaderSpan, Method};
 
-use crate::dechunk;
-use crate::head::build_response_head;
+use super::dechunk;
+use super::head::{HeadOut, ResponseShape, build_response_head};
+use super::iovec::{HeadWrite, Piece};
 use crate::io::{
     ReadOutcome, ensure_room, grow_if_filled, read_append, read_append_cancelable, write_range,
 };
-use crate::iovec::{HeadWrite, Piece};
-use crate::local_reply::ResponseFlag;
-
-/// Most header fields accepted in an upstream response.
-const MAX_RESPONSE_HEADERS: usize = 200;
+use crate::limits::MAX_RESPONSE_HEADERS;
+use crate::response_flag::ResponseFlag;
 
 /// A response that reached the downstream whole.
 #[derive(Debug)]
@@ -188,16 +186,18 @@ where
             .consumed
     };
     let trailing_garbage = !upgraded && decoder.is_done() && head.head_len + initial < buf.len();
+    let shape = ResponseShape {
+        downstream_keep_alive,
+        client_http10,
+        dechunk,
+    };
     build_response_head(
         buf,
         &head,
         headers,
-        downstream_keep_alive,
-        client_http10,
-        dechunk,
+        shape,
         initial,
-        added,
-        pieces,
+        HeadOut { added, pieces },
     );
     let write = HeadWrite::new(
         std::mem::take(buf),

@@ -11,9 +11,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use h2::{RecvStream, SendStream};
 
-/// Request bytes kept for a replay on another connection when the first
-/// one refuses the stream (GOAWAY, REFUSED_STREAM) before processing it.
-pub(crate) const REPLAY_LIMIT_BYTES: usize = 64 * 1024;
+use crate::limits::REPLAY_LIMIT_BYTES;
 
 /// Why a pump stopped early.
 #[derive(Debug)]

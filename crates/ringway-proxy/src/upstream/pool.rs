@@ -13,10 +13,8 @@ use monoio::io::{OwnedReadHalf, OwnedWriteHalf, Splitable};
 use monoio::net::TcpStream;
 use ringway_stats::ClusterStats;
 
-use crate::h2::H2Pool;
-
-/// Size of the buffer each upstream connection reads responses into.
-pub const UPSTREAM_BUFFER_BYTES: usize = 32 * 1024;
+use super::h2::H2Pool;
+use crate::limits::UPSTREAM_BUFFER_BYTES;
 
 /// An open connection to an upstream endpoint, with its response buffer.
 #[derive(Debug)]
@@ -155,4 +153,46 @@ impl EndpointPool {
     pub fn idle_count(&self) -> usize {
         self.idle.borrow().len()
     }
+
+    /// A connection for one exchange: the most recent idle one unless
+    /// `fresh_only`, else a new one (counted in `stats`).
+    pub(crate) async fn checkout(
+        &self,
+        stats: &ClusterStats,
+        connect_timeout: Duration,
+        fresh_only: bool,
+    ) -> Result<UpstreamConn, ConnectError> {
+        if !fresh_only {
+            let (conn, expired) = self.take(Instant::now());
+            if expired > 0 {
+                stats.upstream_cx_idle_timeout.add(expired as u64);
+                stats.upstream_cx_destroy.add(expired as u64);
+                stats.upstream_cx_active.sub(expired as i64);
+            }
+            if let Some(conn) = conn {
+                return Ok(conn);
+            }
+        }
+        let conn = UpstreamConn::connect(self.address, connect_timeout)
+            .await
+            .inspect_err(|err| err.count(stats, self.address))?;
+        stats.upstream_cx_total.inc();
+        stats.upstream_cx_http1_total.inc();
+        stats.upstream_cx_active.inc();
+        Ok(conn)
+    }
+
+    /// Returns `conn` to the pool after a clean exchange, or closes it
+    /// (`reusable` false, or the pool is full).
+    pub(crate) fn release(&self, conn: UpstreamConn, reusable: bool, stats: &ClusterStats) {
+        if !(reusable && self.put(conn)) {
+            count_closed(stats);
+        }
+    }
+}
+
+/// Counts an HTTP/1.1 upstream connection closed.
+pub(crate) fn count_closed(stats: &ClusterStats) {
+    stats.upstream_cx_destroy.inc();
+    stats.upstream_cx_active.dec();
 }

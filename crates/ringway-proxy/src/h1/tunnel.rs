@@ -1,15 +1,11 @@
 //! Byte tunnels after `101 Switching Protocols` (WebSocket and friends).
 
-use std::time::Duration;
-
 use monoio::io::{AsyncReadRent, AsyncWriteRent};
 
-use crate::conn::Downstream;
+use super::downstream::Downstream;
 use crate::io::{ReadOutcome, read_append, write_range};
-use crate::pool::UpstreamConn;
-
-/// A tunnel closes after this long without a byte in either direction.
-const TUNNEL_IDLE: Duration = Duration::from_secs(3600);
+use crate::limits::READ_STALL;
+use crate::upstream::pool::UpstreamConn;
 
 /// Relays bytes both ways until both sides have finished. Bytes the client
 /// sent after its request head (from `pending_from` in its buffer) go first.
@@ -49,7 +45,7 @@ async fn copy<R: AsyncReadRent, W: AsyncWriteRent>(
     }
     loop {
         buf.clear();
-        match read_append(reader, buf, TUNNEL_IDLE).await {
+        match read_append(reader, buf, READ_STALL).await {
             ReadOutcome::Read(0) => {
                 let _ = writer.shutdown().await;
                 return total;

@@ -9,7 +9,10 @@ use std::net::IpAddr;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use ringway_http1::{HeaderSpan, connection_tokens_contain, is_hop_by_hop};
 
-use crate::head::push_ip;
+use ringway_grpc::Code;
+use ringway_route::HeaderLookup;
+
+use crate::request::next_hop::{self, NextHop, push_ip};
 
 /// Field names ringway reads or writes on every request, built once
 /// (a `&str` name is parsed again at each map lookup).
@@ -40,13 +43,19 @@ pub(crate) enum H1Framing {
 /// The map holds no connection-specific field already: `h2` refuses
 /// requests that carry one (and `TE` other than `trailers`) as malformed,
 /// and [`from_h1`] leaves them out.
-pub(crate) fn prepare_request(headers: &mut HeaderMap, peer: IpAddr, request_id: Option<&str>) {
+pub(crate) fn prepare_request(headers: &mut HeaderMap, next_hop: &NextHop<'_>) {
     headers.remove(header::HOST);
-    append_forwarded_for(headers, peer);
+    append_forwarded_for(headers, next_hop.peer);
     if !headers.contains_key(X_FORWARDED_PROTO) {
-        headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static("http"));
+        headers.insert(
+            X_FORWARDED_PROTO,
+            HeaderValue::from_static(next_hop::FORWARDED_PROTO),
+        );
     }
-    if let Some(id) = request_id.and_then(|id| HeaderValue::from_str(id).ok()) {
+    if let Some(id) = next_hop
+        .request_id()
+        .and_then(|id| HeaderValue::from_str(id).ok())
+    {
         headers.insert(X_REQUEST_ID, id);
     }
 }
@@ -79,9 +88,8 @@ pub(crate) fn from_h1(buf: &[u8], spans: &[HeaderSpan], out: &mut HeaderMap) {
             }
             continue;
         }
-        if is_hop_by_hop(name)
+        if next_hop::is_dropped_request_field(name)
             || name.eq_ignore_ascii_case(b"host")
-            || name.eq_ignore_ascii_case(b"expect")
             || (has_connection && connection_tokens_contain(buf, spans, name))
         {
             continue;
@@ -91,6 +99,27 @@ pub(crate) fn from_h1(buf: &[u8], spans: &[HeaderSpan], out: &mut HeaderMap) {
         {
             out.append(name, value);
         }
+    }
+}
+
+/// `grpc-status` and `grpc-message` for a status ringway produces.
+pub(crate) fn grpc_trailers(code: Code, message: &str) -> HeaderMap {
+    let mut map = HeaderMap::with_capacity(2);
+    map.insert(GRPC_STATUS, HeaderValue::from_static(code.as_str()));
+    let mut encoded = String::with_capacity(message.len());
+    ringway_grpc::encode_message(message, &mut encoded);
+    if let Ok(v) = HeaderValue::from_str(&encoded) {
+        map.insert(GRPC_MESSAGE, v);
+    }
+    map
+}
+
+/// Header lookup over an `http::HeaderMap` (names are lower case there).
+pub(crate) struct MapLookup<'a>(pub(crate) &'a HeaderMap);
+
+impl HeaderLookup for MapLookup<'_> {
+    fn find(&self, lower_case_name: &str) -> Option<&[u8]> {
+        self.0.get(lower_case_name).map(HeaderValue::as_bytes)
     }
 }
 
@@ -239,12 +268,22 @@ mod tests {
         map.insert("te", HeaderValue::from_static("trailers"));
         map.insert("host", HeaderValue::from_static("a"));
         map.insert("x-forwarded-for", HeaderValue::from_static("10.0.0.1"));
-        prepare_request(&mut map, "127.0.0.1".parse().expect("ip"), Some("id-1"));
+        let next_hop = NextHop {
+            peer: "127.0.0.1".parse().expect("ip"),
+            request_id: Some(next_hop::RequestId::generate(
+                &mut fastrand::Rng::with_seed(1),
+            )),
+            host_rewrite: None,
+        };
+        prepare_request(&mut map, &next_hop);
         assert!(map.get("host").is_none());
         assert_eq!(map["te"], "trailers");
         assert_eq!(map["x-forwarded-for"], "10.0.0.1, 127.0.0.1");
         assert_eq!(map["x-forwarded-proto"], "http");
-        assert_eq!(map["x-request-id"], "id-1");
+        assert_eq!(
+            Some(map["x-request-id"].as_bytes()),
+            next_hop.request_id().map(str::as_bytes)
+        );
     }
 
     #[test]

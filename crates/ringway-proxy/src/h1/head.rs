@@ -3,30 +3,66 @@
 //! are written into a small reusable buffer.
 
 use std::io::Write as _;
-use std::net::IpAddr;
 
-use ringway_config::model::Route;
 use ringway_http1::{
     HeaderSpan, RequestHead, ResponseHead, connection_tokens_contain, is_hop_by_hop,
 };
 
-use crate::iovec::{Piece, push_piece};
+use ringway_route::HeaderLookup;
 
-/// The pieces of the request head sent upstream, followed by the
-/// `initial_body` bytes that arrived with the head.
-#[allow(clippy::too_many_arguments)]
+use super::iovec::{Piece, push_piece};
+use crate::request::next_hop::{self, NextHop, push_ip};
+
+/// A parsed request head and the buffer it points into.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ParsedHead<'a> {
+    pub buf: &'a [u8],
+    pub head: &'a RequestHead,
+    pub headers: &'a [HeaderSpan],
+}
+
+impl<'a> ParsedHead<'a> {
+    /// The request's authority: an absolute-form target's, else `Host`.
+    pub(crate) fn authority(&self) -> &'a [u8] {
+        ringway_route::absolute_form_authority(self.head.target.get(self.buf))
+            .or_else(|| self.head.host.map(|h| h.get(self.buf)))
+            .unwrap_or_default()
+    }
+}
+
+impl HeaderLookup for ParsedHead<'_> {
+    fn find(&self, lower_case_name: &str) -> Option<&[u8]> {
+        self.headers
+            .iter()
+            .find(|h| {
+                h.name
+                    .get(self.buf)
+                    .eq_ignore_ascii_case(lower_case_name.as_bytes())
+            })
+            .map(|h| h.value.get(self.buf))
+    }
+}
+
+/// Where the rewritten head's pieces go: added lines, and the list of
+/// pieces (slices of the original buffer or of `added`).
+#[derive(Debug)]
+pub(crate) struct HeadOut<'a> {
+    pub added: &'a mut Vec<u8>,
+    pub pieces: &'a mut Vec<Piece>,
+}
+
+/// The pieces of the request head sent upstream, with `next_hop`'s edits
+/// and `rewritten_target` as its target, followed by the `initial_body`
+/// bytes that arrived with the head.
 pub(crate) fn build_request_head(
-    buf: &[u8],
-    head: &RequestHead,
-    headers: &[HeaderSpan],
-    route: &Route,
-    peer_ip: IpAddr,
-    request_id: Option<&str>,
+    parsed: ParsedHead<'_>,
+    next_hop: &NextHop<'_>,
     rewritten_target: Option<&[u8]>,
     initial_body: usize,
-    added: &mut Vec<u8>,
-    pieces: &mut Vec<Piece>,
+    out: HeadOut<'_>,
 ) {
+    let ParsedHead { buf, head, headers } = parsed;
+    let HeadOut { added, pieces } = out;
     added.clear();
     pieces.clear();
     let line_start = head.method_span.start as usize;
@@ -78,13 +114,12 @@ pub(crate) fn build_request_head(
             true
         } else if name.eq_ignore_ascii_case(b"upgrade") {
             head.upgrade
-        } else if is_hop_by_hop(name)
+        } else if next_hop::is_dropped_request_field(name)
             || (has_connection && connection_tokens_contain(buf, headers, name))
-            || name.eq_ignore_ascii_case(b"expect")
         {
             false
         } else if name.eq_ignore_ascii_case(b"host") {
-            route.host_rewrite.is_none() && authority.is_none()
+            next_hop.host_rewrite.is_none() && authority.is_none()
         } else if name.eq_ignore_ascii_case(b"x-forwarded-for") {
             // Re-sent below as one line with the peer appended.
             if forwarded_for_seen {
@@ -114,12 +149,14 @@ pub(crate) fn build_request_head(
     } else {
         added.extend_from_slice(b"x-forwarded-for: ");
     }
-    push_ip(added, peer_ip);
+    push_ip(added, next_hop.peer);
     added.extend_from_slice(b"\r\n");
     if !forwarded_proto_seen {
-        added.extend_from_slice(b"x-forwarded-proto: http\r\n");
+        added.extend_from_slice(b"x-forwarded-proto: ");
+        added.extend_from_slice(next_hop::FORWARDED_PROTO.as_bytes());
+        added.extend_from_slice(b"\r\n");
     }
-    match (&route.host_rewrite, authority) {
+    match (next_hop.host_rewrite, authority) {
         (Some(host), _) => {
             let _ = write!(added, "host: {host}\r\n");
         }
@@ -130,7 +167,7 @@ pub(crate) fn build_request_head(
         }
         (None, None) => {}
     }
-    if let Some(id) = request_id {
+    if let Some(id) = next_hop.request_id() {
         added.extend_from_slice(b"x-request-id: ");
         added.extend_from_slice(id.as_bytes());
         added.extend_from_slice(b"\r\n");
@@ -151,20 +188,32 @@ pub(crate) fn build_request_head(
     );
 }
 
+/// How the response goes to the client.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ResponseShape {
+    /// The client connection stays open after this response.
+    pub downstream_keep_alive: bool,
+    pub client_http10: bool,
+    /// A chunked body goes out de-chunked (HTTP/1.0 clients).
+    pub dechunk: bool,
+}
+
 /// The pieces of the response head sent downstream, followed by the
 /// `initial_body` bytes that arrived with it.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn build_response_head(
     buf: &[u8],
     head: &ResponseHead,
     headers: &[HeaderSpan],
-    downstream_keep_alive: bool,
-    client_http10: bool,
-    dechunk: bool,
+    shape: ResponseShape,
     initial_body: usize,
-    added: &mut Vec<u8>,
-    pieces: &mut Vec<Piece>,
+    out: HeadOut<'_>,
 ) {
+    let ResponseShape {
+        downstream_keep_alive,
+        client_http10,
+        dechunk,
+    } = shape;
+    let HeadOut { added, pieces } = out;
     added.clear();
     pieces.clear();
     let line_end = headers
@@ -215,89 +264,4 @@ pub(crate) fn build_response_head(
         pieces,
         Piece::Original(head.head_len, head.head_len + initial_body),
     );
-}
-
-/// A random (version 4) UUID in its 36-character text form, as Envoy
-/// generates for `x-request-id`; kept on the stack.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct RequestId([u8; 36]);
-
-impl RequestId {
-    pub(crate) fn generate(rng: &mut fastrand::Rng) -> Self {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut bytes = rng.u128(..).to_be_bytes();
-        bytes[6] = (bytes[6] & 0x0f) | 0x40;
-        bytes[8] = (bytes[8] & 0x3f) | 0x80;
-        let mut text = [b'-'; 36];
-        let mut at = 0;
-        for (i, b) in bytes.iter().enumerate() {
-            if matches!(i, 4 | 6 | 8 | 10) {
-                at += 1;
-            }
-            text[at] = HEX[usize::from(b >> 4)];
-            text[at + 1] = HEX[usize::from(b & 0x0f)];
-            at += 2;
-        }
-        Self(text)
-    }
-
-    pub(crate) fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.0).unwrap_or_default()
-    }
-}
-
-/// Appends the textual form of `ip` (IPv4 without going through `fmt`).
-pub(crate) fn push_ip(out: &mut Vec<u8>, ip: IpAddr) {
-    match ip {
-        IpAddr::V4(v4) => {
-            for (i, octet) in v4.octets().iter().enumerate() {
-                if i > 0 {
-                    out.push(b'.');
-                }
-                let o = *octet;
-                if o >= 100 {
-                    out.push(b'0' + o / 100);
-                }
-                if o >= 10 {
-                    out.push(b'0' + (o / 10) % 10);
-                }
-                out.push(b'0' + o % 10);
-            }
-        }
-        IpAddr::V6(v6) => {
-            let _ = write!(out, "{v6}");
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn request_id_is_a_v4_uuid() {
-        let mut rng = fastrand::Rng::with_seed(7);
-        let a = RequestId::generate(&mut rng);
-        let b = RequestId::generate(&mut rng);
-        let id = a.as_str();
-        assert_eq!(id.len(), 36);
-        assert_ne!(id, b.as_str());
-        let parts: Vec<&str> = id.split('-').collect();
-        assert_eq!(
-            parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
-            [8, 4, 4, 4, 12]
-        );
-        assert!(parts[2].starts_with('4'));
-        assert!(matches!(parts[3].as_bytes()[0], b'8' | b'9' | b'a' | b'b'));
-        assert!(id.bytes().all(|c| c == b'-' || c.is_ascii_hexdigit()));
-    }
-
-    #[test]
-    fn ip_text() {
-        for ip in ["0.0.0.0", "127.0.0.1", "10.20.255.9", "::1", "fe80::1"] {
-            let mut out = Vec::new();
-            push_ip(&mut out, ip.parse().unwrap_or_else(|_| unreachable!()));
-            assert_eq!(out, ip.as_bytes());
-        }
-    }
 }

@@ -7,9 +7,9 @@ use std::time::Duration;
 use monoio::io::{AsyncReadRent, AsyncWriteRent};
 use ringway_http1::{ChunkEvent, ChunkedDecoder};
 
+use super::iovec::{HeadWrite, Piece, push_piece};
 use crate::io::{ReadOutcome, ensure_room, read_append};
-use crate::iovec::{HeadWrite, Piece, push_piece};
-use crate::local_reply::ResponseFlag;
+use crate::response_flag::ResponseFlag;
 
 /// How de-chunking ended: payload bytes sent, and whether the upstream
 /// connection ended exactly with the body (so it can be reused).

@@ -20,7 +20,7 @@ use monoio::io::IntoPollIo;
 use monoio::net::TcpStream;
 use ringway_stats::ClusterStats;
 
-use crate::pool::{ConnectError, EndpointPool};
+use super::pool::{ConnectError, EndpointPool};
 use crate::signal::Signal;
 use crate::state::ClusterState;
 
@@ -176,7 +176,10 @@ pub(crate) enum OpenError {
     TimedOut,
     /// No connection could be made (counted in the cluster's stats).
     Connect,
-    /// The connection went away before the request was sent, twice.
+    /// The connection was found going away (GOAWAY, or closed) before the
+    /// request was sent on it: the request never left.
+    GoingAway,
+    /// The connection refused the new stream.
     Closed,
 }
 
@@ -189,43 +192,39 @@ pub(crate) struct OpenStream {
     pub(crate) send: SendStream<Bytes>,
 }
 
-/// Opens a stream for `request` on a connection to `endpoint`: an open one
+/// Opens a stream for `request` (taken when sent) on a connection to `endpoint`: an open one
 /// with room unless `fresh`, else a new one. A connection found going away
-/// before the request was sent on it is retired, and the stream is tried
-/// once more on a fresh connection: the request never left.
+/// before the request was sent on it is retired ([`OpenError::GoingAway`]).
 pub(crate) async fn open_stream(
     endpoint: &EndpointPool,
     cluster: &ClusterState,
     wait_until: Instant,
-    request: http::Request<()>,
+    request: &mut Option<http::Request<()>>,
     end_of_stream: bool,
-    mut fresh: bool,
+    fresh: bool,
 ) -> Result<OpenStream, OpenError> {
     let stats = &cluster.stats;
-    let (slot, mut sender) = loop {
-        let checkout = endpoint.h2.checkout(endpoint.address, cluster, fresh);
-        let slot = match monoio::time::timeout_at(wait_until.into(), checkout).await {
-            Err(_) => return Err(OpenError::TimedOut),
-            Ok(Err(_)) => return Err(OpenError::Connect),
-            Ok(Ok(slot)) => slot,
-        };
-        let mut sender = slot.sender();
-        let ready = std::future::poll_fn(|cx| sender.poll_ready(cx));
-        match monoio::time::timeout_at(wait_until.into(), ready).await {
-            Err(_) => return Err(OpenError::TimedOut),
-            Ok(Ok(())) => break (slot, sender),
-            Ok(Err(err)) => {
-                slot.retire();
-                if err.is_go_away() {
-                    stats.http2_goaway_received.inc();
-                }
-                if fresh {
-                    return Err(OpenError::Closed);
-                }
-                stats.upstream_rq_retry.inc();
-                fresh = true;
+    let checkout = endpoint.h2.checkout(endpoint.address, cluster, fresh);
+    let slot = match monoio::time::timeout_at(wait_until.into(), checkout).await {
+        Err(_) => return Err(OpenError::TimedOut),
+        Ok(Err(_)) => return Err(OpenError::Connect),
+        Ok(Ok(slot)) => slot,
+    };
+    let mut sender = slot.sender();
+    let ready = std::future::poll_fn(|cx| sender.poll_ready(cx));
+    match monoio::time::timeout_at(wait_until.into(), ready).await {
+        Err(_) => return Err(OpenError::TimedOut),
+        Ok(Ok(())) => {}
+        Ok(Err(err)) => {
+            slot.retire();
+            if err.is_go_away() {
+                stats.http2_goaway_received.inc();
             }
+            return Err(OpenError::GoingAway);
         }
+    }
+    let Some(request) = request.take() else {
+        return Err(OpenError::Closed);
     };
     match sender.send_request(request, end_of_stream) {
         Ok((response, send)) => {
@@ -291,7 +290,7 @@ async fn connect(
     if let (Some(keepalive), Some(ping)) = (settings.keepalive, connection.ping_pong()) {
         let (kill, stats) = (kill.clone(), stats.clone());
         monoio::spawn(async move {
-            if super::keepalive::run(ping, keepalive, &kill).await {
+            if crate::http2::keepalive::run(ping, keepalive, &kill).await {
                 stats.http2_keepalive_timeout.inc();
             }
         });

@@ -10,13 +10,11 @@ use monoio::io::{AsyncWriteRent, AsyncWriteRentExt, OwnedReadHalf};
 use monoio::net::TcpStream;
 use ringway_http1::{BodyDecoder, RequestHead};
 
-use crate::conn::{Downstream, Scratch};
+use super::downstream::{Downstream, Scratch};
+use super::response::{HeadScratch, ResponseEnd, ResponseError, ResponseJob, pump_response};
 use crate::io::{ReadOutcome, grow_if_filled, read_append, write_range};
-use crate::pool::UpstreamConn;
-use crate::response::{HeadScratch, ResponseEnd, ResponseError, ResponseJob, pump_response};
-
-/// Downstream buffer size used while streaming a request body.
-const BODY_BUFFER_BYTES: usize = 64 * 1024;
+use crate::limits::BODY_BUFFER_BYTES;
+use crate::upstream::pool::UpstreamConn;
 
 /// Why the request body pump stopped early.
 #[derive(Debug)]
@@ -35,9 +33,9 @@ pub(crate) enum Pumped {
         end: ResponseEnd,
         /// Request body bytes forwarded.
         body: u64,
-        /// Where the next request starts in the downstream buffer
-        /// (`usize::MAX` when the request body was not read to its end).
-        next_start: usize,
+        /// Where the next request starts in the downstream buffer; `None`
+        /// when the request body was not read to its end.
+        next_start: Option<usize>,
     },
     Upgraded {
         end: ResponseEnd,
@@ -138,7 +136,7 @@ pub(crate) async fn run(
             Ok(end) => Pumped::Done {
                 end,
                 body: decoder.payload_len(),
-                next_start: next_request_at,
+                next_start: Some(next_request_at),
             },
             Err(error) => Pumped::ResponseFailed {
                 error,
@@ -171,7 +169,7 @@ pub(crate) async fn run(
                     Ok(end) => Pumped::Done {
                         end,
                         body: progress.bytes.get(),
-                        next_start: body_result.unwrap_or(usize::MAX),
+                        next_start: body_result,
                     },
                     Err(error) => Pumped::ResponseFailed { error, body_done: body_result.is_some() },
                 };

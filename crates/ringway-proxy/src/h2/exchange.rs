@@ -1,0 +1,80 @@
+//! What forwarding one downstream HTTP/2 stream takes and gives, whatever
+//! the upstream's protocol: where it goes and its clocks ([`Target`]), the
+//! request readied for the next hop ([`Request`]), and how it ended
+//! ([`Exchanged`]).
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use h2::{Reason, RecvStream, SendStream};
+use http::header::HeaderMap;
+
+use crate::request::LocalReply;
+use crate::response_flag::ResponseFlag;
+use crate::state::{ClusterState, ListenerState};
+use crate::upstream::pool::EndpointPool;
+
+/// Where a request is forwarded, and its limits.
+#[derive(Debug)]
+pub(crate) struct Target<'a> {
+    pub(crate) listener: &'a ListenerState,
+    pub(crate) cluster: &'a ClusterState,
+    pub(crate) endpoint: &'a EndpointPool,
+    /// The route timeout: for the response head once the request is
+    /// complete, then for each wait for more response bytes.
+    pub(crate) timeout: Duration,
+    /// The whole exchange's deadline, from `grpc-timeout`.
+    pub(crate) deadline: Option<Instant>,
+    /// Request body limit.
+    pub(crate) limit: Option<u64>,
+    pub(crate) grpc: bool,
+}
+
+/// A request as forwarded: headers already readied for the next hop.
+#[derive(Debug)]
+pub(crate) struct Request {
+    pub(crate) method: http::Method,
+    /// Absolute: scheme, authority and path.
+    pub(crate) uri: http::Uri,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: RecvStream,
+}
+
+/// How forwarding one stream ended.
+#[derive(Debug)]
+pub(crate) enum Exchanged {
+    /// A response (possibly cut short, then `flag` says how) went down.
+    Responded {
+        status: u16,
+        flag: Option<ResponseFlag>,
+        bytes_received: u64,
+        bytes_sent: u64,
+        upstream_time: Option<Duration>,
+    },
+    /// Nothing went downstream yet: answer locally.
+    Reply(LocalReply),
+    /// The client reset the stream (or left) before the response began.
+    ClientGone,
+}
+
+impl Target<'_> {
+    /// Until when to wait for a connection (or a stream slot) from now.
+    pub(crate) fn connect_deadline(&self) -> Instant {
+        let by_route = Instant::now() + self.timeout;
+        self.deadline.map_or(by_route, |d| d.min(by_route))
+    }
+
+    /// 504 before any response: the route timeout (or the gRPC deadline)
+    /// passed.
+    pub(crate) fn timed_out(&self) -> Exchanged {
+        self.cluster.stats.upstream_rq_timeout.inc();
+        Exchanged::Reply(LocalReply::Timeout)
+    }
+
+    /// Resets the downstream stream, counting it.
+    pub(crate) fn listener_reset(&self, send: &mut SendStream<Bytes>, reason: Reason) {
+        send.send_reset(reason);
+        self.listener.stats.http2_tx_reset.inc();
+        self.listener.stats.downstream_rq_tx_reset.inc();
+    }
+}

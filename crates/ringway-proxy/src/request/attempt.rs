@@ -1,0 +1,137 @@
+//! The attempt loop: one request, one or more attempts over an upstream
+//! transport (HTTP/1.1 or HTTP/2 to the endpoint), each classified by how
+//! it ended, and a policy that says whether to try again.
+//!
+//! The loop knows nothing of sockets: a [`Transport`] makes an attempt and
+//! says how it ended; [`ReplayPolicy`] decides. Today's policy is the
+//! replay of requests that certainly never reached the application: a
+//! reused HTTP/1.1 connection found dead, an HTTP/2 stream refused
+//! (REFUSED_STREAM) or beyond a GOAWAY's last stream, once, on a fresh
+//! connection, and only while the whole request is still held. Retries
+//! with budgets, per-try timeouts and hedging extend this loop.
+
+use std::future::Future;
+
+use ringway_stats::ClusterStats;
+
+/// How one attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AttemptEnd {
+    /// No connection could be made.
+    ConnectFailure,
+    /// No connection or stream slot before the deadline.
+    ConnectTimeout,
+    /// The connection closed before any of the response arrived (a dead
+    /// pooled connection, or the server hung up on the request).
+    ClosedBeforeResponse,
+    /// The upstream refused the stream before processing it.
+    Refused,
+    /// The connection is going away and did not process the stream.
+    GoingAway,
+    /// The stream was reset before the response.
+    ResetBeforeResponse,
+    /// The upstream's response could not be read as HTTP.
+    ProtocolError,
+    /// A response head arrived with this status.
+    Response(u16),
+    /// The route timeout (or the request's deadline) passed.
+    Timeout,
+    /// The exchange ended for a reason of the client's or of the request
+    /// itself (client gone, body too large or malformed): never retried.
+    Downstream,
+}
+
+/// What one attempt says about trying again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Replayable {
+    /// The attempt ran on a connection taken from the pool.
+    pub reused_connection: bool,
+    /// Everything sent of the request is still held, so it can be sent
+    /// again whole.
+    pub request_held: bool,
+}
+
+/// An attempt's end, what it says about a replay, and what the transport
+/// returns if it is the last.
+#[derive(Debug)]
+pub(crate) struct Tried<T> {
+    pub end: AttemptEnd,
+    pub replayable: Replayable,
+    pub output: T,
+}
+
+/// Makes attempts to one endpoint.
+pub(crate) trait Transport {
+    type Output;
+
+    /// Makes one attempt; `fresh_connection` asks for a new connection
+    /// rather than a pooled or shared one.
+    fn attempt(&mut self, fresh_connection: bool) -> impl Future<Output = Tried<Self::Output>>;
+}
+
+/// Whether to try again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Next {
+    /// Again, on a new connection.
+    Retry,
+    Stop,
+}
+
+/// The replay rules (see the module doc), as a state machine over the
+/// attempts of one request.
+#[derive(Debug, Default)]
+pub(crate) struct ReplayPolicy {
+    attempts: u32,
+}
+
+// === impl ReplayPolicy ===
+
+impl ReplayPolicy {
+    /// Replays allowed per request.
+    const MAX_REPLAYS: u32 = 1;
+
+    /// Whether the next attempt must use a new connection.
+    pub(crate) fn fresh_connection(&self) -> bool {
+        self.attempts > 0
+    }
+
+    /// Records an attempt's end and says what comes next.
+    pub(crate) fn after(&mut self, end: AttemptEnd, replayable: Replayable) -> Next {
+        self.attempts += 1;
+        if self.attempts > Self::MAX_REPLAYS {
+            return Next::Stop;
+        }
+        let never_processed = match end {
+            AttemptEnd::ClosedBeforeResponse => replayable.reused_connection,
+            AttemptEnd::Refused | AttemptEnd::GoingAway => true,
+            AttemptEnd::ConnectFailure
+            | AttemptEnd::ConnectTimeout
+            | AttemptEnd::ResetBeforeResponse
+            | AttemptEnd::ProtocolError
+            | AttemptEnd::Response(_)
+            | AttemptEnd::Timeout
+            | AttemptEnd::Downstream => false,
+        };
+        if never_processed && replayable.request_held {
+            Next::Retry
+        } else {
+            Next::Stop
+        }
+    }
+}
+
+/// Runs attempts over `transport` until the policy stops; each replay is
+/// counted in `upstream_rq_retry`. Returns the last attempt's output.
+pub(crate) async fn run<T: Transport>(transport: &mut T, stats: &ClusterStats) -> T::Output {
+    let mut policy = ReplayPolicy::default();
+    loop {
+        let tried = transport.attempt(policy.fresh_connection()).await;
+        match policy.after(tried.end, tried.replayable) {
+            Next::Retry => stats.upstream_rq_retry.inc(),
+            Next::Stop => return tried.output,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

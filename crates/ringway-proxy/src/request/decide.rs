@@ -1,0 +1,129 @@
+//! What happens to a request, whatever its protocol, in order: route it,
+//! answer locally (no route, direct response, redirect), find its cluster
+//! (waiting for on-demand discovery), check the declared body length, and
+//! pick an endpoint.
+//!
+//! Request policies (fault injection, rate limits, RBAC, header edits) run
+//! between routing and the cluster; admission (circuit breakers,
+//! concurrency limits) between the cluster and the endpoint: each is a
+//! step of [`decide`], written once for every protocol.
+
+use std::net::SocketAddr;
+use std::rc::Rc;
+
+use ringway_config::model::{Route, RouteAction};
+use ringway_route::RequestView;
+
+use super::cluster::route_cluster;
+use super::reply::{LocalReply, redirect_location};
+use crate::state::{ActiveConfig, ClusterState, ListenerState, Members, ProxyState};
+use crate::upstream::pool::EndpointPool;
+
+/// What travels with a request through the stage: the worker, the
+/// configuration the request is served with, its listener and its peer.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RequestContext<'a> {
+    pub state: &'a ProxyState,
+    pub config: &'a ActiveConfig,
+    pub listener: &'a ListenerState,
+    pub peer: SocketAddr,
+}
+
+/// What to do with a request.
+#[derive(Debug)]
+pub(crate) enum Decision<'r> {
+    /// Answer without forwarding.
+    Reply(Reply<'r>),
+    /// Forward to an endpoint.
+    Forward(Forward<'r>),
+}
+
+/// An answer ringway writes itself.
+#[derive(Debug)]
+pub(crate) enum Reply<'r> {
+    /// From the table of local replies.
+    Local(LocalReply),
+    /// A route's `direct_response`: its status and body, as configured.
+    Direct { status: u16, body: &'r str },
+    /// A route's redirect.
+    Redirect { status: u16, location: String },
+}
+
+/// Where a request goes.
+#[derive(Debug)]
+pub(crate) struct Forward<'r> {
+    pub route: &'r Route,
+    pub cluster: Rc<ClusterState>,
+    pub endpoint: Rc<EndpointPool>,
+    /// The request body limit (413 beyond it).
+    pub body_limit: Option<u64>,
+}
+
+/// Decides what happens to the request `view`, whose body declares
+/// `declared_length` bytes (when it does).
+pub(crate) async fn decide<'r>(
+    ctx: &RequestContext<'r>,
+    view: &RequestView<'_>,
+    declared_length: Option<u64>,
+) -> Decision<'r> {
+    let listener = ctx.listener;
+    let stats = &listener.stats;
+    let Some(route) = ringway_route::route(&listener.config, view) else {
+        stats.no_route.inc();
+        return Decision::Reply(Reply::Local(LocalReply::NoRoute));
+    };
+    match &route.action {
+        RouteAction::DirectResponse { status, body } => {
+            stats.rq_direct_response.inc();
+            return Decision::Reply(Reply::Direct {
+                status: *status,
+                body,
+            });
+        }
+        RouteAction::Redirect(redirect) => {
+            stats.rq_redirect.inc();
+            let host = String::from_utf8_lossy(view.host);
+            let target = String::from_utf8_lossy(ringway_route::origin_form(view.target));
+            return Decision::Reply(Reply::Redirect {
+                status: redirect.status,
+                location: redirect_location(redirect, &host, &target),
+            });
+        }
+        RouteAction::Cluster(_)
+        | RouteAction::ClusterFrom(_)
+        | RouteAction::WeightedClusters(_) => {}
+    }
+    let cluster = match route_cluster(ctx, route, view.host, view.headers).await {
+        Ok(cluster) => cluster,
+        Err(why) => return Decision::Reply(Reply::Local(LocalReply::NoCluster(why))),
+    };
+    let body_limit = listener.body_limit(route);
+    if let (Some(limit), Some(declared)) = (body_limit, declared_length)
+        && declared > limit
+    {
+        stats.downstream_rq_too_large.inc();
+        return Decision::Reply(Reply::Local(LocalReply::BodyTooLarge));
+    }
+    let Some(endpoint) = pick_endpoint(&cluster) else {
+        cluster.stats.upstream_cx_none_healthy.inc();
+        return Decision::Reply(Reply::Local(LocalReply::NoHealthyUpstream));
+    };
+    Decision::Forward(Forward {
+        route,
+        cluster,
+        endpoint,
+        body_limit,
+    })
+}
+
+/// The endpoint the cluster's balancer picks for the next request.
+fn pick_endpoint(cluster: &ClusterState) -> Option<Rc<EndpointPool>> {
+    let mut members = cluster.members();
+    let Members {
+        endpoints,
+        balancer,
+        ..
+    } = &mut *members;
+    let pick = balancer.pick(|i| endpoints.get(i).map_or(0, |e| e.active_requests.get()));
+    pick.and_then(|i| endpoints.get(i)).cloned()
+}

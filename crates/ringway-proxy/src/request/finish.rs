@@ -1,0 +1,116 @@
+//! The end of every request, whatever its protocol: the listener's
+//! request stats (active, status class, time) and the access-log line.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::access_log::Entry;
+use crate::response_flag::ResponseFlag;
+use crate::state::{ListenerState, ProxyState};
+
+/// What happened to one request.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Outcome {
+    /// The status sent downstream; `None` when no response went down.
+    pub status: Option<u16>,
+    pub flag: Option<ResponseFlag>,
+    /// Request body bytes received from the client.
+    pub bytes_received: u64,
+    /// Response body bytes sent to the client.
+    pub bytes_sent: u64,
+    /// The endpoint the request went to.
+    pub upstream: Option<SocketAddr>,
+    /// From the request being sent to the response head arriving.
+    pub upstream_time: Option<Duration>,
+}
+
+/// When a request started; counted as started in the listener's stats.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Started {
+    at: Instant,
+    wall: SystemTime,
+}
+
+/// The request's own fields in its access-log line; `-` when absent.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LogLine<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub protocol: &'a str,
+    pub authority: &'a str,
+    pub user_agent: &'a str,
+    pub forwarded_for: &'a str,
+    pub request_id: &'a str,
+}
+
+// === impl Outcome ===
+
+impl Outcome {
+    /// A response of `status` ringway wrote itself, with `bytes_sent` of
+    /// body.
+    pub(crate) fn local(status: u16, flag: Option<ResponseFlag>, bytes_sent: u64) -> Self {
+        Self {
+            status: Some(status),
+            flag,
+            bytes_sent,
+            ..Self::default()
+        }
+    }
+
+    /// No response: the client went away, or the stream was reset.
+    pub(crate) fn no_response(flag: ResponseFlag) -> Self {
+        Self {
+            flag: Some(flag),
+            ..Self::default()
+        }
+    }
+}
+
+// === impl Started ===
+
+impl Started {
+    pub(crate) fn now(state: &ProxyState, listener: &ListenerState, http2: bool) -> Self {
+        listener.stats.request_started(http2);
+        state.requests_total.set(state.requests_total.get() + 1);
+        Self {
+            at: Instant::now(),
+            wall: SystemTime::now(),
+        }
+    }
+}
+
+/// Ends a request: its stats, and its access-log line when the listener
+/// logs (`line` is only asked for then).
+pub(crate) fn finish<'a>(
+    listener: &ListenerState,
+    started: Started,
+    outcome: &Outcome,
+    line: impl FnOnce() -> LogLine<'a>,
+) {
+    let elapsed = started.at.elapsed();
+    // Envoy's convention: a request that got no response has status 0.
+    let status = outcome.status.unwrap_or(0);
+    listener.stats.request_ended(status, elapsed);
+    let Some(log) = &listener.access_log else {
+        return;
+    };
+    let line = line();
+    let upstream = outcome.upstream.map(|a| a.to_string());
+    log.log(&Entry {
+        start: started.wall,
+        method: line.method,
+        path: line.path,
+        protocol: line.protocol,
+        status,
+        flags: outcome.flag.map_or("-", ResponseFlag::code),
+        bytes_received: outcome.bytes_received,
+        bytes_sent: outcome.bytes_sent,
+        duration: elapsed,
+        upstream_service_time: outcome.upstream_time,
+        forwarded_for: line.forwarded_for,
+        user_agent: line.user_agent,
+        request_id: line.request_id,
+        authority: line.authority,
+        upstream_host: upstream.as_deref().unwrap_or("-"),
+    });
+}
