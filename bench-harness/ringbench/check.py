@@ -1,6 +1,8 @@
-"""`--check DIR`: is DIR a complete set of results? Every requested
+"""`--check DIR`: is DIR a complete set of results (every requested
 scenario, every capable proxy, every metric with one numeric sample per
-round (or "n/a" with a reason), and results.md and the SVGs parse."""
+round or "n/a" with a reason, results.md and the SVGs parse), and is every
+error count it recorded zero (socket errors, failed or timed-out requests,
+non-2xx answers, failed reloads)?"""
 
 from __future__ import annotations
 
@@ -9,7 +11,9 @@ import math
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from .scenarios import CAPABILITIES, REQUIRED_PROXIES, SCENARIOS, scenario_metrics
+from typing import Any
+
+from .scenarios import CAPABILITIES, ERROR_METRICS, REQUIRED_PROXIES, SCENARIOS, scenario_metrics
 
 
 def check_results(d: Path) -> list[str]:
@@ -98,3 +102,72 @@ def check_svg(path: Path) -> list[str]:
     if root.tag not in ("svg", "{http://www.w3.org/2000/svg}svg"):
         return [f"{path.name}: root element is {root.tag}, not svg"]
     return []
+
+
+# Where a round records error counts: the generator's parsed output of the
+# max-throughput run ("max") and of the fixed-rate run ("rate") -- wrk's
+# socket errors and non-2xx, h2load's failed/errored/timeout requests and
+# non-2xx, bench-load's errors and non-2xx -- and the reload counts.
+_COUNT_KEYS = ("errors", "non_2xx")
+_NESTED_COUNT_KEYS = {
+    "socket_errors": ("connect", "read", "write", "timeout"),
+    "requests": ("failed", "errored", "timeout"),
+}
+
+
+def round_error_counts(rec: dict[str, Any]) -> dict[str, int]:
+    """The nonzero error counts of one round record, by where they were
+    recorded ("rate.non_2xx", "max.socket_errors.timeout", ...)."""
+    found: dict[str, int] = {}
+    for part in ("max", "rate"):
+        run = rec.get(part)
+        if not isinstance(run, dict):
+            continue
+        for key in _COUNT_KEYS:
+            v = run.get(key)
+            if isinstance(v, (int, float)) and v > 0:
+                found[f"{part}.{key}"] = int(v)
+        for key, subkeys in _NESTED_COUNT_KEYS.items():
+            sub = run.get(key)
+            if not isinstance(sub, dict):
+                continue
+            for sk in subkeys:
+                v = sub.get(sk)
+                if isinstance(v, (int, float)) and v > 0:
+                    found[f"{part}.{key}.{sk}"] = int(v)
+    failed = (rec.get("reload") or {}).get("reloads_failed")
+    if isinstance(failed, (int, float)) and failed > 0:
+        found["reload.reloads_failed"] = int(failed)
+    return found
+
+
+def error_problems(res: dict[str, Any]) -> list[str]:
+    """Every nonzero error count in a results.json document."""
+    problems: list[str] = []
+    for name, scr in res.get("scenarios", {}).items():
+        for proxy, pr in scr.get("proxies", {}).items():
+            where = f"{name}/{proxy}"
+            per_round = False
+            for rec in pr.get("rounds", []):
+                counts = round_error_counts(rec)
+                if counts:
+                    per_round = True
+                    listed = ", ".join(f"{k} {v}" for k, v in counts.items())
+                    problems.append(f"{where} round {rec.get('round', '?')}: {listed}")
+            if per_round:
+                continue
+            for metric in ERROR_METRICS:
+                m = pr.get("metrics", {}).get(metric) or {}
+                bad = [v for v in m.get("samples", []) if isinstance(v, (int, float)) and v > 0]
+                if bad:
+                    problems.append(f"{where}: {metric} {', '.join(f'{v:g}' for v in bad)}")
+    return problems
+
+
+def check_errors(d: Path) -> list[str]:
+    """Nonzero error counts recorded in DIR/results.json (empty: none)."""
+    try:
+        res = json.loads((d / "results.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        return []  # check_results reports an unreadable results.json
+    return error_problems(res)

@@ -7,7 +7,7 @@ import argparse
 import json
 from pathlib import Path
 
-from .check import check_results
+from .check import check_errors, check_results
 from .procs import PROCS, Interrupted, install_signal_handlers
 from .proxies import PROXY_CLASSES
 from .runner import run
@@ -42,7 +42,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--instr-requests", default=None, help="N1,N2 requests for the instruction count (default 2000,6000; 200,600 with --quick)")
     ap.add_argument("--no-instructions", action="store_true", help="skip the instructions-per-request measurement")
     ap.add_argument("--keep-tmp", action="store_true", help="keep the run's temporary directory (configs, logs)")
-    ap.add_argument("--check", metavar="DIR", help="only verify that DIR holds complete results; exit 1 if not")
+    ap.add_argument("--check", metavar="DIR", help="only verify that DIR holds complete results without errors; exit 1 if not")
     a = ap.parse_args(argv)
     for s in a.scenarios:
         if s not in SCENARIOS:
@@ -73,14 +73,21 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def check_main(d: str) -> int:
     problems = check_results(Path(d))
+    errors = check_errors(Path(d))
     if problems:
         print(f"results in {d} are INCOMPLETE:")
         for p in problems:
             print(f"  - {p}")
+    if errors:
+        print(f"results in {d} recorded ERRORS (every count must be zero):")
+        for e in errors:
+            print(f"  - {e}")
+    if problems or errors:
         return 1
     res = json.loads((Path(d) / "results.json").read_text())
     n = sum(len(s["proxies"]) for s in res["scenarios"].values())
-    print(f"results in {d} are complete: {len(res['scenarios'])} scenarios, {n} scenario/proxy entries")
+    print(f"results in {d} are complete: {len(res['scenarios'])} scenarios, {n} scenario/proxy entries, "
+          "no errors recorded")
     return 0
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .aggregate import aggregate_scenario
-from .check import check_results
+from .check import check_errors, check_results
 from .context import Ctx, detect_tools
 from .instructions import instructions_per_request
 from .machine import machine_info
@@ -127,11 +127,14 @@ def run(args: argparse.Namespace) -> int:
         ctx.origin.stop()
     write_outputs(results, out, started, partial=False)
     problems = check_results(out)
+    errors = check_errors(out)
     elapsed = time.monotonic() - started
     log(f"done in {elapsed:.0f} s: {out / 'results.md'}")
     if problems:
         log("results are incomplete:\n  " + "\n  ".join(problems))
-    return 1 if failures or problems else 0
+    if errors:
+        log("errors were recorded:\n  " + "\n  ".join(errors))
+    return 1 if failures or problems or errors else 0
 
 
 def new_scenario_record(ctx: Ctx, sc: Scenario) -> dict[str, Any]:

@@ -120,6 +120,8 @@ RATE_METRICS = [
     "achieved_rate",
 ]
 MEMORY_METRICS = ["peak_rss_mib", "vmhwm_mib"]
+# Counts that must be zero in every round (`--check` fails otherwise).
+ERROR_METRICS = ["errors", "reloads_failed"]
 
 
 def scenario_metrics(sc: Scenario) -> list[str]:
