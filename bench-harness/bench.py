@@ -15,7 +15,7 @@ measures per scenario and proxy:
   memory           peak sum of VmRSS over the proxy's processes (sampled every
                    100 ms for the whole scenario) and the sum of their VmHWM
   errors           socket errors, non-2xx answers, failed exchanges
-  instructions     per request (h1-keepalive): perf stat, or callgrind's Ir
+  instructions     per request (h1-keepalive, grpc-unary): perf stat, or callgrind's Ir
                    difference between two runs of N1 and N2 requests
 
 Proxies are interleaved across rounds; each figure is the median over rounds

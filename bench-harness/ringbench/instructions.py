@@ -1,7 +1,8 @@
 """Instructions per request: the proxy (one worker) under callgrind, run
-twice with N1 and N2 sequential requests on one connection, the figure being
-(Ir(N2) - Ir(N1)) / (N2 - N1); or perf stat attached to it when the CPU's
-counters are exposed."""
+twice with N1 and N2 sequential requests on one connection (HTTP/1.1
+keep-alive requests, or gRPC unary calls on one h2c connection), the figure
+being (Ir(N2) - Ir(N1)) / (N2 - N1); or perf stat attached to it when the
+CPU's counters are exposed."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from .context import Ctx
-from .parsers import parse_callgrind_total, parse_perf_instructions
+from .measure import h2load_base
+from .parsers import parse_callgrind_total, parse_h2load, parse_perf_instructions
 from .procfs import proc_tree
 from .procs import PROCS
 from .proxies import Proxy
@@ -69,9 +71,35 @@ def sequential_requests(port: int, path: str, n: int, timeout: float) -> None:
                 raise RuntimeError("response without Content-Length or chunked framing")
 
 
+def sequential_grpc(ctx: Ctx, sc: Scenario, port: int, n: int, timeout: float) -> None:
+    """`n` gRPC unary calls (the scenario's request) one after another on one
+    h2c connection: h2load -c1 -m1 -n N. h2load runs outside valgrind and has
+    no request timeout of its own, so the proxy's slowness there is fine."""
+    one = Scenario(sc.name, sc.protocol, "", connections=1, streams=1)
+    cmd = h2load_base(ctx, one) + ["-n", str(n), f"http://{HOST}:{port}{ctx.origin.path(sc)}"]
+    rc, out, err = PROCS.run(cmd, timeout=timeout, cpus=ctx.load_cpus)
+    if rc != 0:
+        raise RuntimeError(f"h2load exited {rc}: {(out + err).strip()[-500:]}")
+    res = parse_h2load(out)
+    if res["requests"]["succeeded"] != n or res["errors"]:
+        raise RuntimeError(f"h2load: {res['requests']}, status {res['status']}")
+
+
+#: How each protocol's sequential requests are sent, for the notes.
+DRIVERS = {
+    "h1": "sequential keep-alive requests on one connection",
+    "grpc": "sequential gRPC unary calls on one h2c connection (h2load -c1 -m1 -n N)",
+}
+
+
 def drive(ctx: Ctx, sc: Scenario, port: int, n: int, timeout: float) -> None:
     """`n` sequential requests of the scenario's kind through the proxy."""
-    sequential_requests(port, ctx.origin.path(sc), n, timeout)
+    if sc.protocol == "h1":
+        sequential_requests(port, ctx.origin.path(sc), n, timeout)
+    elif sc.protocol == "grpc":
+        sequential_grpc(ctx, sc, port, n, timeout)
+    else:
+        raise RuntimeError(f"no sequential driver for {sc.protocol}")
 
 
 def callgrind_total(files: list[Path]) -> int:
@@ -87,12 +115,13 @@ def callgrind_total(files: list[Path]) -> int:
     return total
 
 
-CALLGRIND_NOTE = (
-    "user-space instructions (Ir) of the proxy under callgrind, 1 worker, "
-    "sequential keep-alive requests on one connection, (Ir(N2)-Ir(N1))/(N2-N1); "
-    "kernel work not counted; ringway runs its epoll driver there (under valgrind its "
-    "io_uring worker blocks every other thread)"
-)
+def callgrind_note(sc: Scenario) -> str:
+    return (
+        "user-space instructions (Ir) of the proxy under callgrind, 1 worker, "
+        f"{DRIVERS[sc.protocol]}, (Ir(N2)-Ir(N1))/(N2-N1); "
+        "kernel work not counted; ringway runs its epoll driver there (under valgrind its "
+        "io_uring worker blocks every other thread)"
+    )
 
 
 def instructions_per_request(ctx: Ctx, proxy: Proxy, sc: Scenario) -> dict[str, Any]:
@@ -106,7 +135,8 @@ def instructions_per_request(ctx: Ctx, proxy: Proxy, sc: Scenario) -> dict[str, 
         raise RuntimeError("neither `perf stat -e instructions` nor valgrind is available")
     totals = {}
     for n in (n1, n2):
-        outdir = ctx.tmp / f"callgrind-{proxy.name}-{n}"
+        # One directory per scenario, proxy and N: every file in it is summed.
+        outdir = ctx.tmp / f"callgrind-{sc.name}-{proxy.name}-{n}"
         outdir.mkdir(parents=True, exist_ok=True)
         vg = [
             ctx.tools.valgrind,
@@ -114,7 +144,7 @@ def instructions_per_request(ctx: Ctx, proxy: Proxy, sc: Scenario) -> dict[str, 
             "-q",
             f"--callgrind-out-file={outdir}/callgrind.out.%p",
         ]
-        inst = proxy.start(sc, f"callgrind-{n}", valgrind=vg)
+        inst = proxy.start(sc, f"callgrind-{sc.name}-{n}", valgrind=vg)
         try:
             drive(ctx, sc, inst.port, n, timeout=300)
         finally:
@@ -132,16 +162,16 @@ def instructions_per_request(ctx: Ctx, proxy: Proxy, sc: Scenario) -> dict[str, 
         "value": per,
         "ir": {str(k): v for k, v in totals.items()},
         "requests": [n1, n2],
-        "note": CALLGRIND_NOTE,
+        "note": callgrind_note(sc),
     }
 
 
 def perf_instructions(ctx: Ctx, proxy: Proxy, sc: Scenario, n1: int, n2: int) -> dict[str, Any]:
     """perf stat attached to the running proxy (1 worker) over N2 requests."""
-    inst = proxy.start(sc, "perf", valgrind=[])  # empty wrapper: single-worker mode
+    inst = proxy.start(sc, f"perf-{sc.name}", valgrind=[])  # empty wrapper: single-worker mode
     try:
         pids = ",".join(str(p) for p in proc_tree(inst.proc.pid))
-        outf = ctx.tmp / f"perf-{proxy.name}.txt"
+        outf = ctx.tmp / f"perf-{sc.name}-{proxy.name}.txt"
         perf = PROCS.spawn(
             ["perf", "stat", "-x,", "-e", "instructions:u", "-o", str(outf), "-p", pids],
             cpus=ctx.load_cpus,
@@ -160,7 +190,7 @@ def perf_instructions(ctx: Ctx, proxy: Proxy, sc: Scenario, n1: int, n2: int) ->
             "method": "perf stat -e instructions:u",
             "value": count / n2,
             "requests": [n2],
-            "note": "user-space instructions of all proxy processes, 1 worker, sequential keep-alive requests",
+            "note": f"user-space instructions of all proxy processes, 1 worker, {DRIVERS[sc.protocol]}",
         }
     finally:
         proxy.stop(inst)

@@ -77,6 +77,7 @@ SCENARIOS: dict[str, Scenario] = {
             connections=4,
             streams=32,
             rate_scale=0.5,
+            instructions=True,
         ),
         Scenario(
             "ringway-reload",
