@@ -13,9 +13,11 @@
               ringway-control over xDS (its Eureka source rebuilds the VIP
               clusters on each change).
 
-    python3 bench-harness/eureka_bench.py --out DIR [--instances N] [--updates K]
+    python3 bench-harness/eureka_bench.py --out DIR [--quick] [--instances N] [--updates K]
 
 Needs target/release/{ringway,ringway-control}. Writes DIR/eureka.json.
+Process handling, /proc probes and the bounded waits come from the
+ringbench package (bench-harness/ringbench/).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import signal
 import statistics
 import subprocess
 import sys
@@ -31,12 +34,16 @@ import threading
 import time
 from pathlib import Path
 
-from xds_bench import BIN, cpu_seconds, read_address, rss_kib, wait_for
+from ringbench.procfs import pid_cpu_seconds as cpu_seconds
+from ringbench.procfs import pid_rss_kib as rss_kib
+from ringbench.procs import PROCS, Interrupted, install_signal_handlers
+from ringbench.util import TARGET as BIN
+from ringbench.util import http_request, read_address, wait_until
 
 
 def start(args: list, log: Path) -> subprocess.Popen:
-    return subprocess.Popen(args, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
-                            stderr=open(log, "wb"))
+    with open(log, "wb") as lf:
+        return PROCS.spawn(args, stderr=lf)
 
 
 def body(app: str, i: int) -> bytes:
@@ -75,11 +82,8 @@ def register_all(registry: str, n: int) -> float:
 
 
 def admin(address: str, path: str, method: str = "GET") -> tuple[int, str]:
-    host, port = address.split(":")
-    conn = http.client.HTTPConnection(host, int(port), timeout=30)
-    conn.request(method, path)
-    resp = conn.getresponse()
-    return resp.status, resp.read().decode(errors="replace")
+    status, body = http_request(address, path, method, timeout=30)
+    return status, body.decode(errors="replace")
 
 
 def proxy_config(eureka: str | None, xds: str | None, vips: int) -> dict:
@@ -103,8 +107,7 @@ def run_proxy(work: Path, name: str, config: dict) -> tuple[subprocess.Popen, st
     proc = start([str(BIN / "ringway"), "-c", str(path), "--concurrency", "2",
                   "--admin-address", "127.0.0.1:0", "--admin-address-path", str(addr)],
                  work / f"{name}.log")
-    wait_for(f"{name} admin", lambda: addr.exists() and addr.read_text().strip(), 20)
-    return proc, read_address(addr)
+    return proc, read_address(addr, 20, proc)
 
 
 def endpoint_count(proxy_admin: str, cluster: str) -> int:
@@ -123,7 +126,7 @@ def flips(registry: str, proxy_admin: str, control_pid: int, proxy_pid: int, k: 
         started = time.monotonic()
         status, _ = admin(registry, f"{path}?value={'OUT_OF_SERVICE' if method == 'PUT' else 'UP'}", method)
         assert status == 200, status
-        wait_for("the change at the proxy", lambda: endpoint_count(proxy_admin, "app-00000") == want, 30, 0.02)
+        wait_until(lambda: endpoint_count(proxy_admin, "app-00000") == want, 30, "the change at the proxy")
         lat.append((time.monotonic() - started) * 1000)
         time.sleep(0.3)  # let the last fetch's work finish before reading CPU
         cpu_c.append((cpu_seconds(control_pid) - c0) * 1000)
@@ -138,12 +141,16 @@ def flips(registry: str, proxy_admin: str, control_pid: int, proxy_pid: int, k: 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True, type=Path)
-    ap.add_argument("--instances", type=int, default=10_000)
-    ap.add_argument("--updates", type=int, default=10)
+    ap.add_argument("--quick", action="store_true", help="1,000 instances, 4 updates")
+    ap.add_argument("--instances", type=int)
+    ap.add_argument("--updates", type=int)
     args = ap.parse_args()
+    args.instances = args.instances or (1_000 if args.quick else 10_000)
+    args.updates = args.updates or (4 if args.quick else 10)
     args.out.mkdir(parents=True, exist_ok=True)
     n, vips = args.instances, args.instances // 10
     result: dict = {"instances": n, "vips": vips}
+    install_signal_handlers()
     with tempfile.TemporaryDirectory(prefix="eureka-bench-") as tmp:
         work = Path(tmp)
         procs = []
@@ -154,8 +161,7 @@ def main() -> int:
                              "--eureka-registry-address", "127.0.0.1:0",
                              "--eureka-registry-address-path", str(reg_addr)], work / "control.log")
             procs.append(control)
-            wait_for("ringway-control", lambda: reg_addr.exists() and xds_addr.exists(), 20)
-            registry, xds = read_address(reg_addr), read_address(xds_addr)
+            registry, xds = read_address(reg_addr, 20, control), read_address(xds_addr, 20, control)
             c0 = cpu_seconds(control.pid)
             seconds = register_all(registry, n)
             result["register"] = {"per_second": round(n / seconds),
@@ -167,31 +173,34 @@ def main() -> int:
             procs.append(proxy)
             base_rss = None
             started = time.monotonic()
-            wait_for("every instance fetched",
-                     lambda: endpoint_count(proxy_admin, f"app-{vips - 1:05d}") == 10, 120, 0.02)
+            wait_until(lambda: endpoint_count(proxy_admin, f"app-{vips - 1:05d}") == 10, 120,
+                       "every instance fetched")
             result["direct_first_fetch"] = {
                 "start_to_all_endpoints_s": round(time.monotonic() - started, 2),
                 "proxy_cpu_s": round(cpu_seconds(proxy.pid), 2),
                 "proxy_rss_mib": round(rss_kib(proxy.pid) / 1024, 1)}
             del base_rss
             result["direct_updates"] = flips(registry, proxy_admin, control.pid, proxy.pid, args.updates)
-            proxy.terminate()
-            proxy.wait(10)
+            PROCS.stop(proxy, signal.SIGTERM, grace=10)
 
             # 2. ringway fed over xDS by ringway-control's Eureka source.
             proxy, proxy_admin = run_proxy(work, "xds", proxy_config(None, xds, vips))
             procs.append(proxy)
             started = time.monotonic()
-            wait_for("every VIP pushed",
-                     lambda: endpoint_count(proxy_admin, f"app-{vips - 1:05d}") == 10, 120, 0.02)
+            wait_until(lambda: endpoint_count(proxy_admin, f"app-{vips - 1:05d}") == 10, 120,
+                       "every VIP pushed")
             result["xds_push"] = {"start_to_all_endpoints_s": round(time.monotonic() - started, 2),
                                   "proxy_rss_mib": round(rss_kib(proxy.pid) / 1024, 1)}
             result["xds_updates"] = flips(registry, proxy_admin, control.pid, proxy.pid, args.updates)
+        except TimeoutError as e:
+            print(f"eureka bench: {e}", file=sys.stderr)
+            return 1
+        except Interrupted as e:
+            print(f"eureka bench: interrupted ({e})", file=sys.stderr)
+            return 130
         finally:
             for p in procs:
-                if p.poll() is None:
-                    p.kill()
-                    p.wait()
+                PROCS.stop(p, signal.SIGKILL, grace=1)
     (args.out / "eureka.json").write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))
     return 0

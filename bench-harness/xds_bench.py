@@ -21,7 +21,8 @@ Three measurements (standard library only; see bench-harness/README.md):
         [--churn-seconds S] [--rate R]
 
 Needs target/release/{ringway,ringway-control,bench-origin,bench-load}.
-Writes DIR/xds.json and DIR/xds.md.
+Writes DIR/xds.json and DIR/xds.md. Process handling, /proc probes and the
+bounded waits come from the ringbench package (bench-harness/ringbench/).
 """
 
 from __future__ import annotations
@@ -31,57 +32,29 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-BIN = REPO / "target" / "release"
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
+from ringbench.procfs import pid_cpu_seconds as cpu_seconds
+from ringbench.procfs import pid_rss_kib as rss_kib
+from ringbench.procs import PROCS, Interrupted, install_signal_handlers
+from ringbench.util import TARGET as BIN
+from ringbench.util import free_port, http_request, read_address, wait_until
+
 CLUSTERS_PER_FILE = 100
 
 
-def wait_for(what: str, check, timeout: float, every: float = 0.02):
-    """Polls `check` until it returns a true value; fails after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise SystemExit(f"xds bench: timed out waiting for {what}")
-        time.sleep(every)
-
-
-def read_address(path: Path) -> str:
-    return wait_for(f"{path}", lambda: path.exists() and path.read_text().strip(), 15)
-
-
-def http_get(url: str, timeout: float = 10.0) -> bytes:
-    with urllib.request.urlopen(url, timeout=timeout) as r:
-        return r.read()
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-def rss_kib(pid: int) -> int:
-    return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE_KIB
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def http_get(address: str, path: str) -> bytes:
+    """The body of a 200 answer from an admin API ("host:port")."""
+    status, body = http_request(address, path)
+    if status != 200:
+        raise RuntimeError(f"http://{address}{path} answered {status}")
+    return body
 
 
 class Folder:
@@ -134,8 +107,8 @@ class Stack:
              "--poll-interval", "50ms"],
             work / "control.log",
         )
-        self.xds = read_address(xds_file)
-        self.control_admin = read_address(cadmin_file)
+        self.xds = read_address(xds_file, proc=self.control)
+        self.control_admin = read_address(cadmin_file, proc=self.control)
         self.port = free_port()
         config = work / "proxy.yaml"
         config.write_text(
@@ -161,16 +134,17 @@ listeners:
              "--log-level", "info,ringway::control=debug,ringway::xds=info"],
             work / "proxy.log",
         )
-        self.proxy_admin = read_address(admin_file)
-        wait_for("the proxy's stream", lambda: self.stat("control_plane.connected_state") == 1, 15)
+        self.proxy_admin = read_address(admin_file, proc=self.proxy)
+        wait_until(lambda: self.stat("control_plane.connected_state") == 1, 15, "the proxy's stream", self.proxy)
 
     def _spawn(self, argv, log: Path) -> subprocess.Popen:
-        p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=open(log, "wb"))
+        with open(log, "wb") as lf:
+            p = PROCS.spawn(argv, stdout=subprocess.DEVNULL, stderr=lf)
         self.procs.append(p)
         return p
 
     def stat(self, name: str):
-        text = http_get(f"http://{self.proxy_admin}/stats").decode()
+        text = http_get(self.proxy_admin, "/stats").decode()
         for line in text.splitlines():
             key, _, value = line.partition(": ")
             if key == name:
@@ -179,7 +153,7 @@ listeners:
 
     def acked(self) -> dict[str, str]:
         """The ClusterLoadAssignment versions the proxy has ACKed."""
-        nodes = json.loads(http_get(f"http://{self.control_admin}/v1/nodes"))
+        nodes = json.loads(http_get(self.control_admin, "/v1/nodes"))
         for node in nodes:
             if node.get("node_id") == "bench-proxy":
                 types = node.get("types", {})
@@ -188,19 +162,13 @@ listeners:
         return {}
 
     def versions(self) -> dict[str, str]:
-        doc = json.loads(http_get(f"http://{self.control_admin}/v1/resources"))
+        doc = json.loads(http_get(self.control_admin, "/v1/resources"))
         return doc["versions"].get(
             "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment", {})
 
     def stop(self) -> None:
-        for p in self.procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in self.procs:
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        for p in reversed(self.procs):
+            PROCS.stop(p, signal.SIGTERM, grace=10)
 
 
 def push_and_updates(args, work: Path) -> dict:
@@ -219,7 +187,7 @@ def push_and_updates(args, work: Path) -> dict:
         started = time.monotonic()
         for p in sorted(stage.path.iterdir()):
             os.rename(p, stack.folder.path / p.name)
-        wait_for("every cluster ACKed", lambda: len(stack.acked()) >= n, 300, every=0.05)
+        wait_until(lambda: len(stack.acked()) >= n, 300, "every cluster ACKed", interval=0.05)
         push_seconds = time.monotonic() - started
         served = stack.stat("cluster_manager.active_dynamic_clusters")
         time.sleep(0.5)
@@ -248,11 +216,12 @@ def push_and_updates(args, work: Path) -> dict:
             before = stack.acked().get(f"svc-{i}")
             t0 = time.monotonic()
             stack.folder.write(f"part-{f:05d}", part)
-            wait_for("the update ACKed", lambda: stack.acked().get(f"svc-{i}") not in (None, before), 30, every=0.005)
+            wait_until(lambda: stack.acked().get(f"svc-{i}") not in (None, before), 30, "the update ACKed",
+                       interval=0.005)
             latencies.append(time.monotonic() - t0)
             # Put the file back so each update changes one cluster only.
             stack.folder.write(f"part-{f:05d}", [dict(c, endpoints=fake_endpoints(int(c["name"][4:]), e)) for c in part])
-            wait_for("the revert ACKed", lambda: stack.acked().get(f"svc-{i}") == before, 30, every=0.005)
+            wait_until(lambda: stack.acked().get(f"svc-{i}") == before, 30, "the revert ACKed", interval=0.005)
         changes = 2 * args.updates
         latencies.sort()
         # CPU per update, without the latency phase's polling: the same
@@ -298,11 +267,10 @@ def churn(args, work: Path) -> dict:
     ports = []
     for k in range(4):
         addr_file = work / f"origin{k}.addr"
-        origins.append(subprocess.Popen(
+        origins.append(PROCS.spawn(
             [str(BIN / "bench-origin"), "--listen", "127.0.0.1:0", "--threads", "1",
-             "--port-file", str(addr_file)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        ports.append(read_address(addr_file))
+             "--port-file", str(addr_file)]))
+        ports.append(read_address(addr_file, proc=origins[-1]))
     loaded = ["live-0", "live-1"]
     routes = "".join(
         f'          - match: {{ prefix: "/{name}/" }}\n            cluster: {name}\n' for name in loaded)
@@ -329,22 +297,19 @@ def churn(args, work: Path) -> dict:
     try:
         stack.folder.write("live", [{"name": n, "endpoints": ports[:2]} for n in loaded])
         def serving() -> bool:
-            try:
-                return all(urllib.request.urlopen(
-                    f"http://127.0.0.1:{stack.port}/{n}/", timeout=5).status == 200 for n in loaded)
-            except OSError:
-                return False
+            return all(http_request(f"127.0.0.1:{stack.port}", f"/{n}/", timeout=5)[0] == 200 for n in loaded)
 
-        wait_for("the loaded clusters", serving, 15)
+        wait_until(serving, 15, "the loaded clusters")
         t = threading.Thread(target=churner, daemon=True)
         t.start()
         results = []
-        loads = [subprocess.Popen(
+        loads = [PROCS.spawn(
             [str(BIN / "bench-load"), "--url", f"http://127.0.0.1:{stack.port}/{name}/",
              "--rate", str(args.rate), "--duration", str(args.churn_seconds), "--connections", "8",
-             "--json"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) for name in loaded]
+             "--json"], stdout=subprocess.PIPE) for name in loaded]
         for p in loads:
             out, _ = p.communicate(timeout=args.churn_seconds + 60)
+            PROCS.stop(p)
             results.append(json.loads(out))
         stop.set()
         t.join(5)
@@ -365,8 +330,7 @@ def churn(args, work: Path) -> dict:
         stop.set()
         stack.stop()
         for o in origins:
-            o.terminate()
-            o.wait(5)
+            PROCS.stop(o, signal.SIGTERM, grace=5)
 
 
 def main() -> int:
@@ -390,10 +354,18 @@ def main() -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="ringway-xds-bench-"))
+    install_signal_handlers()
     try:
         result = push_and_updates(args, work / "scale")
         result["churn"] = churn(args, work / "churn")
+    except TimeoutError as e:
+        print(f"xds bench: {e}", file=sys.stderr)
+        return 1
+    except Interrupted as e:
+        print(f"xds bench: interrupted ({e})", file=sys.stderr)
+        return 130
     finally:
+        PROCS.stop_all()
         if os.environ.get("XDS_BENCH_KEEP"):
             print(f"xds bench: kept {work}")
         else:

@@ -4,7 +4,7 @@
 # errors, and instructions per request. See bench-harness/README.md.
 #
 #   scripts/bench.sh [--quick] [--out DIR] [bench.py options] [SCENARIO...]
-#   scripts/bench.sh --check DIR      # is DIR a complete set of results?
+#   scripts/bench.sh --check DIR      # complete results, every error count zero?
 #
 # Installs the tools it needs from Debian when they are missing (nginx,
 # haproxy, wrk, h2load from nghttp2-client, valgrind), builds ringway and the
