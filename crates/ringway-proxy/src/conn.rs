@@ -13,6 +13,7 @@ use crate::http2::preface::{self, Sniffed};
 use crate::io::{ReadOutcome, read_append};
 use crate::limits::DOWNSTREAM_BUFFER_BYTES;
 use crate::state::{ListenerState, ProxyState};
+use crate::transport::Stream;
 
 /// Serves one accepted connection until it closes.
 pub async fn serve(
@@ -21,7 +22,7 @@ pub async fn serve(
     stream: TcpStream,
     peer: SocketAddr,
 ) {
-    let _ = stream.set_nodelay(true);
+    let mut stream = Stream::accepted(stream);
     let first = state.current();
     let Some(listener) = first.listeners.get(&*listener_name).cloned() else {
         return;
@@ -33,12 +34,14 @@ pub async fn serve(
         .connections_active
         .set(state.connections_active.get() + 1);
 
-    let mut stream = stream;
     let mut buf = Vec::with_capacity(DOWNSTREAM_BUFFER_BYTES);
-    let protocol = match listener.config.protocol {
-        ListenerProtocol::Http1 => Some(Sniffed::Http1),
-        ListenerProtocol::Http2 => Some(Sniffed::Http2),
-        ListenerProtocol::Auto => sniff(&mut stream, &mut buf, &listener).await,
+    // A protocol agreed in the handshake (ALPN) chooses the codec; else the
+    // listener's setting, else the first bytes.
+    let protocol = match (stream.alpn(), listener.config.protocol) {
+        (Some(b"h2"), _) => Some(Sniffed::Http2),
+        (Some(_), _) | (None, ListenerProtocol::Http1) => Some(Sniffed::Http1),
+        (None, ListenerProtocol::Http2) => Some(Sniffed::Http2),
+        (None, ListenerProtocol::Auto) => sniff(&mut stream, &mut buf, &listener).await,
     };
     match protocol {
         Some(Sniffed::Http2) => {
@@ -61,7 +64,7 @@ pub async fn serve(
 /// Reads until the first bytes tell HTTP/2's preface from HTTP/1.x;
 /// `None` if the connection closes or stays silent first.
 async fn sniff(
-    stream: &mut TcpStream,
+    stream: &mut Stream,
     buf: &mut Vec<u8>,
     listener: &ListenerState,
 ) -> Option<Sniffed> {

@@ -4,7 +4,8 @@
 //! mutable with other threads; see [`ProxyState`]. A request travels:
 //!
 //! ```text
-//!  conn          accept, sniff the protocol (TLS + ALPN will sit here)
+//!  conn          accept, choose the codec (ALPN, listener, first bytes)
+//!  transport     the connection type under both codecs: TCP now, TLS next
 //!   ├─ h1        HTTP/1.1 codec edge: parse a head ──┐
 //!   └─ h2        HTTP/2 codec edge: accept a stream ─┤
 //!                                                    ▼
@@ -41,6 +42,7 @@ mod request;
 mod response_flag;
 mod signal;
 mod state;
+mod transport;
 mod upstream;
 
 pub use conn::serve;

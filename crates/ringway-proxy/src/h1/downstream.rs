@@ -4,20 +4,19 @@
 
 use std::net::SocketAddr;
 
-use monoio::io::{OwnedReadHalf, OwnedWriteHalf};
-use monoio::net::TcpStream;
 use ringway_http1::HeaderSpan;
 use ringway_route::HeaderLookup;
 
 use super::head::ParsedHead;
 use super::iovec::Piece;
 use crate::request::{LogLine, Outcome};
+use crate::transport::{StreamReader, StreamWriter};
 
 /// The downstream side of a connection and its request-direction buffer.
 #[derive(Debug)]
 pub(crate) struct Downstream {
-    pub reader: OwnedReadHalf<TcpStream>,
-    pub writer: OwnedWriteHalf<TcpStream>,
+    pub reader: StreamReader,
+    pub writer: StreamWriter,
     pub peer: SocketAddr,
     /// Starts with the current request's head; may hold the next one.
     pub buf: Vec<u8>,

@@ -6,14 +6,14 @@
 use std::cell::Cell;
 use std::time::{Duration, Instant};
 
-use monoio::io::{AsyncWriteRent, AsyncWriteRentExt, OwnedReadHalf};
-use monoio::net::TcpStream;
+use monoio::io::{AsyncWriteRent, AsyncWriteRentExt};
 use ringway_http1::{BodyDecoder, RequestHead};
 
 use super::downstream::{Downstream, Scratch};
 use super::response::{HeadScratch, ResponseEnd, ResponseError, ResponseJob, pump_response};
 use crate::io::{ReadOutcome, grow_if_filled, read_append, write_range};
 use crate::limits::BODY_BUFFER_BYTES;
+use crate::transport::StreamReader;
 use crate::upstream::pool::UpstreamConn;
 
 /// Why the request body pump stopped early.
@@ -181,7 +181,7 @@ pub(crate) async fn run(
 /// Streams the rest of the request body from downstream to upstream.
 /// Returns where the next request starts in `buf`.
 async fn pump_body<W: AsyncWriteRent>(
-    reader: &mut OwnedReadHalf<TcpStream>,
+    reader: &mut StreamReader,
     buf: &mut Vec<u8>,
     writer: &mut W,
     decoder: &mut BodyDecoder,

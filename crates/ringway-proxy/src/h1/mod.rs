@@ -26,7 +26,6 @@ use std::rc::Rc;
 use std::time::Instant;
 
 use monoio::io::Splitable;
-use monoio::net::TcpStream;
 use ringway_config::model::UpstreamProtocol;
 use ringway_http1::{BodyDecoder, BodyFraming, HeadLimits, RequestHead};
 use ringway_route::RequestView;
@@ -40,6 +39,7 @@ use crate::request::admission::Admitted;
 use crate::request::finish::finish;
 use crate::request::{Decision, Forward, LocalReply, Outcome, Reply, RequestContext, Started};
 use crate::state::{ListenerState, ProxyState};
+use crate::transport::Stream;
 
 enum HeadRead {
     Head(RequestHead),
@@ -54,7 +54,7 @@ pub(crate) async fn serve(
     state: &ProxyState,
     listener_name: &str,
     listener: &ListenerState,
-    stream: TcpStream,
+    stream: Stream,
     buf: Vec<u8>,
     peer: SocketAddr,
 ) {

@@ -18,8 +18,6 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use h2::{RecvStream, SendStream};
 use http::header::{self, HeaderMap};
-use monoio::io::{OwnedReadHalf, OwnedWriteHalf};
-use monoio::net::TcpStream;
 use ringway_http1::{BodyFraming, ChunkEvent, ChunkedDecoder, RequestHead};
 
 use super::downstream::{Downstream, Scratch, Served};
@@ -33,6 +31,7 @@ use crate::request::attempt::{self, AttemptEnd, Replayable, Transport, Tried};
 use crate::request::{Forward, LocalReply, NextHop, Outcome, RequestContext};
 use crate::response_flag::ResponseFlag;
 use crate::state::ClusterState;
+use crate::transport::{StreamReader, StreamWriter};
 use crate::upstream::h2::{OpenError, OpenStream, open_stream};
 
 /// How the exchange ended before a response head went downstream.
@@ -440,7 +439,7 @@ fn build_request(
 /// from `reader`) as DATA frames, then any chunked trailers. Returns the
 /// payload bytes and where the next request starts in `buf`.
 async fn pump_request_body(
-    reader: &mut OwnedReadHalf<TcpStream>,
+    reader: &mut StreamReader,
     buf: &mut Vec<u8>,
     start: usize,
     framing: BodyFraming,
@@ -515,7 +514,7 @@ async fn pump_request_body(
 }
 
 async fn read_body(
-    reader: &mut OwnedReadHalf<TcpStream>,
+    reader: &mut StreamReader,
     buf: &mut Vec<u8>,
     idle: Duration,
 ) -> Result<(), PumpError> {
@@ -528,7 +527,7 @@ async fn read_body(
 
 /// Writes the response head in `out`, then the body and trailers.
 async fn write_response_body(
-    writer: &mut OwnedWriteHalf<TcpStream>,
+    writer: &mut StreamWriter,
     out: &mut Vec<u8>,
     body: &mut RecvStream,
     framing: H1Framing,

@@ -15,31 +15,37 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use h2::Reason;
-use monoio::io::IntoPollIo;
-use monoio::net::TcpStream;
+use monoio::io::AsyncWriteRentExt;
 use ringway_config::model::Http2Settings;
 
 use super::shared::ConnShared;
 use super::stream;
 use crate::http2::io::Prefixed;
+use crate::http2::preface::{self, FirstFrame};
+use crate::io::{ReadOutcome, ensure_room, read_append};
 use crate::state::{ListenerState, ProxyState};
+use crate::transport::Stream;
 
 /// Serves HTTP/2 on `stream`; `prefix` holds bytes already read from it.
 pub(crate) async fn serve(
     state: Rc<ProxyState>,
     listener: Rc<ListenerState>,
     listener_name: Rc<str>,
-    stream: TcpStream,
+    stream: Stream,
     prefix: Vec<u8>,
     peer: SocketAddr,
 ) {
     let stats = listener.stats.clone();
     stats.downstream_cx_http2_total.inc();
-    let Ok(io) = stream.into_poll_io() else {
-        return;
-    };
     let settings = &listener.config.http2;
     let limits = &listener.config.limits;
+    let (stream, prefix) = match first_frame(stream, prefix, &listener).await {
+        Some(checked) => checked,
+        None => return,
+    };
+    let Ok(io) = stream.into_poll() else {
+        return;
+    };
     let handshake = builder(settings).handshake::<_, Bytes>(Prefixed::new(prefix, io));
     let mut conn = match monoio::time::timeout(limits.request_head_timeout, handshake).await {
         Ok(Ok(conn)) => conn,
@@ -124,6 +130,37 @@ pub(crate) async fn serve(
                     stats.http2_goaway_sent.inc();
                 }
             }
+        }
+    }
+}
+
+/// Reads until the client's first frame header has arrived and checks
+/// that it is SETTINGS (RFC 9113 §3.4: anything else is a connection
+/// error, which `h2` would not raise). Returns the stream and what was
+/// read, or `None` when the connection was refused or ended.
+async fn first_frame(
+    mut stream: Stream,
+    mut prefix: Vec<u8>,
+    listener: &ListenerState,
+) -> Option<(Stream, Vec<u8>)> {
+    let deadline = Instant::now() + listener.config.limits.request_head_timeout;
+    loop {
+        match preface::first_frame(&prefix) {
+            FirstFrame::Settings => return Some((stream, prefix)),
+            FirstFrame::Other => {
+                let stats = &listener.stats;
+                stats.downstream_cx_protocol_error.inc();
+                stats.http2_goaway_sent.inc();
+                let _ = stream.write_all(preface::REFUSAL).await;
+                return None;
+            }
+            FirstFrame::NeedMore => {}
+        }
+        ensure_room(&mut prefix, preface::FIRST_FRAME_HEADER_END, 4096);
+        let wait = deadline.saturating_duration_since(Instant::now());
+        match read_append(&mut stream, &mut prefix, wait).await {
+            ReadOutcome::Read(n) if n > 0 => {}
+            _ => return None,
         }
     }
 }

@@ -14,8 +14,6 @@ use bytes::Bytes;
 use h2::server::SendResponse;
 use h2::{Reason, RecvStream, SendStream};
 use http::header::{self, HeaderValue};
-use monoio::io::OwnedReadHalf;
-use monoio::net::TcpStream;
 use ringway_http1::{
     BodyFraming, ChunkEvent, ChunkedDecoder, HeaderSpan, Method, ResponseHead, parse_response,
 };
@@ -31,6 +29,7 @@ use crate::limits::{
 use crate::request::LocalReply;
 use crate::request::attempt::{self, AttemptEnd, Replayable, Transport, Tried};
 use crate::response_flag::ResponseFlag;
+use crate::transport::{StreamReader, StreamWriter};
 use crate::upstream::pool::{UpstreamConn, count_closed};
 
 enum HeadFailure {
@@ -313,7 +312,7 @@ enum Phase {
 /// Reads until `buf` starts with a final response head (interim 1xx
 /// responses are dropped: HTTP/2 clients get the final one).
 async fn read_head(
-    reader: &mut OwnedReadHalf<TcpStream>,
+    reader: &mut StreamReader,
     buf: &mut Vec<u8>,
     method: Method,
     spans: &mut Vec<HeaderSpan>,
@@ -350,7 +349,7 @@ async fn read_head(
 /// Writes the request body from HTTP/2 DATA frames to the upstream.
 async fn pump_to_h1(
     recv: &mut RecvStream,
-    writer: &mut monoio::io::OwnedWriteHalf<TcpStream>,
+    writer: &mut StreamWriter,
     framing: H1Framing,
     limit: Option<u64>,
 ) -> Result<u64, PumpError> {
@@ -396,7 +395,7 @@ async fn pump_to_h1(
 /// Sends the upstream's response body (from `buf[start..]` on) as DATA
 /// frames, then its trailers; returns the payload bytes sent.
 async fn pump_from_h1(
-    reader: &mut OwnedReadHalf<TcpStream>,
+    reader: &mut StreamReader,
     buf: &mut Vec<u8>,
     start: usize,
     framing: BodyFraming,
@@ -474,7 +473,7 @@ async fn pump_from_h1(
 
 /// Reads more of the response, unless the client resets the stream first.
 async fn read_more(
-    reader: &mut OwnedReadHalf<TcpStream>,
+    reader: &mut StreamReader,
     buf: &mut Vec<u8>,
     down: &mut SendStream<Bytes>,
     idle: Duration,

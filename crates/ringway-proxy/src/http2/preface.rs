@@ -25,9 +25,62 @@ pub(crate) fn sniff(first: &[u8]) -> Sniffed {
     }
 }
 
+/// How the client's first frame after the preface begins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FirstFrame {
+    /// A SETTINGS frame, as §3.4 requires.
+    Settings,
+    /// Any other frame, or bytes that are not the preface: a connection
+    /// error of type PROTOCOL_ERROR.
+    Other,
+    /// Too few bytes to tell.
+    NeedMore,
+}
+
+/// The bytes that must have arrived to tell the first frame's type: the
+/// preface and a frame header.
+pub(crate) const FIRST_FRAME_HEADER_END: usize = PREFACE.len() + 9;
+
+/// Checks that `first` (what the client sent first) is the preface
+/// followed by a SETTINGS frame.
+pub(crate) fn first_frame(first: &[u8]) -> FirstFrame {
+    const SETTINGS: u8 = 0x4;
+    let n = first.len().min(PREFACE.len());
+    if first[..n] != PREFACE[..n] {
+        return FirstFrame::Other;
+    }
+    match first.get(PREFACE.len() + 3) {
+        None => FirstFrame::NeedMore,
+        Some(&SETTINGS) => FirstFrame::Settings,
+        Some(_) => FirstFrame::Other,
+    }
+}
+
+/// What a server sends to refuse a connection whose first frame is wrong:
+/// its own (empty) SETTINGS, then GOAWAY with last stream 0 and
+/// PROTOCOL_ERROR.
+pub(crate) const REFUSAL: &[u8] = &[
+    0, 0, 0, 0x4, 0, 0, 0, 0, 0, // SETTINGS, empty
+    0, 0, 8, 0x7, 0, 0, 0, 0, 0, // GOAWAY, 8 bytes of payload
+    0, 0, 0, 0, // last stream id 0
+    0, 0, 0, 0x1, // PROTOCOL_ERROR
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_first_frame_must_be_settings() {
+        let settings = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\x06\x04\0\0\0\0\0";
+        let ping = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\x08\x06\0\0\0\0\0";
+        assert_eq!(first_frame(settings), FirstFrame::Settings);
+        assert_eq!(first_frame(ping), FirstFrame::Other);
+        assert_eq!(first_frame(&settings[..27]), FirstFrame::NeedMore);
+        assert_eq!(first_frame(PREFACE), FirstFrame::NeedMore);
+        assert_eq!(first_frame(b"GET / HTTP/1.1\r\n"), FirstFrame::Other);
+        assert_eq!(REFUSAL.len(), 9 + 9 + 8);
+    }
 
     #[test]
     fn sniffing() {

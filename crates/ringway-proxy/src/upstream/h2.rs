@@ -16,13 +16,12 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use h2::SendStream;
 use h2::client::{ResponseFuture, SendRequest};
-use monoio::io::IntoPollIo;
-use monoio::net::TcpStream;
 use ringway_stats::ClusterStats;
 
 use super::pool::{ConnectError, EndpointPool};
 use crate::signal::Signal;
 use crate::state::ClusterState;
+use crate::transport::Stream;
 
 /// One HTTP/2 connection to an endpoint.
 #[derive(Debug)]
@@ -254,9 +253,11 @@ async fn connect(
     let settings = &cluster.config.http2;
     let stats = &cluster.stats;
     let started = async {
-        let stream = TcpStream::connect_addr(address).await?;
-        stream.set_nodelay(true)?;
-        let io = stream.into_poll_io()?;
+        let io = match Stream::connect(address, cluster.config.connect_timeout).await {
+            Ok(stream) => stream.into_poll()?,
+            Err(ConnectError::Io(err)) => return Err(err),
+            Err(ConnectError::Timeout) => return Err(io::ErrorKind::TimedOut.into()),
+        };
         let mut builder = h2::client::Builder::new();
         builder
             .initial_window_size(settings.initial_stream_window_size)

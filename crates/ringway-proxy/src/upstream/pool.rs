@@ -5,22 +5,22 @@
 //! once idle for longer than `idle_timeout`.
 
 use std::cell::{Cell, RefCell};
-use std::io;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use monoio::io::{OwnedReadHalf, OwnedWriteHalf, Splitable};
-use monoio::net::TcpStream;
+use monoio::io::Splitable;
 use ringway_stats::ClusterStats;
 
 use super::h2::H2Pool;
 use crate::limits::UPSTREAM_BUFFER_BYTES;
+pub(crate) use crate::transport::ConnectError;
+use crate::transport::{Stream, StreamReader, StreamWriter};
 
 /// An open connection to an upstream endpoint, with its response buffer.
 #[derive(Debug)]
 pub struct UpstreamConn {
-    pub reader: OwnedReadHalf<TcpStream>,
-    pub writer: OwnedWriteHalf<TcpStream>,
+    pub(crate) reader: StreamReader,
+    pub(crate) writer: StreamWriter,
     /// Response-direction buffer; empty whenever the connection is idle.
     pub buf: Vec<u8>,
     /// True when taken from the pool rather than freshly connected.
@@ -41,12 +41,6 @@ pub struct EndpointPool {
     pub(crate) h2: H2Pool,
 }
 
-#[derive(Debug)]
-pub enum ConnectError {
-    Timeout,
-    Io(io::Error),
-}
-
 // === impl ConnectError ===
 
 impl ConnectError {
@@ -65,13 +59,7 @@ impl ConnectError {
 
 impl UpstreamConn {
     pub async fn connect(address: SocketAddr, timeout: Duration) -> Result<Self, ConnectError> {
-        let stream = match monoio::time::timeout(timeout, TcpStream::connect_addr(address)).await {
-            Err(_) => return Err(ConnectError::Timeout),
-            Ok(Err(err)) => return Err(ConnectError::Io(err)),
-            Ok(Ok(stream)) => stream,
-        };
-        stream.set_nodelay(true).map_err(ConnectError::Io)?;
-        let (reader, writer) = stream.into_split();
+        let (reader, writer) = Stream::connect(address, timeout).await?.into_split();
         Ok(Self {
             reader,
             writer,
