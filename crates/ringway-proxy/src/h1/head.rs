@@ -65,41 +65,7 @@ pub(crate) fn build_request_head(
     let HeadOut { added, pieces } = out;
     added.clear();
     pieces.clear();
-    let line_start = head.method_span.start as usize;
-    let line_end = headers
-        .first()
-        .map_or(head.head_len.saturating_sub(2), |h| h.line.start as usize);
-
-    // An absolute-form target goes to the origin server in origin-form, and
-    // its authority replaces Host (RFC 9112 3.2.2, 3.2.1).
-    let target = head.target.get(buf);
-    let authority = ringway_route::absolute_form_authority(target);
-    let (target_start, target_end) = (head.target.start as usize, head.target.end as usize);
-    match (rewritten_target, authority) {
-        (Some(rewritten), _) => {
-            push_piece(pieces, Piece::Original(line_start, target_start));
-            added.extend_from_slice(rewritten);
-            push_piece(pieces, Piece::Added(0, added.len()));
-            push_piece(pieces, Piece::Original(target_end, line_end));
-        }
-        (None, Some(_)) => {
-            push_piece(pieces, Piece::Original(line_start, target_start));
-            let origin = ringway_route::origin_form(target);
-            let offset = (origin.as_ptr() as usize).wrapping_sub(target.as_ptr() as usize);
-            if origin.first() == Some(&b'/') && offset <= target.len() {
-                push_piece(pieces, Piece::Original(target_start + offset, target_end));
-            } else {
-                // No path: `http://h` or `http://h?q` becomes `/` or `/?q`.
-                added.push(b'/');
-                if origin.first() == Some(&b'?') {
-                    added.extend_from_slice(origin);
-                }
-                push_piece(pieces, Piece::Added(0, added.len()));
-            }
-            push_piece(pieces, Piece::Original(target_end, line_end));
-        }
-        (None, None) => push_piece(pieces, Piece::Original(line_start, line_end)),
-    }
+    let authority = push_request_line(parsed, rewritten_target, &mut *added, &mut *pieces);
 
     let has_connection = headers
         .iter()
@@ -186,6 +152,53 @@ pub(crate) fn build_request_head(
         pieces,
         Piece::Original(head.head_len, head.head_len + initial_body),
     );
+}
+
+/// The request line's pieces: the target in origin-form, or rewritten.
+/// Returns an absolute-form target's authority, which replaces `Host`.
+fn push_request_line<'a>(
+    parsed: ParsedHead<'a>,
+    rewritten_target: Option<&[u8]>,
+    added: &mut Vec<u8>,
+    pieces: &mut Vec<Piece>,
+) -> Option<&'a [u8]> {
+    let ParsedHead { buf, head, headers } = parsed;
+    let line_start = head.method_span.start as usize;
+    let line_end = headers
+        .first()
+        .map_or(head.head_len.saturating_sub(2), |h| h.line.start as usize);
+
+    // An absolute-form target goes to the origin server in origin-form, and
+    // its authority replaces Host (RFC 9112 3.2.2, 3.2.1).
+    let target = head.target.get(buf);
+    let authority = ringway_route::absolute_form_authority(target);
+    let (target_start, target_end) = (head.target.start as usize, head.target.end as usize);
+    match (rewritten_target, authority) {
+        (Some(rewritten), _) => {
+            push_piece(pieces, Piece::Original(line_start, target_start));
+            added.extend_from_slice(rewritten);
+            push_piece(pieces, Piece::Added(0, added.len()));
+            push_piece(pieces, Piece::Original(target_end, line_end));
+        }
+        (None, Some(_)) => {
+            push_piece(pieces, Piece::Original(line_start, target_start));
+            let origin = ringway_route::origin_form(target);
+            let offset = (origin.as_ptr() as usize).wrapping_sub(target.as_ptr() as usize);
+            if origin.first() == Some(&b'/') && offset <= target.len() {
+                push_piece(pieces, Piece::Original(target_start + offset, target_end));
+            } else {
+                // No path: `http://h` or `http://h?q` becomes `/` or `/?q`.
+                added.push(b'/');
+                if origin.first() == Some(&b'?') {
+                    added.extend_from_slice(origin);
+                }
+                push_piece(pieces, Piece::Added(0, added.len()));
+            }
+            push_piece(pieces, Piece::Original(target_end, line_end));
+        }
+        (None, None) => push_piece(pieces, Piece::Original(line_start, line_end)),
+    }
+    authority
 }
 
 /// How the response goes to the client.

@@ -35,6 +35,8 @@ pub(crate) async fn serve(
     prefix: Vec<u8>,
     peer: SocketAddr,
 ) {
+    // Kept whole (just over 100 lines): the accept loop's select arms
+    // (new stream, drain, abort, idle) share the connection's state.
     let stats = listener.stats.clone();
     stats.downstream_cx_http2_total.inc();
     let settings = &listener.config.http2;

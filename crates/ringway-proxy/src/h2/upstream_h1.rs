@@ -150,6 +150,10 @@ impl H1Attempts<'_, '_> {
 
     /// The exchange on a connection the request head went out on.
     async fn on_connection(&mut self, mut up: UpstreamConn) -> (AttemptEnd, Exchanged) {
+        // Kept whole (over 100 lines): the request-body pump is one future
+        // that borrows the downstream buffer and the upstream stream for the
+        // whole exchange and is polled in both phases; split apart, every piece
+        // would take those borrows and the pump as parameters.
         let target = self.target;
         let cluster = target.cluster;
         let stats = &cluster.stats;
@@ -198,22 +202,7 @@ impl H1Attempts<'_, '_> {
             Err(phase) => {
                 drop(request_pump);
                 count_closed(stats);
-                return match phase {
-                    Phase::Head(HeadFailure::Closed) => (
-                        AttemptEnd::ClosedBeforeResponse,
-                        Exchanged::Reply(LocalReply::ClosedBeforeResponse),
-                    ),
-                    Phase::Head(HeadFailure::Malformed) => (
-                        AttemptEnd::ProtocolError,
-                        Exchanged::Reply(LocalReply::MalformedResponse),
-                    ),
-                    Phase::ClientGone => (AttemptEnd::Downstream, Exchanged::ClientGone),
-                    Phase::TooLarge => (
-                        AttemptEnd::Downstream,
-                        Exchanged::Reply(LocalReply::BodyTooLarge),
-                    ),
-                    Phase::TimedOut => (AttemptEnd::Timeout, target.timed_out()),
-                };
+                return before_head(phase, target);
             }
         };
         let status = response_head.status;
@@ -299,6 +288,26 @@ impl H1Attempts<'_, '_> {
             upstream_time: Some(head_after),
         };
         (AttemptEnd::Response(status), exchanged)
+    }
+}
+
+/// How an attempt ended that got no response head.
+fn before_head(phase: Phase, target: &Target<'_>) -> (AttemptEnd, Exchanged) {
+    match phase {
+        Phase::Head(HeadFailure::Closed) => (
+            AttemptEnd::ClosedBeforeResponse,
+            Exchanged::Reply(LocalReply::ClosedBeforeResponse),
+        ),
+        Phase::Head(HeadFailure::Malformed) => (
+            AttemptEnd::ProtocolError,
+            Exchanged::Reply(LocalReply::MalformedResponse),
+        ),
+        Phase::ClientGone => (AttemptEnd::Downstream, Exchanged::ClientGone),
+        Phase::TooLarge => (
+            AttemptEnd::Downstream,
+            Exchanged::Reply(LocalReply::BodyTooLarge),
+        ),
+        Phase::TimedOut => (AttemptEnd::Timeout, target.timed_out()),
     }
 }
 

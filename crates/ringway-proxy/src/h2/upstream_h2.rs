@@ -253,6 +253,8 @@ async fn respond_with<P: Future<Output = Result<u64, PumpError>>>(
     mut request_pump: std::pin::Pin<Box<P>>,
     mut request_done: Option<Result<u64, PumpError>>,
 ) -> Exchanged {
+    // Kept whole (just over 100 lines): one response phase whose pumps
+    // borrow the downstream stream and the request pump until it ends.
     let Phase2 {
         target,
         respond,
