@@ -545,8 +545,6 @@ def test_pseudo_header_in_request_trailers_is_refused(h2env, upstream):
         time.sleep(0.05)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a connection whose first frame after the preface is not SETTINGS "
-                                       "is served instead of closed with PROTOCOL_ERROR (RFC 9113 3.4)")
 @pytest.mark.parametrize("first", ["ping", "headers"])
 def test_first_frame_not_settings_is_a_connection_error(h2env, first):
     from e2e_h2 import END_HEADERS, END_STREAM, HEADERS, PROTOCOL_ERROR, frame, ping_frame, request_block
