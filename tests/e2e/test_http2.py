@@ -510,11 +510,8 @@ def test_http2_and_http1_connection_stats(h2env):
     assert s.get("cluster.h1.upstream_cx_http2_total", 0) == 0
 
 
-# -- bugs pinned (strict xfail: these flip to XPASS, failing the run, once fixed) --------
+# -- malformed HTTP/2 the h2 crate lets through (RFC 9113 3.4, 8.1) ---------------------
 
-@pytest.mark.xfail(strict=True, reason="bug: a pseudo-header field in request trailers is dropped and the "
-                                       "request forwarded, instead of refusing the malformed request "
-                                       "(RFC 9113 8.1 / 8.3)")
 @pytest.mark.parametrize("upstream", ["h1", "h2"])
 def test_pseudo_header_in_request_trailers_is_refused(h2env, upstream):
     from e2e_h2 import (DATA, END_HEADERS, END_STREAM, GOAWAY, HEADERS, PROTOCOL_ERROR, RST_STREAM, frame,

@@ -298,7 +298,7 @@ impl Exchange<'_, '_> {
                 stats.http2_rx_reset.inc();
                 flag = Some(ResponseFlag::UpstreamRemoteReset);
             }
-            Ok(Err(PumpError::Sink | PumpError::TooLarge)) | Err(_) => {
+            Ok(Err(PumpError::Sink | PumpError::TooLarge | PumpError::Malformed)) | Err(_) => {
                 flag = Some(ResponseFlag::DownstreamConnectionTermination);
             }
             Ok(Err(PumpError::Idle)) => {

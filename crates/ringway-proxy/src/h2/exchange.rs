@@ -9,6 +9,7 @@ use bytes::Bytes;
 use h2::{Reason, RecvStream, SendStream};
 use http::header::HeaderMap;
 
+use crate::http2::trailers::TrailerAudit;
 use crate::request::LocalReply;
 use crate::response_flag::ResponseFlag;
 use crate::state::{ClusterState, ListenerState};
@@ -28,6 +29,9 @@ pub(crate) struct Target<'a> {
     /// Request body limit.
     pub(crate) limit: Option<u64>,
     pub(crate) grpc: bool,
+    /// The connection's count of request trailers fields, to check the
+    /// trailers `h2` delivers against.
+    pub(crate) trailers: &'a TrailerAudit,
 }
 
 /// A request as forwarded: headers already readied for the next hop.

@@ -48,7 +48,9 @@ pub(crate) async fn serve(
     let Ok(io) = stream.into_poll() else {
         return;
     };
-    let handshake = builder(settings).handshake::<_, Bytes>(Prefixed::new(prefix, io));
+    let shared = Rc::new(ConnShared::default());
+    let reader = Prefixed::new(prefix, io, shared.trailers.clone());
+    let handshake = builder(settings).handshake::<_, Bytes>(reader);
     let mut conn = match monoio::time::timeout(limits.request_head_timeout, handshake).await {
         Ok(Ok(conn)) => conn,
         Ok(Err(err)) => {
@@ -58,7 +60,6 @@ pub(crate) async fn serve(
         }
         Err(_) => return,
     };
-    let shared = Rc::new(ConnShared::default());
     shared.last_active.set(Some(Instant::now()));
     state.register_h2_connection(&shared);
     if let (Some(keepalive), Some(ping)) = (settings.keepalive, conn.ping_pong()) {

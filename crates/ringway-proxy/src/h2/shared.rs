@@ -3,10 +3,12 @@
 //! defence and the idle timeout.
 
 use std::cell::Cell;
+use std::rc::Rc;
 use std::time::Instant;
 
 use h2::Reason;
 
+use crate::http2::trailers::TrailerAudit;
 use crate::signal::Signal;
 
 /// Premature resets tolerated on a connection before the ratio test.
@@ -24,6 +26,8 @@ pub(crate) struct ConnShared {
     premature_resets: Cell<u64>,
     pub(crate) open_streams: Cell<u32>,
     pub(crate) last_active: Cell<Option<Instant>>,
+    /// Request trailers blocks the connection's reader counted.
+    pub(crate) trailers: Rc<TrailerAudit>,
 }
 
 impl ConnShared {

@@ -71,6 +71,7 @@ pub(crate) async fn handle(
         .access_log
         .as_ref()
         .map(|_| LogCapture::new(&parts));
+    let stream_id = respond.stream_id().as_u32();
     let ctx = RequestContext {
         state: &state,
         config: &config,
@@ -86,6 +87,7 @@ pub(crate) async fn handle(
         Some(f) => f.line(end.request_id.as_deref()),
         None => LogCapture::NONE,
     });
+    conn.trailers.forget(stream_id);
     conn.stream_ended();
 }
 
@@ -177,6 +179,7 @@ async fn exchange(
         deadline,
         limit: forward.body_limit,
         grpc: writer.grpc,
+        trailers: &conn.trailers,
     };
     let admitted = Admitted::new(&forward.cluster, &forward.endpoint);
     let exchanged = match forward.cluster.config.protocol {

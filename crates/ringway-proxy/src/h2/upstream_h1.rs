@@ -22,6 +22,7 @@ use super::exchange::{Exchanged, Request, Target};
 use crate::http2::body::{PumpError, poll_unless_done, send_data};
 use crate::http2::headers::{self as convert, H1Framing};
 use crate::http2::timer::HeadTimer;
+use crate::http2::trailers::TrailerAudit;
 use crate::io::{ReadOutcome, ensure_room, read_append};
 use crate::limits::{
     MAX_RESPONSE_HEADERS, MAX_STREAM_BUFFER_BYTES, MIN_RESPONSE_HEAD_BYTES, READ_STALL,
@@ -159,6 +160,7 @@ impl H1Attempts<'_, '_> {
         let stats = &cluster.stats;
         let (end_at_headers, framing, limit) = (self.end_at_headers, self.framing, target.limit);
         let (body, respond) = (&mut self.body, &mut *self.respond);
+        let audit = target.trailers;
         let started = Instant::now();
         let UpstreamConn {
             reader,
@@ -170,7 +172,7 @@ impl H1Attempts<'_, '_> {
             if end_at_headers {
                 return Ok(0);
             }
-            pump_to_h1(body, writer, framing, limit).await
+            pump_to_h1(body, writer, framing, limit, audit).await
         });
         let mut request_done: Option<Result<u64, PumpError>> = None;
         let mut timer = HeadTimer::new(target.timeout, target.deadline);
@@ -181,6 +183,7 @@ impl H1Attempts<'_, '_> {
                 poll_unless_done(request_pump.as_mut(), &mut request_done, cx);
                 match &request_done {
                     Some(Err(PumpError::Source(_))) => return Poll::Ready(Err(Phase::ClientGone)),
+                    Some(Err(PumpError::Malformed)) => return Poll::Ready(Err(Phase::Malformed)),
                     Some(Err(PumpError::TooLarge)) => return Poll::Ready(Err(Phase::TooLarge)),
                     _ => {}
                 }
@@ -239,8 +242,14 @@ impl H1Attempts<'_, '_> {
                 ));
                 poll_fn(|cx| {
                     poll_unless_done(request_pump.as_mut(), &mut request_done, cx);
-                    if let Some(Err(PumpError::Source(_))) = &request_done {
-                        return Poll::Ready(Err(Phase::ClientGone));
+                    match &request_done {
+                        Some(Err(PumpError::Source(_))) => {
+                            return Poll::Ready(Err(Phase::ClientGone));
+                        }
+                        Some(Err(PumpError::Malformed)) => {
+                            return Poll::Ready(Err(Phase::Malformed));
+                        }
+                        _ => {}
                     }
                     if let Poll::Ready(r) = response_pump.as_mut().poll(cx) {
                         return Poll::Ready(Ok(r));
@@ -263,6 +272,10 @@ impl H1Attempts<'_, '_> {
                 }
                 Ok(Err(PumpError::Sink | PumpError::TooLarge)) | Err(Phase::ClientGone) => {
                     flag = Some(ResponseFlag::DownstreamRemoteReset);
+                }
+                Ok(Err(PumpError::Malformed)) | Err(Phase::Malformed) => {
+                    target.listener_reset(&mut down, Reason::PROTOCOL_ERROR);
+                    flag = Some(ResponseFlag::LocalReset);
                 }
                 Ok(Err(PumpError::Idle)) | Err(_) => {
                     stats.upstream_rq_timeout.inc();
@@ -303,6 +316,10 @@ fn before_head(phase: Phase, target: &Target<'_>) -> (AttemptEnd, Exchanged) {
             Exchanged::Reply(LocalReply::MalformedResponse),
         ),
         Phase::ClientGone => (AttemptEnd::Downstream, Exchanged::ClientGone),
+        Phase::Malformed => (
+            AttemptEnd::Downstream,
+            Exchanged::Reply(LocalReply::MalformedRequest),
+        ),
         Phase::TooLarge => (
             AttemptEnd::Downstream,
             Exchanged::Reply(LocalReply::BodyTooLarge),
@@ -312,6 +329,8 @@ fn before_head(phase: Phase, target: &Target<'_>) -> (AttemptEnd, Exchanged) {
 }
 
 enum Phase {
+    /// The request's trailers are malformed.
+    Malformed,
     Head(HeadFailure),
     ClientGone,
     TooLarge,
@@ -361,6 +380,7 @@ async fn pump_to_h1(
     writer: &mut StreamWriter,
     framing: H1Framing,
     limit: Option<u64>,
+    audit: &TrailerAudit,
 ) -> Result<u64, PumpError> {
     let chunked = framing == H1Framing::Chunked;
     let mut out = Vec::with_capacity(16 * 1024 + 32);
@@ -391,6 +411,11 @@ async fn pump_to_h1(
     let trailers = poll_fn(|cx| recv.poll_trailers(cx))
         .await
         .map_err(|e| PumpError::Source(Some(e)))?;
+    if let Some(trailers) = &trailers
+        && !audit.well_formed(recv.stream_id().as_u32(), trailers)
+    {
+        return Err(PumpError::Malformed);
+    }
     if chunked {
         out.clear();
         convert::push_last_chunk(&mut out, trailers.as_ref());

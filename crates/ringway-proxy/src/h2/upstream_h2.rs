@@ -126,7 +126,8 @@ impl H2Attempts<'_, '_> {
             if end_at_headers {
                 return Ok(0);
             }
-            pump(body, &mut upstream_send, Some(replay), limit, None).await
+            let audit = Some(target.trailers);
+            pump(body, &mut upstream_send, Some(replay), audit, limit, None).await
         });
         let mut response = pin!(response);
         let mut timer = HeadTimer::new(target.timeout, target.deadline);
@@ -135,6 +136,7 @@ impl H2Attempts<'_, '_> {
             poll_unless_done(request_pump.as_mut(), &mut request_done, cx);
             match &request_done {
                 Some(Err(PumpError::Source(_))) => return Poll::Ready(Head::ClientGone),
+                Some(Err(PumpError::Malformed)) => return Poll::Ready(Head::Malformed),
                 Some(Err(PumpError::TooLarge)) => return Poll::Ready(Head::TooLarge),
                 _ => {}
             }
@@ -170,6 +172,12 @@ impl H2Attempts<'_, '_> {
                 );
             }
             Head::TimedOut => return stop(AttemptEnd::Timeout, target.timed_out()),
+            Head::Malformed => {
+                stats.upstream_rq_tx_reset.inc();
+                stats.http2_tx_reset.inc();
+                let malformed = Exchanged::Reply(LocalReply::MalformedRequest);
+                return stop(AttemptEnd::Downstream, malformed);
+            }
         };
         let status = response.status().as_u16();
         let exchanged = respond_with(
@@ -283,11 +291,13 @@ async fn respond_with<P: Future<Output = Result<u64, PumpError>>>(
     }
     let finished = {
         let idle = Some(target.timeout);
-        let mut response_pump = pin!(pump(&mut upstream_body, &mut down, None, None, idle));
+        let mut response_pump = pin!(pump(&mut upstream_body, &mut down, None, None, None, idle));
         poll_fn(|cx| {
             poll_unless_done(request_pump.as_mut(), &mut request_done, cx);
-            if let Some(Err(PumpError::Source(_))) = &request_done {
-                return Poll::Ready(Body::ClientGone);
+            match &request_done {
+                Some(Err(PumpError::Source(_))) => return Poll::Ready(Body::ClientGone),
+                Some(Err(PumpError::Malformed)) => return Poll::Ready(Body::Malformed),
+                _ => {}
             }
             if let Poll::Ready(r) = response_pump.as_mut().poll(cx) {
                 return Poll::Ready(Body::Done(r));
@@ -336,6 +346,12 @@ async fn respond_with<P: Future<Output = Result<u64, PumpError>>>(
             stats.http2_tx_reset.inc();
             *flag = Some(ResponseFlag::DownstreamRemoteReset);
         }
+        Body::Malformed | Body::Done(Err(PumpError::Malformed)) => {
+            stats.upstream_rq_tx_reset.inc();
+            stats.http2_tx_reset.inc();
+            target.listener_reset(&mut down, Reason::PROTOCOL_ERROR);
+            *flag = Some(ResponseFlag::LocalReset);
+        }
         Body::TimedOut | Body::Done(Err(PumpError::Idle)) => {
             stats.upstream_rq_timeout.inc();
             stats.upstream_rq_tx_reset.inc();
@@ -369,6 +385,8 @@ fn clone_request(
 }
 
 enum Head {
+    /// The request's trailers are malformed.
+    Malformed,
     Response(Result<http::Response<RecvStream>, h2::Error>),
     ClientGone,
     TooLarge,
@@ -376,6 +394,8 @@ enum Head {
 }
 
 enum Body {
+    /// The request's trailers are malformed.
+    Malformed,
     Done(Result<u64, PumpError>),
     ClientGone,
     TimedOut,

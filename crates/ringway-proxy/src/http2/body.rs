@@ -11,6 +11,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use h2::{RecvStream, SendStream};
 
+use super::trailers::TrailerAudit;
 use crate::limits::REPLAY_LIMIT_BYTES;
 
 /// Why a pump stopped early.
@@ -24,6 +25,9 @@ pub(crate) enum PumpError {
     TooLarge,
     /// The source sent nothing for the idle timeout.
     Idle,
+    /// The request is malformed (a pseudo-header field in its trailers):
+    /// it must not be forwarded.
+    Malformed,
 }
 
 /// What was sent of a request body, kept so the request can be replayed.
@@ -113,11 +117,13 @@ pub(crate) async fn next_data(
 
 /// Copies a whole body, then its trailers (or end of stream), from `recv`
 /// to `send`; returns the payload bytes moved. With `replay`, what is sent
-/// is also kept for a replay; a replay first re-sends what it kept.
+/// is also kept for a replay; a replay first re-sends what it kept. With
+/// `audit` (a request from a client), trailers are checked first.
 pub(crate) async fn pump(
     recv: &mut RecvStream,
     send: &mut SendStream<Bytes>,
     mut replay: Option<&mut Replay>,
+    audit: Option<&TrailerAudit>,
     limit: Option<u64>,
     idle: Option<Duration>,
 ) -> Result<u64, PumpError> {
@@ -149,6 +155,11 @@ pub(crate) async fn pump(
             .map_err(|e| PumpError::Source(Some(e)))
     })
     .await?;
+    if let (Some(audit), Some(trailers)) = (audit, &trailers)
+        && !audit.well_formed(recv.stream_id().as_u32(), trailers)
+    {
+        return Err(PumpError::Malformed);
+    }
     if let Some(r) = replay {
         r.finished = Some(trailers.clone());
     }

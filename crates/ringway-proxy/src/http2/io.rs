@@ -1,11 +1,20 @@
-//! The byte stream `h2` runs over: monoio's poll-io TCP stream, preceded by
-//! the bytes already read while the protocol was detected.
+//! The byte stream the `h2` server runs over: the connection's poll-style
+//! stream, preceded by the bytes already read while the protocol was
+//! detected, with every byte read shown to the trailers scanner.
 
 use std::io;
 use std::pin::Pin;
+use std::rc::Rc;
 use std::task::{Context, Poll};
 
 use monoio::io::poll_io::{AsyncRead, AsyncWrite, ReadBuf};
+use ringway_h2wire::FrameScanner;
+
+use super::trailers::TrailerAudit;
+
+/// Trailers blocks longer than this are not counted (and so refused):
+/// far beyond any header list size a listener allows.
+const MAX_TRAILERS_BLOCK: usize = 1024 * 1024;
 
 /// Yields `prefix` before reading from `inner`; writes go straight through.
 #[derive(Debug)]
@@ -13,14 +22,19 @@ pub(crate) struct Prefixed<T> {
     prefix: Vec<u8>,
     pos: usize,
     inner: T,
+    scanner: FrameScanner,
+    audit: Rc<TrailerAudit>,
 }
 
 impl<T> Prefixed<T> {
-    pub(crate) fn new(prefix: Vec<u8>, inner: T) -> Self {
+    /// `prefix` starts with the client's preface.
+    pub(crate) fn new(prefix: Vec<u8>, inner: T, audit: Rc<TrailerAudit>) -> Self {
         Self {
             prefix,
             pos: 0,
             inner,
+            scanner: FrameScanner::new(MAX_TRAILERS_BLOCK),
+            audit,
         }
     }
 }
@@ -32,6 +46,7 @@ impl<T: AsyncRead + Unpin> AsyncRead for Prefixed<T> {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
+        let before = buf.filled().len();
         if let Some(rest) = this.prefix.get(this.pos..).filter(|r| !r.is_empty()) {
             let n = rest.len().min(buf.remaining());
             buf.put_slice(&rest[..n]);
@@ -40,9 +55,16 @@ impl<T: AsyncRead + Unpin> AsyncRead for Prefixed<T> {
                 this.prefix = Vec::new();
                 this.pos = 0;
             }
-            return Poll::Ready(Ok(()));
+        } else {
+            let read = Pin::new(&mut this.inner).poll_read(cx, buf);
+            if !matches!(read, Poll::Ready(Ok(()))) {
+                return read;
+            }
         }
-        Pin::new(&mut this.inner).poll_read(cx, buf)
+        let audit = &this.audit;
+        let new = buf.filled().get(before..).unwrap_or_default();
+        this.scanner.feed(new, &mut |found| audit.record(found));
+        Poll::Ready(Ok(()))
     }
 }
 

@@ -10,3 +10,4 @@ pub(crate) mod io;
 pub(crate) mod keepalive;
 pub(crate) mod preface;
 pub(crate) mod timer;
+pub(crate) mod trailers;
