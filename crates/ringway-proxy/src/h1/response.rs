@@ -4,7 +4,7 @@ use std::cell::Cell;
 use std::time::{Duration, Instant};
 
 use monoio::io::{AsyncReadRent, AsyncWriteRent, CancelableAsyncReadRent};
-use ringway_http1::{BodyDecoder, BodyFraming, HeaderSpan, Method, ResponseHead};
+use ringway_http1::{BodyDecoder, BodyFraming, HeaderSpan, Method};
 
 use super::dechunk;
 use super::head::{HeadOut, ResponseShape, build_response_head};
@@ -87,15 +87,18 @@ where
     R: AsyncReadRent + CancelableAsyncReadRent,
     W: AsyncWriteRent,
 {
-    // Kept whole (just over 100 lines): the head rewrite, its vectored
-    // write and the choice of body path read as one sequence; the head read
-    // and the body stream are their own functions.
+    // Kept whole (about 200 lines), measured: moving the head read and the
+    // body loop into their own async functions nests futures on the
+    // hottest path and cost 1.2% more instructions per HTTP/1.1 request
+    // (17,668 -> 17,877 under callgrind).
     let ResponseJob {
+        method,
         draining,
         client_http10,
         client_keep_alive,
+        upgrade_requested,
         timeout,
-        ..
+        max_head,
     } = job;
     let HeadScratch {
         headers,
@@ -104,7 +107,68 @@ where
         iovecs,
     } = scratch;
     let sent_at = Instant::now();
-    let head = read_head(&job, reader, buf, down, headers, body_done_at).await?;
+    let head = loop {
+        if !buf.is_empty() {
+            match ringway_http1::parse_response(
+                buf,
+                method,
+                max_head,
+                MAX_RESPONSE_HEADERS,
+                headers,
+            ) {
+                Ok(Some(head)) if head.status == 101 && !upgrade_requested => {
+                    return Err(ResponseError::Malformed);
+                }
+                Ok(Some(head)) if (100..200).contains(&head.status) && head.status != 101 => {
+                    // Interim response: HTTP/1.1 clients get it, 1.0 ones cannot.
+                    if !client_http10 {
+                        let owned = std::mem::take(buf);
+                        let (res, back) = write_range(down, owned, 0, head.head_len).await;
+                        *buf = back;
+                        if res.is_err() {
+                            return Err(ResponseError::AfterHead {
+                                status: head.status,
+                                bytes_sent: 0,
+                                flag: ResponseFlag::DownstreamConnectionTermination,
+                            });
+                        }
+                    }
+                    buf.drain(..head.head_len);
+                    continue;
+                }
+                Ok(Some(head)) => break head,
+                Ok(None) if buf.len() >= max_head => return Err(ResponseError::Malformed),
+                Ok(None) => {}
+                Err(err) => {
+                    tracing::debug!(%err, "malformed upstream response");
+                    return Err(ResponseError::Malformed);
+                }
+            }
+        }
+        ensure_room(buf, 4096, max_head + 4096);
+        let was_empty = buf.is_empty();
+        let outcome = match body_done_at.get() {
+            // The body is still streaming: the clock has not started, and a
+            // wait that ends must not lose bytes.
+            None => read_append_cancelable(reader, buf, timeout).await,
+            Some(done) => {
+                let remaining = (done + timeout).saturating_duration_since(Instant::now());
+                if remaining.is_zero() {
+                    return Err(ResponseError::Timeout);
+                }
+                read_append(reader, buf, remaining).await
+            }
+        };
+        match outcome {
+            ReadOutcome::Read(0) | ReadOutcome::Failed if was_empty => {
+                return Err(ResponseError::ClosedBeforeResponse);
+            }
+            ReadOutcome::Read(0) | ReadOutcome::Failed => return Err(ResponseError::Malformed),
+            ReadOutcome::Read(_) => {}
+            ReadOutcome::TimedOut if body_done_at.get().is_none() => {}
+            ReadOutcome::TimedOut => return Err(ResponseError::Timeout),
+        }
+    };
     let head_after = sent_at.elapsed();
 
     let upgraded = head.upgrade;
@@ -150,7 +214,7 @@ where
     *buf = b;
     *added = a;
     *iovecs = v;
-    let bytes_sent = if upgraded {
+    let mut bytes_sent = if upgraded {
         initial as u64
     } else {
         decoder.payload_len()
@@ -187,122 +251,11 @@ where
         };
     }
 
-    stream_body(reader, buf, down, decoder, timeout, head.framing, end).await
-}
-
-/// Reads until `buf` starts with the final response head, forwarding
-/// interim 1xx responses to HTTP/1.1 clients on the way.
-async fn read_head<R, W>(
-    job: &ResponseJob<'_>,
-    reader: &mut R,
-    buf: &mut Vec<u8>,
-    down: &mut W,
-    headers: &mut Vec<HeaderSpan>,
-    body_done_at: &Cell<Option<Instant>>,
-) -> Result<ResponseHead, ResponseError>
-where
-    R: AsyncReadRent + CancelableAsyncReadRent,
-    W: AsyncWriteRent,
-{
-    let ResponseJob {
-        method,
-        client_http10,
-        upgrade_requested,
-        timeout,
-        max_head,
-        ..
-    } = *job;
-    loop {
-        if !buf.is_empty() {
-            match ringway_http1::parse_response(
-                buf,
-                method,
-                max_head,
-                MAX_RESPONSE_HEADERS,
-                headers,
-            ) {
-                Ok(Some(head)) if head.status == 101 && !upgrade_requested => {
-                    return Err(ResponseError::Malformed);
-                }
-                Ok(Some(head)) if (100..200).contains(&head.status) && head.status != 101 => {
-                    // Interim response: HTTP/1.1 clients get it, 1.0 ones cannot.
-                    if !client_http10 {
-                        let owned = std::mem::take(buf);
-                        let (res, back) = write_range(down, owned, 0, head.head_len).await;
-                        *buf = back;
-                        if res.is_err() {
-                            return Err(ResponseError::AfterHead {
-                                status: head.status,
-                                bytes_sent: 0,
-                                flag: ResponseFlag::DownstreamConnectionTermination,
-                            });
-                        }
-                    }
-                    buf.drain(..head.head_len);
-                    continue;
-                }
-                Ok(Some(head)) => return Ok(head),
-                Ok(None) if buf.len() >= max_head => return Err(ResponseError::Malformed),
-                Ok(None) => {}
-                Err(err) => {
-                    tracing::debug!(%err, "malformed upstream response");
-                    return Err(ResponseError::Malformed);
-                }
-            }
-        }
-        ensure_room(buf, 4096, max_head + 4096);
-        let was_empty = buf.is_empty();
-        let outcome = match body_done_at.get() {
-            // The body is still streaming: the clock has not started, and a
-            // wait that ends must not lose bytes.
-            None => read_append_cancelable(reader, buf, timeout).await,
-            Some(done) => {
-                let remaining = (done + timeout).saturating_duration_since(Instant::now());
-                if remaining.is_zero() {
-                    return Err(ResponseError::Timeout);
-                }
-                read_append(reader, buf, remaining).await
-            }
-        };
-        match outcome {
-            ReadOutcome::Read(0) | ReadOutcome::Failed if was_empty => {
-                return Err(ResponseError::ClosedBeforeResponse);
-            }
-            ReadOutcome::Read(0) | ReadOutcome::Failed => return Err(ResponseError::Malformed),
-            ReadOutcome::Read(_) => {}
-            ReadOutcome::TimedOut if body_done_at.get().is_none() => {}
-            ReadOutcome::TimedOut => return Err(ResponseError::Timeout),
-        }
-    }
-}
-
-/// Streams the rest of the body (`decoder` has seen what came with the
-/// head) until its framing says it ended; `end` is the response so far.
-async fn stream_body<R, W>(
-    reader: &mut R,
-    buf: &mut Vec<u8>,
-    down: &mut W,
-    mut decoder: BodyDecoder,
-    timeout: Duration,
-    framing: BodyFraming,
-    mut end: ResponseEnd,
-) -> Result<ResponseEnd, ResponseError>
-where
-    R: AsyncReadRent,
-    W: AsyncWriteRent,
-{
-    let status = end.status;
-    let cut = |bytes_sent: u64, flag: ResponseFlag| ResponseError::AfterHead {
-        status,
-        bytes_sent,
-        flag,
-    };
-    let mut bytes_sent = end.bytes_sent;
     loop {
         buf.clear();
         ensure_room(buf, 16 * 1024, 64 * 1024);
         match read_append(reader, buf, timeout).await {
-            ReadOutcome::Read(0) if framing == BodyFraming::UntilClose => {
+            ReadOutcome::Read(0) if head.framing == BodyFraming::UntilClose => {
                 end.upstream_reusable = false;
                 end.bytes_sent = bytes_sent;
                 return Ok(end);
