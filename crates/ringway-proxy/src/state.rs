@@ -19,6 +19,7 @@ use ringway_stats::{ClusterStats, ListenerStats, WorkerStats};
 use crate::access_log::AccessLogger;
 use crate::discovery::Discovery;
 use crate::h2::ConnShared;
+use crate::upstream::ClusterRef;
 use crate::upstream::pool::EndpointPool;
 
 /// State owned by one worker and shared by all its connections.
@@ -94,6 +95,14 @@ impl ClusterState {
     /// The current endpoints and balancer. Do not hold across an await.
     pub fn members(&self) -> std::cell::RefMut<'_, Members> {
         self.members.borrow_mut()
+    }
+
+    /// What the upstream pools need of this cluster.
+    pub(crate) fn upstream(&self) -> ClusterRef<'_> {
+        ClusterRef {
+            config: &self.config,
+            stats: &self.stats,
+        }
     }
 
     fn built_from(&self, cluster: &Arc<Cluster>) -> bool {

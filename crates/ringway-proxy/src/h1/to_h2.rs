@@ -88,8 +88,9 @@ impl Transport for ToH2Attempts<'_, '_> {
         let (cluster, endpoint) = (&self.forward.cluster, &self.forward.endpoint);
         let timeout = self.forward.route.timeout;
         let opened = open_stream(
-            endpoint,
-            cluster,
+            &endpoint.h2,
+            endpoint.address,
+            cluster.upstream(),
             Instant::now() + timeout,
             &mut self.request,
             self.end_at_headers,

@@ -73,8 +73,9 @@ impl Transport for H2Attempts<'_, '_> {
     async fn attempt(&mut self, fresh_connection: bool) -> Tried<Exchanged> {
         let target = self.target;
         let opened = open_stream(
-            target.endpoint,
-            target.cluster,
+            &target.endpoint.h2,
+            target.endpoint.address,
+            target.cluster.upstream(),
             target.connect_deadline(),
             &mut Some(clone_request(&self.method, &self.uri, &self.headers)),
             self.end_at_headers,

@@ -8,7 +8,7 @@ use std::rc::Rc;
 use ringway_config::model::{ClusterSource, Route, RouteAction};
 use ringway_route::HeaderLookup;
 
-use super::decide::RequestContext;
+use super::context::RequestContext;
 use super::reply::NoCluster;
 use crate::discovery::{Discovered, MAX_NAME_LEN};
 use crate::state::ClusterState;

@@ -8,26 +8,16 @@
 //! concurrency limits) between the cluster and the endpoint: each is a
 //! step of [`decide`], written once for every protocol.
 
-use std::net::SocketAddr;
 use std::rc::Rc;
 
 use ringway_config::model::{Route, RouteAction};
 use ringway_route::RequestView;
 
 use super::cluster::route_cluster;
+use super::context::RequestContext;
 use super::reply::{LocalReply, redirect_location};
-use crate::state::{ActiveConfig, ClusterState, ListenerState, Members, ProxyState};
+use crate::state::{ClusterState, Members};
 use crate::upstream::pool::EndpointPool;
-
-/// What travels with a request through the stage: the worker, the
-/// configuration the request is served with, its listener and its peer.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct RequestContext<'a> {
-    pub state: &'a ProxyState,
-    pub config: &'a ActiveConfig,
-    pub listener: &'a ListenerState,
-    pub peer: SocketAddr,
-}
 
 /// What to do with a request.
 #[derive(Debug)]

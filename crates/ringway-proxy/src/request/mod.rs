@@ -9,12 +9,14 @@
 pub(crate) mod admission;
 pub(crate) mod attempt;
 pub(crate) mod cluster;
+pub(crate) mod context;
 pub(crate) mod decide;
 pub(crate) mod finish;
 pub(crate) mod next_hop;
 pub(crate) mod reply;
 
-pub(crate) use decide::{Decision, Forward, Reply, RequestContext, decide};
+pub(crate) use context::RequestContext;
+pub(crate) use decide::{Decision, Forward, Reply, decide};
 pub(crate) use finish::{LogLine, Outcome, Started};
 pub(crate) use next_hop::NextHop;
 pub(crate) use reply::LocalReply;

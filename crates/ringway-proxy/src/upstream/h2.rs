@@ -18,9 +18,9 @@ use h2::SendStream;
 use h2::client::{ResponseFuture, SendRequest};
 use ringway_stats::ClusterStats;
 
-use super::pool::{ConnectError, EndpointPool};
+use super::ClusterRef;
 use crate::signal::Signal;
-use crate::state::ClusterState;
+use crate::transport::ConnectError;
 use crate::transport::Stream;
 
 /// One HTTP/2 connection to an endpoint.
@@ -100,7 +100,7 @@ impl H2Pool {
     async fn checkout(
         &self,
         address: SocketAddr,
-        cluster: &ClusterState,
+        cluster: ClusterRef<'_>,
         fresh: bool,
     ) -> Result<StreamSlot, ConnectError> {
         loop {
@@ -191,19 +191,21 @@ pub(crate) struct OpenStream {
     pub(crate) send: SendStream<Bytes>,
 }
 
-/// Opens a stream for `request` (taken when sent) on a connection to `endpoint`: an open one
-/// with room unless `fresh`, else a new one. A connection found going away
-/// before the request was sent on it is retired ([`OpenError::GoingAway`]).
+/// Opens a stream for `request` (taken when sent) on a connection of
+/// `pool` to `address`: an open one with room unless `fresh`, else a new
+/// one. A connection found going away before the request was sent on it is
+/// retired ([`OpenError::GoingAway`]).
 pub(crate) async fn open_stream(
-    endpoint: &EndpointPool,
-    cluster: &ClusterState,
+    pool: &H2Pool,
+    address: SocketAddr,
+    cluster: ClusterRef<'_>,
     wait_until: Instant,
     request: &mut Option<http::Request<()>>,
     end_of_stream: bool,
     fresh: bool,
 ) -> Result<OpenStream, OpenError> {
-    let stats = &cluster.stats;
-    let checkout = endpoint.h2.checkout(endpoint.address, cluster, fresh);
+    let stats = cluster.stats;
+    let checkout = pool.checkout(address, cluster, fresh);
     let slot = match monoio::time::timeout_at(wait_until.into(), checkout).await {
         Err(_) => return Err(OpenError::TimedOut),
         Ok(Err(_)) => return Err(OpenError::Connect),
@@ -248,10 +250,10 @@ fn take_slot(conn: Rc<H2Upstream>) -> StreamSlot {
 
 async fn connect(
     address: SocketAddr,
-    cluster: &ClusterState,
+    cluster: ClusterRef<'_>,
 ) -> Result<Rc<H2Upstream>, ConnectError> {
     let settings = &cluster.config.http2;
-    let stats = &cluster.stats;
+    let stats = cluster.stats;
     let started = async {
         let io = match Stream::connect(address, cluster.config.connect_timeout).await {
             Ok(stream) => stream.into_poll()?,

@@ -3,3 +3,15 @@
 
 pub(crate) mod h2;
 pub(crate) mod pool;
+
+use std::rc::Rc;
+
+use ringway_config::model::Cluster;
+use ringway_stats::ClusterStats;
+
+/// What the pools need of their cluster: its settings and its stats.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ClusterRef<'a> {
+    pub config: &'a Cluster,
+    pub stats: &'a Rc<ClusterStats>,
+}
