@@ -19,6 +19,9 @@ cargo fmt --all -- --check
 step "cargo clippy --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets -q -- -D warnings
 
+step "structure: no import circles on the request path, no too_many_arguments, one attempt loop"
+python3 scripts/check_structure.py
+
 step "unit and sans-IO tests"
 cargo test --workspace -q
 
