@@ -236,6 +236,9 @@ def test_dead_pooled_connection_get_is_retried_on_a_fresh_one(env, driver, tmp_p
     assert [q.target for q in origin.requests] == ["/first?silentclose=1", "/second"]
     stat_is(proxy, "cluster.backend.upstream_rq_retry", 1)
     stat_is(proxy, "cluster.backend.upstream_cx_total", 2)
+    # upstream_rq_total counts attempts (as Envoy's pools count streams):
+    # /first, then /second twice (the dead connection, then the fresh one).
+    stat_is(proxy, "cluster.backend.upstream_rq_total", 3)
     entry = wait_access_log(log, lambda e: e["path"] == "/second")
     assert (entry["code"], entry["flags"]) == ("200", "-"), entry
 
