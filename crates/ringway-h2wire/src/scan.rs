@@ -131,14 +131,14 @@ impl FrameScanner {
                 self.block_stream = stream;
                 self.collecting = true;
             }
-            HEADERS => self.highest_stream = self.highest_stream.max(stream),
+            HEADERS => {
+                self.highest_stream = self.highest_stream.max(stream);
+                self.in_block = false;
+            }
             CONTINUATION if self.in_block && stream == self.block_stream => {
                 self.collecting = true;
             }
             _ => {}
-        }
-        if kind == HEADERS {
-            self.in_block = self.collecting && self.header[4] & END_HEADERS == 0;
         }
     }
 

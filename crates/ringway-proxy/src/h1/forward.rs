@@ -187,7 +187,7 @@ impl Transport for H1Attempts<'_, '_> {
                     keep_alive: end.downstream_keep_alive && body_complete,
                     consumed: next_start.unwrap_or(self.down.buf.len()),
                 };
-                self.served(AttemptEnd::Response(end.status), served)
+                Tried::last(AttemptEnd::Response(end.status), Forwarded::Served(served))
             }
             Pumped::Upgraded { end } => {
                 self.ctx.listener.stats.downstream_cx_upgrades_total.inc();
@@ -201,7 +201,7 @@ impl Transport for H1Attempts<'_, '_> {
                     keep_alive: false,
                     consumed: self.down.buf.len(),
                 };
-                self.served(AttemptEnd::Response(101), served)
+                Tried::last(AttemptEnd::Response(101), Forwarded::Served(served))
             }
             Pumped::ResponseFailed { error, body_done } => {
                 count_closed(stats);
@@ -258,17 +258,6 @@ impl H1Attempts<'_, '_> {
             bytes_sent,
             upstream: Some(self.forward.endpoint.address),
             ..Outcome::default()
-        }
-    }
-
-    fn served(&self, end: AttemptEnd, served: Served) -> Tried<Forwarded> {
-        Tried {
-            end,
-            replayable: Replayable {
-                reused_connection: false,
-                request_held: false,
-            },
-            output: Forwarded::Served(served),
         }
     }
 
@@ -345,13 +334,6 @@ impl H1Attempts<'_, '_> {
             }
             BodyError::UpstreamWrite => Forwarded::ReplyAndClose(LocalReply::ClosedBeforeResponse),
         };
-        Tried {
-            end: AttemptEnd::Downstream,
-            replayable: Replayable {
-                reused_connection: false,
-                request_held: false,
-            },
-            output,
-        }
+        Tried::last(AttemptEnd::Downstream, output)
     }
 }

@@ -144,14 +144,7 @@ pub(crate) fn build_request_head(
         added.extend_from_slice(b"connection: keep-alive\r\n");
     }
     push_piece(pieces, Piece::Added(added_start, added.len()));
-    push_piece(
-        pieces,
-        Piece::Original(head.head_len.saturating_sub(2), head.head_len),
-    );
-    push_piece(
-        pieces,
-        Piece::Original(head.head_len, head.head_len + initial_body),
-    );
+    push_head_end(pieces, head.head_len, initial_body);
 }
 
 /// The request line's pieces: the target in origin-form, or rewritten.
@@ -199,6 +192,17 @@ fn push_request_line<'a>(
         (None, None) => push_piece(pieces, Piece::Original(line_start, line_end)),
     }
     authority
+}
+
+/// The head's closing blank line and the `initial_body` bytes that came
+/// after it in the same buffer.
+#[inline]
+fn push_head_end(pieces: &mut Vec<Piece>, head_len: usize, initial_body: usize) {
+    push_piece(
+        pieces,
+        Piece::Original(head_len.saturating_sub(2), head_len),
+    );
+    push_piece(pieces, Piece::Original(head_len, head_len + initial_body));
 }
 
 /// How the response goes to the client.
@@ -269,12 +273,5 @@ pub(crate) fn build_response_head(
         }
     }
     push_piece(pieces, Piece::Added(0, added.len()));
-    push_piece(
-        pieces,
-        Piece::Original(head.head_len.saturating_sub(2), head.head_len),
-    );
-    push_piece(
-        pieces,
-        Piece::Original(head.head_len, head.head_len + initial_body),
-    );
+    push_head_end(pieces, head.head_len, initial_body);
 }

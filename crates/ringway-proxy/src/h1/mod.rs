@@ -38,6 +38,7 @@ use crate::limits::DOWNSTREAM_BUFFER_BYTES;
 use crate::request::admission::Admitted;
 use crate::request::finish::finish;
 use crate::request::{Decision, Forward, LocalReply, Outcome, Reply, RequestContext, Started};
+use crate::response_flag::ResponseFlag;
 use crate::state::{ListenerState, ProxyState};
 use crate::transport::Stream;
 
@@ -227,7 +228,7 @@ async fn handle(
         "HTTP/1.1"
     };
     finish(listener, started, &served.outcome, || {
-        scratch.log.line(protocol)
+        Some(scratch.log.line(protocol))
     });
     served
 }
@@ -261,7 +262,7 @@ async fn forward_to(
 #[derive(Debug, Clone, Copy)]
 struct ReplyText<'a> {
     status: u16,
-    flag: Option<crate::response_flag::ResponseFlag>,
+    flag: Option<ResponseFlag>,
     /// The body, sent as `text/plain`.
     body: &'a str,
     /// A table message: the body is it plus a newline.
@@ -270,7 +271,7 @@ struct ReplyText<'a> {
 }
 
 impl<'a> ReplyText<'a> {
-    fn new(status: u16, flag: Option<crate::response_flag::ResponseFlag>, body: &'a str) -> Self {
+    fn new(status: u16, flag: Option<ResponseFlag>, body: &'a str) -> Self {
         Self {
             status,
             flag,

@@ -27,12 +27,12 @@ use crate::http2::headers::{self as convert, H1Framing};
 use crate::http2::timer::HeadTimer;
 use crate::io::{ReadOutcome, ensure_room, read_append, write_range};
 use crate::limits::MAX_STREAM_BUFFER_BYTES;
-use crate::request::attempt::{self, AttemptEnd, Replayable, Transport, Tried};
+use crate::request::attempt::{self, AttemptEnd, Transport, Tried};
 use crate::request::{Forward, LocalReply, NextHop, Outcome, RequestContext};
 use crate::response_flag::ResponseFlag;
 use crate::state::{ClusterState, ListenerState};
 use crate::transport::{StreamReader, StreamWriter};
-use crate::upstream::h2::{OpenError, OpenStream, open_stream};
+use crate::upstream::h2::{OpenStream, open_stream, stream_failed};
 
 /// How the exchange ended before a response head went downstream.
 enum Early {
@@ -97,64 +97,42 @@ impl Transport for ToH2Attempts<'_, '_> {
             fresh_connection,
         )
         .await;
-        let (end, output) = match opened {
-            Ok(OpenStream {
-                slot,
-                response,
-                send: mut upstream_send,
-            }) => {
-                let pumping = Pumping {
-                    started: Instant::now(),
-                    end_at_headers: self.end_at_headers,
-                    limit: self.forward.body_limit,
-                    timeout,
-                };
-                let exchange = Exchange {
-                    ctx: self.ctx,
-                    cluster,
-                    down: &mut *self.down,
-                    scratch: &mut *self.scratch,
-                    head: self.head,
-                };
-                let served = exchange.run(response, &mut upstream_send, pumping).await;
-                drop(slot);
-                match served {
-                    Ok(mut served) => {
-                        served.outcome.upstream = Some(endpoint.address);
-                        let status = served.outcome.status.unwrap_or(0);
-                        (AttemptEnd::Response(status), Forwarded::Served(served))
-                    }
-                    Err((end, forwarded)) => (end, forwarded),
-                }
+        let OpenStream {
+            slot,
+            response,
+            send: mut upstream_send,
+        } = match opened {
+            Ok(stream) => stream,
+            Err(err) => {
+                return err.ended(&cluster.stats).map(|reply| match reply {
+                    // The body may be unread after a timeout: answer, then close.
+                    LocalReply::Timeout => Forwarded::ReplyAndClose(reply),
+                    reply => Forwarded::Reply(reply),
+                });
             }
-            Err(OpenError::TimedOut) => (AttemptEnd::ConnectTimeout, timed_out(cluster)),
-            Err(OpenError::Connect) => (
-                AttemptEnd::ConnectFailure,
-                Forwarded::Reply(LocalReply::ConnectFailure),
-            ),
-            Err(OpenError::GoingAway) => {
-                return Tried {
-                    end: AttemptEnd::GoingAway,
-                    // Nothing of the request was sent.
-                    replayable: Replayable {
-                        reused_connection: true,
-                        request_held: true,
-                    },
-                    output: Forwarded::Reply(LocalReply::ConnectionClosed),
-                };
-            }
-            Err(OpenError::Closed) => (
-                AttemptEnd::ClosedBeforeResponse,
-                Forwarded::Reply(LocalReply::ConnectionClosed),
-            ),
         };
-        Tried {
-            end,
-            replayable: Replayable {
-                reused_connection: false,
-                request_held: false,
-            },
-            output,
+        let pumping = Pumping {
+            started: Instant::now(),
+            end_at_headers: self.end_at_headers,
+            limit: self.forward.body_limit,
+            timeout,
+        };
+        let exchange = Exchange {
+            ctx: self.ctx,
+            cluster,
+            down: &mut *self.down,
+            scratch: &mut *self.scratch,
+            head: self.head,
+        };
+        let served = exchange.run(response, &mut upstream_send, pumping).await;
+        drop(slot);
+        match served {
+            Ok(mut served) => {
+                served.outcome.upstream = Some(endpoint.address);
+                let status = served.outcome.status.unwrap_or(0);
+                Tried::last(AttemptEnd::Response(status), Forwarded::Served(served))
+            }
+            Err(tried) => tried,
         }
     }
 }
@@ -176,7 +154,7 @@ impl Exchange<'_, '_> {
         response: h2::client::ResponseFuture,
         upstream_send: &mut SendStream<Bytes>,
         pumping: Pumping,
-    ) -> Result<Served, (AttemptEnd, Forwarded)> {
+    ) -> Result<Served, Tried<Forwarded>> {
         // Kept whole (over 100 lines): the request-body pump is one future
         // that borrows the downstream buffer and the upstream stream for the
         // whole exchange and is polled in both phases; split apart, every piece
@@ -202,7 +180,7 @@ impl Exchange<'_, '_> {
             let (res, _) =
                 write_range(writer, b"HTTP/1.1 100 Continue\r\n\r\n".to_vec(), 0, 25).await;
             if res.is_err() {
-                return Err((AttemptEnd::Downstream, client_gone()));
+                return Err(Tried::last(AttemptEnd::Downstream, client_gone()));
             }
         }
         let mut request_pump = Box::pin(async {
@@ -336,38 +314,26 @@ fn early_end(
     early: Early,
     listener: &ListenerState,
     cluster: &ClusterState,
-) -> Result<http::Response<RecvStream>, (AttemptEnd, Forwarded)> {
-    let stats = &cluster.stats;
+) -> Result<http::Response<RecvStream>, Tried<Forwarded>> {
     match early {
         Early::Response(Ok(response)) => Ok(response),
         Early::Response(Err(err)) => {
-            if err.is_go_away() {
-                stats.http2_goaway_received.inc();
-            } else if err.is_remote() {
-                stats.http2_rx_reset.inc();
-                stats.upstream_rq_rx_reset.inc();
-            }
-            let end = if err.is_go_away() {
-                AttemptEnd::GoingAway
-            } else if err.reason() == Some(h2::Reason::REFUSED_STREAM) {
-                AttemptEnd::Refused
-            } else {
-                AttemptEnd::ResetBeforeResponse
-            };
+            // Not replayed: the body streamed from the client as it went.
+            let end = stream_failed(&err, &cluster.stats);
             let reply = Forwarded::ReplyAndClose(LocalReply::ResetBeforeResponse);
-            Err((end, reply))
+            Err(Tried::last(end, reply))
         }
-        Early::ClientGone => Err((AttemptEnd::Downstream, client_gone())),
+        Early::ClientGone => Err(Tried::last(AttemptEnd::Downstream, client_gone())),
         Early::TooLarge => {
             listener.stats.downstream_rq_too_large.inc();
             let reply = Forwarded::ReplyAndClose(LocalReply::BodyTooLarge);
-            Err((AttemptEnd::Downstream, reply))
+            Err(Tried::last(AttemptEnd::Downstream, reply))
         }
         Early::Malformed => {
             let reply = Forwarded::ReplyAndClose(LocalReply::MalformedBody);
-            Err((AttemptEnd::Downstream, reply))
+            Err(Tried::last(AttemptEnd::Downstream, reply))
         }
-        Early::TimedOut => Err((AttemptEnd::Timeout, timed_out(cluster))),
+        Early::TimedOut => Err(Tried::last(AttemptEnd::Timeout, timed_out(cluster))),
     }
 }
 

@@ -83,9 +83,8 @@ pub(crate) async fn handle(
     } else {
         serve(&ctx, &conn, parts, body, &mut respond).await
     };
-    finish(&listener, started, &end.outcome, || match &log {
-        Some(f) => f.line(end.request_id.as_deref()),
-        None => LogCapture::NONE,
+    finish(&listener, started, &end.outcome, || {
+        log.as_ref().map(|f| f.line(end.request_id.as_deref()))
     });
     conn.trailers.forget(stream_id);
     conn.stream_ended();
@@ -386,17 +385,6 @@ struct LogCapture {
 }
 
 impl LogCapture {
-    /// The line of a request whose fields were not captured.
-    const NONE: LogLine<'static> = LogLine {
-        method: "-",
-        path: "-",
-        protocol: "HTTP/2",
-        authority: "-",
-        user_agent: "-",
-        forwarded_for: "-",
-        request_id: "-",
-    };
-
     /// The line's request fields; `request_id` is the one sent upstream
     /// (generated when the request had none).
     fn line<'a>(&'a self, request_id: Option<&'a str>) -> LogLine<'a> {

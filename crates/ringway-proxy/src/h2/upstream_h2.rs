@@ -26,7 +26,7 @@ use crate::http2::timer::HeadTimer;
 use crate::request::LocalReply;
 use crate::request::attempt::{self, AttemptEnd, Replayable, Transport, Tried};
 use crate::response_flag::ResponseFlag;
-use crate::upstream::h2::{OpenError, OpenStream, StreamSlot, open_stream};
+use crate::upstream::h2::{OpenStream, StreamSlot, open_stream, stream_failed};
 
 /// Forwards `request` to `target.endpoint` over HTTP/2.
 pub(crate) async fn exchange(
@@ -84,24 +84,7 @@ impl Transport for H2Attempts<'_, '_> {
         .await;
         match opened {
             Ok(stream) => self.on_stream(stream).await,
-            Err(OpenError::TimedOut) => stop(AttemptEnd::ConnectTimeout, target.timed_out()),
-            Err(OpenError::Connect) => stop(
-                AttemptEnd::ConnectFailure,
-                Exchanged::Reply(LocalReply::ConnectFailure),
-            ),
-            Err(OpenError::GoingAway) => Tried {
-                end: AttemptEnd::GoingAway,
-                // Nothing of the request was sent.
-                replayable: Replayable {
-                    reused_connection: true,
-                    request_held: true,
-                },
-                output: Exchanged::Reply(LocalReply::ConnectionClosed),
-            },
-            Err(OpenError::Closed) => stop(
-                AttemptEnd::ClosedBeforeResponse,
-                Exchanged::Reply(LocalReply::ConnectionClosed),
-            ),
+            Err(err) => err.ended(&target.cluster.stats).map(Exchanged::Reply),
         }
     }
 }
@@ -162,22 +145,22 @@ impl H2Attempts<'_, '_> {
             Head::ClientGone => {
                 stats.upstream_rq_tx_reset.inc();
                 stats.http2_tx_reset.inc();
-                return stop(AttemptEnd::Downstream, Exchanged::ClientGone);
+                return Tried::last(AttemptEnd::Downstream, Exchanged::ClientGone);
             }
             Head::TooLarge => {
                 stats.upstream_rq_tx_reset.inc();
                 stats.http2_tx_reset.inc();
-                return stop(
+                return Tried::last(
                     AttemptEnd::Downstream,
                     Exchanged::Reply(LocalReply::BodyTooLarge),
                 );
             }
-            Head::TimedOut => return stop(AttemptEnd::Timeout, target.timed_out()),
+            Head::TimedOut => return Tried::last(AttemptEnd::Timeout, target.timed_out()),
             Head::Malformed => {
                 stats.upstream_rq_tx_reset.inc();
                 stats.http2_tx_reset.inc();
                 let malformed = Exchanged::Reply(LocalReply::MalformedRequest);
-                return stop(AttemptEnd::Downstream, malformed);
+                return Tried::last(AttemptEnd::Downstream, malformed);
             }
         };
         let status = response.status().as_u16();
@@ -194,7 +177,7 @@ impl H2Attempts<'_, '_> {
         )
         .await;
         drop(slot);
-        stop(AttemptEnd::Response(status), exchanged)
+        Tried::last(AttemptEnd::Response(status), exchanged)
     }
 }
 
@@ -206,25 +189,10 @@ fn failed_before_response(
     err: &h2::Error,
     body_held: bool,
 ) -> Tried<Exchanged> {
-    let stats = &target.cluster.stats;
-    let refused = err.is_remote() && err.reason() == Some(Reason::REFUSED_STREAM);
-    let going_away = err.is_remote() && err.is_go_away();
-    if err.is_go_away() {
-        stats.http2_goaway_received.inc();
-    } else if err.is_reset() && err.is_remote() {
-        stats.http2_rx_reset.inc();
-        stats.upstream_rq_rx_reset.inc();
-    }
-    if refused || going_away {
+    let end = stream_failed(err, &target.cluster.stats);
+    if matches!(end, AttemptEnd::Refused | AttemptEnd::GoingAway) {
         slot.retire();
     }
-    let end = if going_away {
-        AttemptEnd::GoingAway
-    } else if refused {
-        AttemptEnd::Refused
-    } else {
-        AttemptEnd::ResetBeforeResponse
-    };
     Tried {
         end,
         replayable: Replayable {
@@ -232,18 +200,6 @@ fn failed_before_response(
             request_held: body_held,
         },
         output: Exchanged::Reply(LocalReply::ResetBeforeResponse),
-    }
-}
-
-/// An attempt that is not replayed whatever the policy.
-fn stop(end: AttemptEnd, output: Exchanged) -> Tried<Exchanged> {
-    Tried {
-        end,
-        replayable: Replayable {
-            reused_connection: false,
-            request_held: false,
-        },
-        output,
     }
 }
 

@@ -45,14 +45,11 @@ pub(crate) const FIRST_FRAME_HEADER_END: usize = PREFACE.len() + 9;
 /// followed by a SETTINGS frame.
 pub(crate) fn first_frame(first: &[u8]) -> FirstFrame {
     const SETTINGS: u8 = 0x4;
-    let n = first.len().min(PREFACE.len());
-    if first[..n] != PREFACE[..n] {
-        return FirstFrame::Other;
-    }
-    match first.get(PREFACE.len() + 3) {
-        None => FirstFrame::NeedMore,
-        Some(&SETTINGS) => FirstFrame::Settings,
-        Some(_) => FirstFrame::Other,
+    match (sniff(first), first.get(PREFACE.len() + 3)) {
+        (Sniffed::Http1, _) => FirstFrame::Other,
+        (_, None) => FirstFrame::NeedMore,
+        (_, Some(&SETTINGS)) => FirstFrame::Settings,
+        (_, Some(_)) => FirstFrame::Other,
     }
 }
 

@@ -3,7 +3,6 @@
 //! `upstream_rq_active` from admission until the exchange ends, whatever
 //! way it ends. Circuit breakers and concurrency limits will refuse here.
 
-use std::rc::Rc;
 use std::time::Instant;
 
 use crate::state::ClusterState;
@@ -11,27 +10,28 @@ use crate::upstream::pool::EndpointPool;
 
 /// An admitted request; dropping it ends the count.
 #[derive(Debug)]
-pub(crate) struct Admitted {
-    cluster: Rc<ClusterState>,
-    endpoint: Rc<EndpointPool>,
+pub(crate) struct Admitted<'a> {
+    cluster: &'a ClusterState,
+    endpoint: &'a EndpointPool,
     at: Instant,
 }
 
-impl Admitted {
-    pub(crate) fn new(cluster: &Rc<ClusterState>, endpoint: &Rc<EndpointPool>) -> Self {
+impl<'a> Admitted<'a> {
+    pub(crate) fn new(cluster: &'a ClusterState, endpoint: &'a EndpointPool) -> Self {
         endpoint
             .active_requests
             .set(endpoint.active_requests.get() + 1);
         cluster.stats.upstream_rq_active.inc();
         Self {
-            cluster: cluster.clone(),
-            endpoint: endpoint.clone(),
+            cluster,
+            endpoint,
             at: Instant::now(),
         }
     }
 
     /// Records the exchange's time in `upstream_rq_time` (a response came
     /// back from the upstream).
+    #[inline]
     pub(crate) fn responded(&self) {
         self.cluster
             .stats
@@ -39,7 +39,7 @@ impl Admitted {
     }
 }
 
-impl Drop for Admitted {
+impl Drop for Admitted<'_> {
     fn drop(&mut self) {
         let active = &self.endpoint.active_requests;
         active.set(active.get().saturating_sub(1));

@@ -51,6 +51,22 @@ pub(crate) struct Replayable {
     pub request_held: bool,
 }
 
+// === impl Replayable ===
+
+impl Replayable {
+    /// Nothing can be sent again: the request left, or the attempt ended
+    /// in a way no replay mends.
+    pub(crate) const NO: Self = Self {
+        reused_connection: false,
+        request_held: false,
+    };
+    /// Nothing of the request left: it can be sent again whole.
+    pub(crate) const NEVER_SENT: Self = Self {
+        reused_connection: false,
+        request_held: true,
+    };
+}
+
 /// An attempt's end, what it says about a replay, and what the transport
 /// returns if it is the last.
 #[derive(Debug)]
@@ -58,6 +74,28 @@ pub(crate) struct Tried<T> {
     pub end: AttemptEnd,
     pub replayable: Replayable,
     pub output: T,
+}
+
+// === impl Tried ===
+
+impl<T> Tried<T> {
+    /// An attempt the policy never replays.
+    pub(crate) fn last(end: AttemptEnd, output: T) -> Self {
+        Self {
+            end,
+            replayable: Replayable::NO,
+            output,
+        }
+    }
+
+    /// The same attempt with its output turned into the transport's.
+    pub(crate) fn map<U>(self, f: impl FnOnce(T) -> U) -> Tried<U> {
+        Tried {
+            end: self.end,
+            replayable: self.replayable,
+            output: f(self.output),
+        }
+    }
 }
 
 /// Makes attempts to one endpoint.

@@ -28,7 +28,8 @@ pub(crate) struct Outcome {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Started {
     at: Instant,
-    wall: SystemTime,
+    /// The wall-clock start, read only when the listener logs.
+    wall: Option<SystemTime>,
 }
 
 /// The request's own fields in its access-log line; `-` when absent.
@@ -74,18 +75,18 @@ impl Started {
         state.requests_total.set(state.requests_total.get() + 1);
         Self {
             at: Instant::now(),
-            wall: SystemTime::now(),
+            wall: listener.access_log.is_some().then(SystemTime::now),
         }
     }
 }
 
 /// Ends a request: its stats, and its access-log line when the listener
-/// logs (`line` is only asked for then).
+/// logs (`line` gives the request's own fields; it is only asked then).
 pub(crate) fn finish<'a>(
     listener: &ListenerState,
     started: Started,
     outcome: &Outcome,
-    line: impl FnOnce() -> LogLine<'a>,
+    line: impl FnOnce() -> Option<LogLine<'a>>,
 ) {
     let elapsed = started.at.elapsed();
     // Envoy's convention: a request that got no response has status 0.
@@ -94,10 +95,12 @@ pub(crate) fn finish<'a>(
     let Some(log) = &listener.access_log else {
         return;
     };
-    let line = line();
+    let (Some(start), Some(line)) = (started.wall, line()) else {
+        return;
+    };
     let upstream = outcome.upstream.map(|a| a.to_string());
     log.log(&Entry {
-        start: started.wall,
+        start,
         method: line.method,
         path: line.path,
         protocol: line.protocol,
