@@ -25,6 +25,9 @@ python3 scripts/check_structure.py
 step "unit and sans-IO tests"
 cargo test --workspace -q
 
+step "bench-harness unit tests (parsers, error counting, command lines)"
+python3 -m pytest bench-harness/tests_py -q -p no:cacheprovider
+
 step "build the release binaries"
 cargo build --release -q -p ringway -p ringway-control
 

@@ -20,20 +20,27 @@ from .scenarios import H2LOAD_RATE_TOLERANCE, Scenario
 from .util import fmt_secs
 
 
-def wrk_max(ctx: Ctx, url: str, sc: Scenario, duration: float) -> dict[str, Any]:
-    assert ctx.tools.wrk
-    threads = min(ctx.load_threads, sc.connections)
+def wrk_command(tool: str, ctx: Ctx, sc: Scenario, url: str, duration: float,
+                rate: float | None = None) -> list[str]:
+    """wrk's command line, or wrk2's with its fixed `rate`."""
     cmd = [
-        ctx.tools.wrk,
-        "-t", str(threads),
+        tool,
+        "-t", str(min(ctx.load_threads, sc.connections)),
         "-c", str(sc.connections),
         "-d", f"{max(1, round(duration))}s",
-        "--timeout", "5s",
-        "--latency",
     ]
+    if rate is not None:
+        cmd += ["-R", f"{rate:g}"]
+    cmd += ["--timeout", "5s", "--latency"]
     if sc.new_connection:
         cmd += ["-H", "Connection: close"]
     cmd.append(url)
+    return cmd
+
+
+def wrk_max(ctx: Ctx, url: str, sc: Scenario, duration: float) -> dict[str, Any]:
+    assert ctx.tools.wrk
+    cmd = wrk_command(ctx.tools.wrk, ctx, sc, url, duration)
     rc, out, err = PROCS.run(cmd, timeout=duration + 30, cpus=ctx.load_cpus)
     if rc != 0:
         raise RuntimeError(f"wrk exited {rc}: {err.strip()[-500:]}")
@@ -203,18 +210,7 @@ def _bench_load_rate(ctx: Ctx, url: str, sc: Scenario, proxy_root: int, duration
 
 def _wrk2_rate(ctx: Ctx, url: str, sc: Scenario, proxy_root: int, duration: float, rate: float):
     assert ctx.tools.wrk2
-    cmd = [
-        ctx.tools.wrk2,
-        "-t", str(min(ctx.load_threads, sc.connections)),
-        "-c", str(sc.connections),
-        "-d", f"{max(1, round(duration))}s",
-        "-R", f"{rate:g}",
-        "--timeout", "5s",
-        "--latency",
-    ]
-    if sc.new_connection:
-        cmd += ["-H", "Connection: close"]
-    cmd.append(url)
+    cmd = wrk_command(ctx.tools.wrk2, ctx, sc, url, duration, rate)
     # wrk2 has no warm-up: the whole run is measured.
     rc, out, err, cpu = timed_load(ctx, cmd, proxy_root, 0.0, duration + 60)
     if rc != 0:

@@ -39,6 +39,19 @@ def h2_proxy(env, origin, log, **cluster_kw):
     ))
 
 
+def refusing_h2_setup(env, tmp_path, name: str, refusal: str):
+    """An HTTP/2 origin that refuses its next stream (REFUSED_STREAM, or a
+    GOAWAY below it), behind a proxy that logs to tmp_path/access.log."""
+    origin = h2_origin(env, name)
+    log = tmp_path / "access.log"
+    proxy = h2_proxy(env, origin, log)
+    if refusal == "goaway":
+        origin.goaway_streams(1)
+    else:
+        origin.refuse_streams(1)
+    return origin, proxy, log
+
+
 def stat_is(proxy, name: str, want: int) -> None:
     """Bounded poll: stat `name` reaches `want` (and is then checked equal)."""
     eventually(lambda: proxy.stat(name) >= want, 3, 0.02, f"{name} >= {want}")
@@ -49,13 +62,7 @@ def stat_is(proxy, name: str, want: int) -> None:
 
 @pytest.mark.parametrize("refusal", ["refused_stream", "goaway"])
 def test_h2_to_h2_refused_stream_is_replayed_with_its_body(env, driver, tmp_path, refusal):
-    origin = h2_origin(env, "refusing")
-    log = tmp_path / "access.log"
-    proxy = h2_proxy(env, origin, log)
-    if refusal == "goaway":
-        origin.goaway_streams(1)
-    else:
-        origin.refuse_streams(1)
+    origin, proxy, log = refusing_h2_setup(env, tmp_path, "refusing", refusal)
     body = pattern(40_000)
     with H2Client(proxy.port) as c:
         r = c.request("POST", "/h2/replay", body=body)
@@ -88,13 +95,7 @@ def test_h2_to_h2_refused_stream_is_replayed_with_its_body(env, driver, tmp_path
 def test_h2_to_h2_refused_body_over_replay_limit_is_503_ur(env, driver, tmp_path, refusal):
     """More than 64 KiB of body went up before the refusal: not kept, so
     not replayed."""
-    origin = h2_origin(env, "refusing-big")
-    log = tmp_path / "access.log"
-    proxy = h2_proxy(env, origin, log)
-    if refusal == "goaway":
-        origin.goaway_streams(1)
-    else:
-        origin.refuse_streams(1)
+    origin, proxy, log = refusing_h2_setup(env, tmp_path, "refusing-big", refusal)
     body = pattern(REPLAY_LIMIT + 1)
     with H2Client(proxy.port) as c:
         r = c.request("POST", "/h2/too-big-to-replay", body=body)
@@ -125,13 +126,7 @@ def test_h1_to_h2_refused_stream_is_not_replayed(env, driver, tmp_path, refusal)
     """Today an HTTP/1.1 request to an HTTP/2 upstream that refuses the
     stream is not replayed, even without a body: 503 UR and the client
     connection closes."""
-    origin = h2_origin(env, "refusing-h1")
-    log = tmp_path / "access.log"
-    proxy = h2_proxy(env, origin, log)
-    if refusal == "goaway":
-        origin.goaway_streams(1)
-    else:
-        origin.refuse_streams(1)
+    origin, proxy, log = refusing_h2_setup(env, tmp_path, "refusing-h1", refusal)
     with RawConn(proxy.port) as c:
         r = c.request("POST", "/h2/from-h1", body=b"short body")
         assert r.status == 503, (r.status, r.body)
