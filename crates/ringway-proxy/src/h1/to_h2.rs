@@ -27,12 +27,13 @@ use crate::http2::headers::{self as convert, H1Framing};
 use crate::http2::timer::HeadTimer;
 use crate::io::{ReadOutcome, ensure_room, read_append, write_range};
 use crate::limits::MAX_STREAM_BUFFER_BYTES;
+use crate::request::attempt::http2::{open_failed, stream_failed};
 use crate::request::attempt::{self, AttemptEnd, Transport, Tried};
 use crate::request::{Forward, LocalReply, NextHop, Outcome, RequestContext};
 use crate::response_flag::ResponseFlag;
 use crate::state::{ClusterState, ListenerState};
 use crate::transport::{StreamReader, StreamWriter};
-use crate::upstream::h2::{OpenStream, open_stream, stream_failed};
+use crate::upstream::h2::{OpenStream, open_stream};
 
 /// How the exchange ended before a response head went downstream.
 enum Early {
@@ -104,7 +105,7 @@ impl Transport for ToH2Attempts<'_, '_> {
         } = match opened {
             Ok(stream) => stream,
             Err(err) => {
-                return err.ended(&cluster.stats).map(|reply| match reply {
+                return open_failed(err, &cluster.stats).map(|reply| match reply {
                     // The body may be unread after a timeout: answer, then close.
                     LocalReply::Timeout => Forwarded::ReplyAndClose(reply),
                     reply => Forwarded::Reply(reply),

@@ -24,9 +24,10 @@ use crate::http2::body::{PumpError, Replay, poll_unless_done, pump};
 use crate::http2::headers::grpc_trailers;
 use crate::http2::timer::HeadTimer;
 use crate::request::LocalReply;
+use crate::request::attempt::http2::{open_failed, stream_failed};
 use crate::request::attempt::{self, AttemptEnd, Replayable, Transport, Tried};
 use crate::response_flag::ResponseFlag;
-use crate::upstream::h2::{OpenStream, StreamSlot, open_stream, stream_failed};
+use crate::upstream::h2::{OpenStream, StreamSlot, open_stream};
 
 /// Forwards `request` to `target.endpoint` over HTTP/2.
 pub(crate) async fn exchange(
@@ -84,7 +85,7 @@ impl Transport for H2Attempts<'_, '_> {
         .await;
         match opened {
             Ok(stream) => self.on_stream(stream).await,
-            Err(err) => err.ended(&target.cluster.stats).map(Exchanged::Reply),
+            Err(err) => open_failed(err, &target.cluster.stats).map(Exchanged::Reply),
         }
     }
 }

@@ -9,6 +9,9 @@
 //! (REFUSED_STREAM) or beyond a GOAWAY's last stream, once, on a fresh
 //! connection, and only while the whole request is still held. Retries
 //! with budgets, per-try timeouts and hedging extend this loop.
+//!
+//! [`http2`] classifies how attempts over an HTTP/2 upstream end, for the
+//! two transports that make them.
 
 use std::future::Future;
 
@@ -170,6 +173,8 @@ pub(crate) async fn run<T: Transport>(transport: &mut T, stats: &ClusterStats) -
         }
     }
 }
+
+pub(crate) mod http2;
 
 #[cfg(test)]
 mod tests;

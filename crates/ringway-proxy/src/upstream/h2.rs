@@ -19,8 +19,6 @@ use h2::client::{ResponseFuture, SendRequest};
 use ringway_stats::ClusterStats;
 
 use super::ClusterRef;
-use crate::request::LocalReply;
-use crate::request::attempt::{AttemptEnd, Replayable, Tried};
 use crate::signal::Signal;
 use crate::transport::ConnectError;
 use crate::transport::Stream;
@@ -182,49 +180,6 @@ pub(crate) enum OpenError {
     GoingAway,
     /// The connection refused the new stream.
     Closed,
-}
-
-// === impl OpenError ===
-
-impl OpenError {
-    /// How the attempt ended, whether it may be sent again, and the reply
-    /// if it is the last; a timeout is counted in `stats`.
-    pub(crate) fn ended(self, stats: &ClusterStats) -> Tried<LocalReply> {
-        match self {
-            Self::TimedOut => {
-                stats.upstream_rq_timeout.inc();
-                Tried::last(AttemptEnd::ConnectTimeout, LocalReply::Timeout)
-            }
-            Self::Connect => Tried::last(AttemptEnd::ConnectFailure, LocalReply::ConnectFailure),
-            Self::GoingAway => Tried {
-                end: AttemptEnd::GoingAway,
-                replayable: Replayable::NEVER_SENT,
-                output: LocalReply::ConnectionClosed,
-            },
-            Self::Closed => Tried::last(
-                AttemptEnd::ClosedBeforeResponse,
-                LocalReply::ConnectionClosed,
-            ),
-        }
-    }
-}
-
-/// How an attempt ended whose stream failed before the response head:
-/// refused (REFUSED_STREAM), beyond a GOAWAY, or reset. Counted in `stats`.
-pub(crate) fn stream_failed(err: &h2::Error, stats: &ClusterStats) -> AttemptEnd {
-    if err.is_go_away() {
-        stats.http2_goaway_received.inc();
-    } else if err.is_reset() && err.is_remote() {
-        stats.http2_rx_reset.inc();
-        stats.upstream_rq_rx_reset.inc();
-    }
-    if err.is_remote() && err.is_go_away() {
-        AttemptEnd::GoingAway
-    } else if err.is_remote() && err.reason() == Some(h2::Reason::REFUSED_STREAM) {
-        AttemptEnd::Refused
-    } else {
-        AttemptEnd::ResetBeforeResponse
-    }
 }
 
 /// A stream opened upstream: its slot, the response to come, and the
