@@ -293,7 +293,7 @@ impl State {
             if self.clusters.get(name) == Some(cluster) {
                 continue;
             }
-            let (c, endpoints) = ringway_xds::cluster_resources(cluster);
+            let (c, endpoints) = ringway_envoy::cluster_resources(cluster);
             self.set.upsert(CLUSTER_TYPE, name, c);
             self.set.upsert(ENDPOINTS_TYPE, name, endpoints);
         }

@@ -161,7 +161,7 @@ fn list(dir: &Path) -> std::io::Result<BTreeMap<PathBuf, Stamp>> {
 
 fn warn_uncarried(path: &Path, clusters: &[Cluster]) {
     for cluster in clusters {
-        let fields = ringway_xds::uncarried_fields(cluster);
+        let fields = ringway_envoy::uncarried_fields(cluster);
         if !fields.is_empty() {
             tracing::warn!(file = %path.display(), cluster = %cluster.name, fields = ?fields, "settings xDS cannot carry; proxies use their defaults for them");
         }

@@ -15,8 +15,9 @@ use envoy_types::pb::envoy::config::cluster::v3::Cluster as EnvoyCluster;
 use envoy_types::pb::envoy::config::endpoint::v3::ClusterLoadAssignment;
 use envoy_types::pb::envoy::service::discovery::v3::Resource;
 use prost::Message;
-use ringway_config::model::{Cluster, Endpoint};
-use ringway_xds::{CLUSTER_TYPE, ClusterSpec, ENDPOINTS_TYPE, EndpointSource, Update};
+use ringway_config::model::Cluster;
+use ringway_envoy::{Assignment, ClusterSpec, EndpointSource, Names};
+use ringway_xds::{CLUSTER_TYPE, ENDPOINTS_TYPE, Update};
 
 /// Cluster names answered "does not exist" and kept subscribed (so that
 /// they arrive by push if they appear), at most; older ones beyond this
@@ -29,7 +30,7 @@ pub struct DynamicClusters {
     file_names: BTreeSet<String>,
     specs: BTreeMap<String, ClusterSpec>,
     /// Endpoints by assignment (EDS service) name.
-    assignments: BTreeMap<String, Vec<Endpoint>>,
+    assignments: BTreeMap<String, Assignment>,
     /// The EDS clusters of each assignment name.
     users: BTreeMap<String, BTreeSet<String>>,
     serving: BTreeMap<String, Arc<Cluster>>,
@@ -107,7 +108,7 @@ impl DynamicClusters {
                         c.name
                     ));
                 }
-                ringway_xds::cluster_spec(&c).map_err(|e| e.to_string())
+                ringway_envoy::cluster_spec(&c, Names::Refuse).map_err(|e| e.to_string())
             });
             match checked {
                 Ok(spec) => specs.push(spec),
@@ -132,7 +133,7 @@ impl DynamicClusters {
                     applied.subscribe_endpoints.push(service_name.clone());
                     self.assignments
                         .get(service_name)
-                        .map(|e| spec.with_endpoints(e.clone()))
+                        .map(|a| spec.with_endpoints(a.endpoints(spec.locality_weighted).to_vec()))
                 }
             };
             if let Some(cluster) = cluster {
@@ -202,7 +203,7 @@ impl DynamicClusters {
 
     fn apply_assignments(
         &mut self,
-        assignments: Vec<(String, Vec<Endpoint>)>,
+        assignments: Vec<(String, Assignment)>,
         removed: &[String],
     ) -> Applied {
         let mut applied = Applied::default();
@@ -214,12 +215,18 @@ impl DynamicClusters {
         for name in removed {
             // The assignment is gone: its clusters stay, with no endpoints.
             if self.assignments.contains_key(name) {
-                self.assignments.insert(name.clone(), Vec::new());
+                self.assignments.insert(
+                    name.clone(),
+                    Assignment {
+                        plain: Vec::new(),
+                        locality_weighted: Vec::new(),
+                    },
+                );
                 touched.push(name.clone());
             }
         }
         for service in touched {
-            let Some(endpoints) = self.assignments.get(&service) else {
+            let Some(assignment) = self.assignments.get(&service) else {
                 continue;
             };
             let clusters: Vec<Cluster> = self
@@ -228,7 +235,7 @@ impl DynamicClusters {
                 .into_iter()
                 .flatten()
                 .filter_map(|name| self.specs.get(name))
-                .map(|s| s.with_endpoints(endpoints.clone()))
+                .map(|s| s.with_endpoints(assignment.endpoints(s.locality_weighted).to_vec()))
                 .collect();
             for cluster in clusters {
                 applied.changed |= self.serve(cluster);
@@ -251,7 +258,7 @@ impl DynamicClusters {
     }
 }
 
-fn check_assignments(resources: &[Resource]) -> Result<Vec<(String, Vec<Endpoint>)>, String> {
+fn check_assignments(resources: &[Resource]) -> Result<Vec<(String, Assignment)>, String> {
     let mut out = Vec::with_capacity(resources.len());
     let mut errors = Vec::new();
     for resource in resources {
@@ -267,7 +274,7 @@ fn check_assignments(resources: &[Resource]) -> Result<Vec<(String, Vec<Endpoint
                     cla.cluster_name, resource.name
                 ));
             }
-            ringway_xds::endpoints(&cla).map_err(|e| e.to_string())
+            ringway_envoy::assignment(&cla).map_err(|e| e.to_string())
         });
         match checked {
             Ok(endpoints) => out.push((resource.name.clone(), endpoints)),

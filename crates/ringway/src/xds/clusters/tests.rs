@@ -47,7 +47,7 @@ fn clusters(list: &[&Cluster], removed: &[&str]) -> Update {
         nonce: "n".into(),
         resources: list
             .iter()
-            .map(|c| resource(&c.name, ringway_xds::cluster_resources(c).0))
+            .map(|c| resource(&c.name, ringway_envoy::cluster_resources(c).0))
             .collect(),
         removed: removed.iter().map(|s| s.to_string()).collect(),
     }
@@ -59,7 +59,7 @@ fn assignments(list: &[&Cluster], removed: &[&str]) -> Update {
         nonce: "n".into(),
         resources: list
             .iter()
-            .map(|c| resource(&c.name, ringway_xds::cluster_resources(c).1))
+            .map(|c| resource(&c.name, ringway_envoy::cluster_resources(c).1))
             .collect(),
         removed: removed.iter().map(|s| s.to_string()).collect(),
     }
@@ -117,7 +117,7 @@ fn a_bad_update_changes_nothing_and_names_the_field() {
     dc.apply(&clusters(&[&good], &[])).unwrap();
     dc.apply(&assignments(&[&good], &[])).unwrap();
 
-    let mut bad = ringway_xds::envoy_cluster(&model("users", &[9000]));
+    let mut bad = ringway_envoy::envoy_cluster(&model("users", &[9000]));
     bad.outlier_detection = Some(Default::default());
     let mut update = clusters(&[&model("orders", &[8081, 8082])], &[]);
     update.resources.push(resource(

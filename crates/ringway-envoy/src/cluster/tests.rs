@@ -21,6 +21,7 @@ use prost::Message;
 use ringway_config::model::{LbPolicy, UpstreamProtocol};
 
 use super::*;
+use crate::endpoints;
 
 fn eds_cluster(name: &str) -> Cluster {
     Cluster {
@@ -75,7 +76,7 @@ fn assignment(name: &str, endpoints: Vec<LbEndpoint>) -> ClusterLoadAssignment {
 
 #[test]
 fn eds_cluster_is_accepted() {
-    let spec = cluster_spec(&eds_cluster("orders")).unwrap();
+    let spec = cluster_spec(&eds_cluster("orders"), Names::Refuse).unwrap();
     assert_eq!(spec.name, "orders");
     assert_eq!(spec.lb_policy, LbPolicy::LeastRequest);
     assert_eq!(spec.protocol, UpstreamProtocol::Http1);
@@ -86,15 +87,18 @@ fn eds_cluster_is_accepted() {
             service_name: "orders".into()
         }
     );
-    let endpoints = endpoints(&assignment(
-        "orders",
-        vec![
-            lb_endpoint("10.0.0.1", 8080, Some(3), HealthStatus::Healthy),
-            lb_endpoint("10.0.0.2", 8080, None, HealthStatus::Unknown),
-            lb_endpoint("10.0.0.3", 8080, None, HealthStatus::Draining),
-            lb_endpoint("::1", 9090, None, HealthStatus::Unhealthy),
-        ],
-    ))
+    let endpoints = endpoints(
+        &assignment(
+            "orders",
+            vec![
+                lb_endpoint("10.0.0.1", 8080, Some(3), HealthStatus::Healthy),
+                lb_endpoint("10.0.0.2", 8080, None, HealthStatus::Unknown),
+                lb_endpoint("10.0.0.3", 8080, None, HealthStatus::Draining),
+                lb_endpoint("::1", 9090, None, HealthStatus::Unhealthy),
+            ],
+        ),
+        false,
+    )
     .unwrap();
     let listed: Vec<(String, u32)> = endpoints
         .iter()
@@ -149,7 +153,7 @@ fn static_cluster_and_http2_options() {
         .into(),
         ..Default::default()
     };
-    let spec = cluster_spec(&cluster).unwrap();
+    let spec = cluster_spec(&cluster, Names::Refuse).unwrap();
     assert_eq!(spec.protocol, UpstreamProtocol::Http2);
     assert_eq!(spec.http2.max_concurrent_streams, 100);
     assert_eq!(spec.http2.keepalive.map(|k| k.interval.as_secs()), Some(30));
@@ -181,8 +185,8 @@ fn unsupported_fields_are_named() {
                 eds_cluster_config: None,
                 ..eds_cluster("a")
             },
-            "type",
-            "STRICT_DNS is not supported",
+            "load_assignment",
+            "STRICT_DNS cluster needs",
         ),
         (
             Cluster {
@@ -205,8 +209,8 @@ fn unsupported_fields_are_named() {
                 }),
                 ..eds_cluster("a")
             },
-            "eds_cluster_config.eds_config",
-            "same stream",
+            "eds_cluster_config.eds_config.api_config_source",
+            "not supported",
         ),
         (
             Cluster {
@@ -218,7 +222,7 @@ fn unsupported_fields_are_named() {
                 ..eds_cluster("a")
             },
             "typed_extension_protocol_options[\"envoy.extensions.upstreams.tcp.v3.TcpProtocolOptions\"]",
-            "only",
+            "not supported",
         ),
         (
             Cluster {
@@ -230,19 +234,22 @@ fn unsupported_fields_are_named() {
         ),
     ];
     for (cluster, field, words) in cases {
-        let err = cluster_spec(&cluster).unwrap_err();
+        let err = cluster_spec(&cluster, Names::Refuse).unwrap_err();
         assert_eq!(err.field, field, "{err}");
         assert!(err.reason.contains(words), "{err}");
         assert_eq!(err.kind, "Cluster");
     }
-    let err = cluster_spec(&Cluster {
-        outlier_detection: Some(OutlierDetection::default()),
-        ..eds_cluster("payments")
-    })
+    let err = cluster_spec(
+        &Cluster {
+            outlier_detection: Some(OutlierDetection::default()),
+            ..eds_cluster("payments")
+        },
+        Names::Refuse,
+    )
     .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "Cluster `payments`: outlier_detection: not supported by ringway (see docs/xds-lite.md)"
+        "Cluster `payments`: outlier_detection: not supported by ringway (see docs/envoy-compat.md)"
     );
 }
 
@@ -288,21 +295,174 @@ fn bad_assignments_are_named() {
             "endpoints[0].lb_endpoints[1].endpoint.address",
             "listed twice",
         ),
-        (
-            ClusterLoadAssignment {
-                endpoints: vec![LocalityLbEndpoints {
-                    priority: 1,
-                    ..Default::default()
-                }],
-                ..assignment("a", vec![])
-            },
-            "endpoints[0].priority",
-            "priority 0",
-        ),
     ];
     for (cla, field, words) in cases {
-        let err = endpoints(&cla).unwrap_err();
+        let err = endpoints(&cla, false).unwrap_err();
         assert_eq!(err.field, field, "{err}");
         assert!(err.reason.contains(words), "{err}");
     }
+}
+
+fn group(priority: u32, weight: Option<u32>, eps: Vec<LbEndpoint>) -> LocalityLbEndpoints {
+    LocalityLbEndpoints {
+        priority,
+        load_balancing_weight: weight.map(|value| UInt32Value { value }),
+        lb_endpoints: eps,
+        ..Default::default()
+    }
+}
+
+fn listed(endpoints: &[ringway_config::model::Endpoint]) -> Vec<(String, u32)> {
+    endpoints
+        .iter()
+        .map(|e| (e.address.to_string(), e.weight))
+        .collect()
+}
+
+#[test]
+fn the_lowest_priority_with_endpoints_in_rotation_takes_the_traffic() {
+    let cla = ClusterLoadAssignment {
+        cluster_name: "a".into(),
+        endpoints: vec![
+            group(
+                1,
+                None,
+                vec![lb_endpoint("10.0.0.2", 80, None, HealthStatus::Unknown)],
+            ),
+            group(
+                0,
+                None,
+                vec![lb_endpoint("10.0.0.1", 80, None, HealthStatus::Unhealthy)],
+            ),
+            group(
+                2,
+                None,
+                vec![lb_endpoint("10.0.0.3", 80, None, HealthStatus::Unknown)],
+            ),
+        ],
+        ..Default::default()
+    };
+    assert_eq!(
+        listed(&endpoints(&cla, false).unwrap()),
+        [("10.0.0.2:80".to_string(), 1)]
+    );
+}
+
+#[test]
+fn locality_weights_share_traffic_only_when_asked_for() {
+    let cla = ClusterLoadAssignment {
+        cluster_name: "a".into(),
+        endpoints: vec![
+            group(
+                0,
+                Some(3),
+                vec![
+                    lb_endpoint("10.0.0.1", 80, Some(1), HealthStatus::Unknown),
+                    lb_endpoint("10.0.0.2", 80, Some(3), HealthStatus::Unknown),
+                ],
+            ),
+            group(
+                0,
+                Some(1),
+                vec![lb_endpoint("10.0.1.1", 80, None, HealthStatus::Unknown)],
+            ),
+            group(
+                0,
+                None,
+                vec![lb_endpoint("10.0.2.1", 80, None, HealthStatus::Unknown)],
+            ),
+        ],
+        ..Default::default()
+    };
+    assert_eq!(
+        listed(&endpoints(&cla, false).unwrap()),
+        [
+            ("10.0.0.1:80".to_string(), 1),
+            ("10.0.0.2:80".to_string(), 3),
+            ("10.0.1.1:80".to_string(), 1),
+            ("10.0.2.1:80".to_string(), 1)
+        ]
+    );
+    // 3/4 of the traffic to the first locality (split 1:3), 1/4 to the
+    // second, none to the one without a weight.
+    assert_eq!(
+        listed(&endpoints(&cla, true).unwrap()),
+        [
+            ("10.0.0.1:80".to_string(), 1875),
+            ("10.0.0.2:80".to_string(), 5625),
+            ("10.0.1.1:80".to_string(), 2500)
+        ]
+    );
+}
+
+fn dns_cluster(kind: DiscoveryType, family: i32) -> Cluster {
+    Cluster {
+        name: "svc".into(),
+        cluster_discovery_type: Some(ClusterDiscoveryType::Type(kind as i32)),
+        dns_lookup_family: family,
+        load_assignment: Some(assignment(
+            "svc",
+            vec![lb_endpoint(
+                "backend.local",
+                8080,
+                None,
+                HealthStatus::Unknown,
+            )],
+        )),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn dns_clusters_resolve_names_by_family() {
+    let resolver = |host: &str, port: u16| -> std::io::Result<Vec<std::net::SocketAddr>> {
+        assert_eq!(host, "backend.local");
+        Ok(vec![
+            format!("10.1.0.1:{port}").parse().unwrap(),
+            format!("[fd00::1]:{port}").parse().unwrap(),
+            format!("10.1.0.2:{port}").parse().unwrap(),
+        ])
+    };
+    use envoy_types::pb::envoy::config::cluster::v3::cluster::DnsLookupFamily as F;
+    let cases = [
+        (
+            DiscoveryType::StrictDns,
+            F::V4Only,
+            vec!["10.1.0.1:8080", "10.1.0.2:8080"],
+        ),
+        (DiscoveryType::StrictDns, F::Auto, vec!["[fd00::1]:8080"]),
+        (
+            DiscoveryType::StrictDns,
+            F::All,
+            vec!["10.1.0.1:8080", "[fd00::1]:8080", "10.1.0.2:8080"],
+        ),
+        (
+            DiscoveryType::LogicalDns,
+            F::V4Preferred,
+            vec!["10.1.0.1:8080"],
+        ),
+    ];
+    for (kind, family, want) in cases {
+        let spec =
+            cluster_spec(&dns_cluster(kind, family as i32), Names::Resolve(&resolver)).unwrap();
+        let EndpointSource::Static(eps) = spec.endpoints else {
+            panic!("not static");
+        };
+        let got: Vec<String> = eps.iter().map(|e| e.address.to_string()).collect();
+        assert_eq!(got, want, "{kind:?} {family:?}");
+        assert!(
+            eps.iter()
+                .all(|e| e.hostname.as_deref() == Some("backend.local"))
+        );
+    }
+    let err = cluster_spec(&dns_cluster(DiscoveryType::StrictDns, 0), Names::Refuse).unwrap_err();
+    assert_eq!(
+        err.field,
+        "load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address.address"
+    );
+    let static_named = Cluster {
+        cluster_discovery_type: None,
+        ..dns_cluster(DiscoveryType::Static, 0)
+    };
+    assert!(cluster_spec(&static_named, Names::Resolve(&resolver)).is_err());
 }

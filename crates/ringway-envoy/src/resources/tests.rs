@@ -14,7 +14,7 @@ use ringway_config::defaults;
 use ringway_config::model::{self, Endpoint, Http2Settings, Keepalive, LbPolicy, UpstreamProtocol};
 
 use super::*;
-use crate::{EndpointSource, cluster_spec, endpoints};
+use crate::{EndpointSource, Names, cluster_spec, endpoints};
 
 fn cluster(name: &str, lb_policy: LbPolicy, endpoints: &[(&str, u32)]) -> model::Cluster {
     model::Cluster {
@@ -44,7 +44,7 @@ fn through_the_proxy(original: &model::Cluster) -> model::Cluster {
     assert_eq!(cla.type_url, ENDPOINTS_TYPE);
     let c = Cluster::decode(c.value.as_slice()).unwrap();
     let cla = ClusterLoadAssignment::decode(cla.value.as_slice()).unwrap();
-    let spec = cluster_spec(&c).unwrap();
+    let spec = cluster_spec(&c, Names::Refuse).unwrap();
     assert_eq!(
         spec.endpoints,
         EndpointSource::Eds {
@@ -52,7 +52,7 @@ fn through_the_proxy(original: &model::Cluster) -> model::Cluster {
         }
     );
     assert_eq!(cla.cluster_name, original.name);
-    spec.with_endpoints(endpoints(&cla).unwrap())
+    spec.with_endpoints(endpoints(&cla, false).unwrap())
 }
 
 #[test]

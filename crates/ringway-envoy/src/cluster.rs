@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use envoy_types::pb::envoy::config::cluster::v3::Cluster;
 use envoy_types::pb::envoy::config::cluster::v3::cluster::{
-    ClusterDiscoveryType, DiscoveryType, LbPolicy as EnvoyLbPolicy,
+    ClusterDiscoveryType, DiscoveryType, DnsLookupFamily, LbPolicy as EnvoyLbPolicy,
+    common_lb_config::LocalityConfigSpecifier,
 };
 use envoy_types::pb::envoy::config::core::v3::Http2ProtocolOptions;
 use envoy_types::pb::envoy::config::core::v3::config_source::ConfigSourceSpecifier;
@@ -14,9 +15,11 @@ use envoy_types::pb::envoy::extensions::upstreams::http::v3::http_protocol_optio
     UpstreamProtocolOptions, explicit_http_config::ProtocolConfig,
 };
 use prost::Message;
+use ringway_config::Resolve;
 use ringway_config::defaults;
 use ringway_config::model::{self, Endpoint, Http2Settings, Keepalive, LbPolicy, UpstreamProtocol};
 
+use crate::endpoints::{EndpointOptions, endpoints_with};
 use crate::{Rejected, duration};
 
 const KIND: &str = "Cluster";
@@ -31,6 +34,8 @@ pub struct ClusterSpec {
     pub http2: Http2Settings,
     pub connect_timeout: Duration,
     pub idle_timeout: Duration,
+    /// Locality weights share traffic (`locality_weighted_lb_config`).
+    pub locality_weighted: bool,
     pub endpoints: EndpointSource,
 }
 
@@ -39,8 +44,26 @@ pub struct ClusterSpec {
 pub enum EndpointSource {
     /// A ClusterLoadAssignment of this name, on the same stream.
     Eds { service_name: String },
-    /// Listed in the Cluster itself.
+    /// Listed in the Cluster itself (resolved, for DNS clusters).
     Static(Vec<Endpoint>),
+}
+
+/// How host names in endpoint addresses are treated.
+#[derive(Clone, Copy)]
+pub enum Names<'a> {
+    /// Only IP addresses: names are the control plane's to resolve.
+    Refuse,
+    /// Resolved now (a bootstrap's STRICT_DNS and LOGICAL_DNS clusters).
+    Resolve(&'a dyn Resolve),
+}
+
+impl std::fmt::Debug for Names<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Refuse => "Refuse",
+            Self::Resolve(_) => "Resolve",
+        })
+    }
 }
 
 impl ClusterSpec {
@@ -60,19 +83,16 @@ impl ClusterSpec {
     }
 }
 
-/// Checks a Cluster against the subset in `docs/xds-lite.md`.
-pub fn cluster_spec(cluster: &Cluster) -> Result<ClusterSpec, Rejected> {
+/// Checks a Cluster against the field table and turns it into a spec.
+/// Host names in a `STRICT_DNS` or `LOGICAL_DNS` cluster's endpoints are
+/// resolved through `names`, or refused.
+pub fn cluster_spec(cluster: &Cluster, names: Names<'_>) -> Result<ClusterSpec, Rejected> {
     let name = cluster.name.as_str();
     let reject = |field: &str, reason: String| Rejected::new(KIND, name, field, reason);
     if name.is_empty() {
         return Err(reject("name", "must not be empty".into()));
     }
-    if let Some(field) = unsupported_field(cluster) {
-        return Err(reject(
-            field,
-            "not supported by ringway (see docs/xds-lite.md)".into(),
-        ));
-    }
+    Rejected::check(KIND, name, cluster)?;
     let discovery = match &cluster.cluster_discovery_type {
         None => DiscoveryType::Static,
         Some(ClusterDiscoveryType::Type(t)) => {
@@ -85,43 +105,42 @@ pub fn cluster_spec(cluster: &Cluster) -> Result<ClusterSpec, Rejected> {
             ));
         }
     };
+    let locality_weighted = matches!(
+        cluster
+            .common_lb_config
+            .as_ref()
+            .and_then(|c| c.locality_config_specifier.as_ref()),
+        Some(LocalityConfigSpecifier::LocalityWeightedLbConfig(_))
+    );
+    let family = DnsLookupFamily::try_from(cluster.dns_lookup_family)
+        .map_err(|_| reject("dns_lookup_family", "unknown family".into()))?;
     let endpoints = match discovery {
-        DiscoveryType::Eds => {
-            if cluster.load_assignment.is_some() {
-                return Err(reject(
-                    "load_assignment",
-                    "an EDS cluster takes its endpoints from EDS".into(),
-                ));
-            }
-            let eds = cluster.eds_cluster_config.as_ref();
-            if let Some(source) = eds.and_then(|e| e.eds_config.as_ref()) {
-                match &source.config_source_specifier {
-                    None | Some(ConfigSourceSpecifier::Ads(_)) => {}
-                    Some(_) => {
-                        return Err(reject(
-                            "eds_cluster_config.eds_config",
-                            "endpoints must come over the same stream (ads: {})".into(),
-                        ));
-                    }
-                }
-            }
-            let service_name = eds
-                .map(|e| e.service_name.clone())
-                .filter(|s| !s.is_empty())
-                .unwrap_or_else(|| name.to_owned());
-            EndpointSource::Eds { service_name }
-        }
-        DiscoveryType::Static => {
+        DiscoveryType::Eds => EndpointSource::Eds {
+            service_name: eds_service_name(cluster, &reject)?,
+        },
+        DiscoveryType::Static | DiscoveryType::StrictDns | DiscoveryType::LogicalDns => {
             if cluster.eds_cluster_config.is_some() {
                 return Err(reject("eds_cluster_config", "only for type EDS".into()));
             }
             let cla = cluster.load_assignment.as_ref().ok_or_else(|| {
                 reject(
                     "load_assignment",
-                    "a STATIC cluster needs its endpoints here".into(),
+                    format!(
+                        "a {} cluster needs its endpoints here",
+                        discovery.as_str_name()
+                    ),
                 )
             })?;
-            let endpoints = crate::endpoints(cla).map_err(|mut e| {
+            let options = EndpointOptions {
+                locality_weighted,
+                names: match discovery {
+                    DiscoveryType::Static => Names::Refuse,
+                    _ => names,
+                },
+                family,
+                first_address_only: discovery == DiscoveryType::LogicalDns,
+            };
+            let endpoints = endpoints_with(cla, &options).map_err(|mut e| {
                 e.kind = KIND;
                 e.resource = name.to_owned();
                 e.field = format!("load_assignment.{}", e.field);
@@ -136,7 +155,7 @@ pub fn cluster_spec(cluster: &Cluster) -> Result<ClusterSpec, Rejected> {
             return Err(reject(
                 "type",
                 format!(
-                    "{} is not supported (STATIC and EDS are)",
+                    "{} is not supported (STATIC, STRICT_DNS, LOGICAL_DNS and EDS are)",
                     other.as_str_name()
                 ),
             ));
@@ -176,12 +195,42 @@ pub fn cluster_spec(cluster: &Cluster) -> Result<ClusterSpec, Rejected> {
         http2,
         connect_timeout,
         idle_timeout,
+        locality_weighted,
         endpoints,
     })
 }
 
+/// The assignment an `EDS` cluster takes its endpoints from.
+fn eds_service_name(
+    cluster: &Cluster,
+    reject: &dyn Fn(&str, String) -> Rejected,
+) -> Result<String, Rejected> {
+    if cluster.load_assignment.is_some() {
+        return Err(reject(
+            "load_assignment",
+            "an EDS cluster takes its endpoints from EDS".into(),
+        ));
+    }
+    let eds = cluster.eds_cluster_config.as_ref();
+    if let Some(source) = eds.and_then(|e| e.eds_config.as_ref()) {
+        match &source.config_source_specifier {
+            None | Some(ConfigSourceSpecifier::Ads(_)) => {}
+            Some(_) => {
+                return Err(reject(
+                    "eds_cluster_config.eds_config",
+                    "endpoints must come over the same stream (ads: {})".into(),
+                ));
+            }
+        }
+    }
+    Ok(eds
+        .map(|e| e.service_name.clone())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| cluster.name.clone()))
+}
+
 /// The upstream protocol, HTTP/2 settings and idle timeout from
-/// `typed_extension_protocol_options`.
+/// `typed_extension_protocol_options` (whose fields the table has checked).
 fn protocol_options(
     cluster: &Cluster,
     reject: &dyn Fn(&str, String) -> Rejected,
@@ -196,29 +245,17 @@ fn protocol_options(
         }
         let options = HttpProtocolOptions::decode(any.value.as_slice())
             .map_err(|e| reject(&field, format!("cannot decode: {e}")))?;
-        let mut rest = options.clone();
-        rest.common_http_protocol_options = None;
-        rest.upstream_protocol_options = None;
-        if rest != HttpProtocolOptions::default() {
-            return Err(reject(&field, "only common_http_protocol_options.idle_timeout and explicit_http_config are supported".into()));
-        }
-        if let Some(common) = &options.common_http_protocol_options {
-            let mut rest = *common;
-            rest.idle_timeout = None;
-            if rest != Default::default() {
-                return Err(reject(
-                    &format!("{field}.common_http_protocol_options"),
-                    "only idle_timeout is supported".into(),
-                ));
-            }
-            if let Some(d) = &common.idle_timeout {
-                idle_timeout = duration(d).filter(|d| !d.is_zero()).ok_or_else(|| {
-                    reject(
-                        &format!("{field}.common_http_protocol_options.idle_timeout"),
-                        "must be positive".into(),
-                    )
-                })?;
-            }
+        if let Some(d) = options
+            .common_http_protocol_options
+            .as_ref()
+            .and_then(|c| c.idle_timeout.as_ref())
+        {
+            idle_timeout = duration(d).filter(|d| !d.is_zero()).ok_or_else(|| {
+                reject(
+                    &format!("{field}.common_http_protocol_options.idle_timeout"),
+                    "must be positive".into(),
+                )
+            })?;
         }
         match &options.upstream_protocol_options {
             None => {}
@@ -255,15 +292,10 @@ fn protocol_options(
     Ok((protocol, http2, idle_timeout))
 }
 
-fn http2_settings(h2: &Http2ProtocolOptions) -> Result<Http2Settings, (&'static str, String)> {
-    let mut rest = h2.clone();
-    rest.max_concurrent_streams = None;
-    rest.initial_stream_window_size = None;
-    rest.initial_connection_window_size = None;
-    rest.connection_keepalive = None;
-    if rest != Http2ProtocolOptions::default() {
-        return Err(("*", "only max_concurrent_streams, the initial windows and connection_keepalive are supported".into()));
-    }
+/// HTTP/2 settings from Envoy's options (for clusters and listeners alike).
+pub(crate) fn http2_settings(
+    h2: &Http2ProtocolOptions,
+) -> Result<Http2Settings, (&'static str, String)> {
     let mut settings = Http2Settings::default();
     if let Some(v) = &h2.max_concurrent_streams {
         settings.max_concurrent_streams = v.value.max(1);
@@ -296,72 +328,5 @@ fn http2_settings(h2: &Http2ProtocolOptions) -> Result<Http2Settings, (&'static 
     Ok(settings)
 }
 
-/// The first field set that ringway neither applies nor may ignore.
-/// Deprecated fields count: Envoy still honours them.
-#[allow(deprecated)]
-fn unsupported_field(cluster: &Cluster) -> Option<&'static str> {
-    macro_rules! first_set {
-        ($($field:ident),* $(,)?) => {
-            $( if !is_default(&cluster.$field) { return Some(stringify!($field)); } )*
-        };
-    }
-    first_set!(
-        transport_socket_matches,
-        transport_socket_matcher,
-        per_connection_buffer_limit_bytes,
-        per_connection_buffer_high_watermark_timeout,
-        health_checks,
-        max_requests_per_connection,
-        circuit_breakers,
-        upstream_http_protocol_options,
-        common_http_protocol_options,
-        http_protocol_options,
-        http2_protocol_options,
-        dns_refresh_rate,
-        dns_failure_refresh_rate,
-        respect_dns_ttl,
-        dns_lookup_family,
-        dns_resolvers,
-        use_tcp_for_dns_lookups,
-        dns_resolution_config,
-        typed_dns_resolver_config,
-        outlier_detection,
-        upstream_bind_config,
-        lb_subset_config,
-        common_lb_config,
-        transport_socket,
-        protocol_selection,
-        upstream_connection_options,
-        close_connections_on_host_health_failure,
-        ignore_health_on_host_removal,
-        filters,
-        load_balancing_policy,
-        lrs_server,
-        track_timeout_budgets,
-        upstream_config,
-        track_cluster_stats,
-        preconnect_policy,
-        connection_pool_per_downstream_connection,
-        lb_config,
-    );
-    // Anything else set that ringway does not read is refused too, so a
-    // field added to the proto later cannot slip through unnoticed.
-    let mut rest = cluster.clone();
-    rest.name.clear();
-    rest.alt_stat_name.clear();
-    rest.metadata = None;
-    rest.cluster_discovery_type = None;
-    rest.eds_cluster_config = None;
-    rest.connect_timeout = None;
-    rest.lb_policy = 0;
-    rest.load_assignment = None;
-    rest.typed_extension_protocol_options.clear();
-    rest.wait_for_warm_on_init = None;
-    rest.stats_matcher = None;
-    rest.cleanup_interval = None;
-    (rest != Cluster::default()).then_some("a field ringway does not read")
-}
-
-fn is_default<T: Default + PartialEq>(value: &T) -> bool {
-    *value == T::default()
-}
+#[cfg(test)]
+mod tests;
