@@ -44,6 +44,15 @@ use std::path::Path;
 pub use error::{ConfigError, ConfigErrors};
 pub use resolve::{Resolve, SystemResolver};
 
+/// Checks of single values, shared with the Envoy conversion
+/// (`ringway-envoy`) so both config formats accept the same names,
+/// domains, headers, paths and patterns.
+pub mod values {
+    pub use crate::validate::value::{
+        ValueError, authority, domain, header_name, name, pattern, url_path,
+    };
+}
+
 use parse::Format;
 
 /// Reads and validates a config file: JSON when its extension is `.json`,

@@ -13,17 +13,22 @@
 
 #![forbid(unsafe_code)]
 
+pub mod bootstrap;
 mod cluster;
 mod endpoints;
 pub mod fields;
+mod listener;
 mod resources;
+mod route;
 pub mod text;
 
 pub use cluster::{ClusterSpec, EndpointSource, Names, cluster_spec};
 pub use endpoints::{Assignment, assignment, endpoints};
+pub use listener::listener;
 pub use resources::{
     HTTP_PROTOCOL_OPTIONS, cluster_resources, envoy_cluster, load_assignment, uncarried_fields,
 };
+pub use route::virtual_hosts;
 
 /// `type_url` of a Cluster resource.
 pub const CLUSTER_TYPE: &str = "type.googleapis.com/envoy.config.cluster.v3.Cluster";

@@ -16,9 +16,15 @@ use clap::{Parser, ValueEnum};
         (listener 127.0.0.1:10000, admin 127.0.0.1:9901)."
 )]
 pub struct Cli {
-    /// Configuration file (YAML, or JSON); reloaded on SIGHUP.
+    /// Configuration file: ringway's format or an Envoy v3 bootstrap (YAML,
+    /// or JSON), told apart by its top-level keys; reloaded on SIGHUP.
     #[arg(short = 'c', long = "config-path", value_name = "FILE")]
     pub config_path: Option<PathBuf>,
+
+    /// An Envoy v3 bootstrap in YAML, merged over the `-c` file (or used
+    /// alone) as Envoy merges it: scalars replaced, lists appended.
+    #[arg(long = "config-yaml", value_name = "YAML")]
+    pub config_yaml: Option<String>,
 
     /// `serve` runs the proxy; `validate` checks the configuration and exits.
     #[arg(long, value_enum, default_value_t = Mode::Serve)]

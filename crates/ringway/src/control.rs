@@ -14,7 +14,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use ringway_admin::{Control, ControlStat, Readiness};
-use ringway_config::SystemResolver;
 use ringway_config::model::Snapshot;
 use ringway_worker::{Command, DiscoveryRequest, ListenerSockets, WorkerHandle, WorkerReport};
 use serde_json::json;
@@ -32,6 +31,7 @@ const DRAIN_POLL: Duration = Duration::from_millis(50);
 
 pub(crate) struct ControlState {
     config_path: Option<PathBuf>,
+    config_yaml: Option<String>,
     plan: Plan,
     drain_time: Duration,
     /// The workers, and the snapshots they serve.
@@ -75,6 +75,7 @@ pub fn run(
         .collect();
     let state = Rc::new(ControlState {
         config_path: cli.config_path.clone(),
+        config_yaml: cli.config_yaml.clone(),
         drain_time: Duration::from_secs(cli.drain_time_s),
         plan,
         publisher: Rc::new(Publisher::new(workers, snapshot, sources)),
@@ -149,13 +150,15 @@ async fn control_loop(
 
 impl ControlState {
     async fn reload(&self) {
-        let Some(path) = self.config_path.clone() else {
+        if self.config_path.is_none() && self.config_yaml.is_none() {
             tracing::info!("SIGHUP: serving the embedded quickstart; nothing to reload");
             return;
-        };
-        let loaded =
-            tokio::task::spawn_blocking(move || ringway_config::load_file(&path, &SystemResolver))
-                .await;
+        }
+        let (path, yaml) = (self.config_path.clone(), self.config_yaml.clone());
+        let loaded = tokio::task::spawn_blocking(move || {
+            crate::config::load(path.as_deref(), yaml.as_deref())
+        })
+        .await;
         let snapshot = match loaded {
             Ok(Ok(s)) => Arc::new(s),
             Ok(Err(errors)) => {

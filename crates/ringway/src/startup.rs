@@ -4,7 +4,6 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use ringway_config::SystemResolver;
 use ringway_config::model::Snapshot;
 use ringway_worker::{ListenerSockets, WorkerHandle};
 
@@ -12,16 +11,8 @@ use crate::cli::{Cli, Mode};
 use crate::control;
 use crate::plan::Plan;
 
-/// The quickstart configuration served when no file is given.
-pub const QUICKSTART: &str = include_str!("../../../configs/quickstart.yaml");
-const QUICKSTART_SOURCE: &str = "embedded:configs/quickstart.yaml";
-
 pub fn load(cli: &Cli) -> Result<Snapshot, String> {
-    match &cli.config_path {
-        Some(path) => ringway_config::load_file(path, &SystemResolver).map_err(|e| e.to_string()),
-        None => ringway_config::load_str(QUICKSTART_SOURCE, QUICKSTART, &SystemResolver)
-            .map_err(|e| e.to_string()),
-    }
+    crate::config::load(cli.config_path.as_deref(), cli.config_yaml.as_deref())
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode, String> {

@@ -8,7 +8,7 @@ mod cluster;
 mod http2;
 mod listener;
 mod route;
-mod value;
+pub(crate) mod value;
 
 use std::collections::BTreeMap;
 use std::fmt::Display;

@@ -13,7 +13,7 @@ const MAX_CPU: u64 = 8191;
 
 /// Why a single value is wrong. The text is quoted back to the user.
 #[derive(Debug, thiserror::Error)]
-pub(crate) enum ValueError {
+pub enum ValueError {
     #[error("`{0}` has no unit: write it like \"{0}s\" or \"{0}ms\"")]
     DurationUnit(String),
     #[error("`{text}` is not a duration like \"5s\", \"250ms\" or \"1m\" ({reason})")]
@@ -158,7 +158,7 @@ pub(crate) fn endpoint_address(text: &str) -> Result<EndpointAddress, ValueError
 }
 
 /// A listener, virtual host or cluster name.
-pub(crate) fn name(text: &str) -> Result<(), ValueError> {
+pub fn name(text: &str) -> Result<(), ValueError> {
     if text.is_empty() {
         return Err(ValueError::Empty);
     }
@@ -173,7 +173,7 @@ pub(crate) fn name(text: &str) -> Result<(), ValueError> {
 }
 
 /// A `domains` entry, lower-cased.
-pub(crate) fn domain(text: &str) -> Result<DomainPattern, ValueError> {
+pub fn domain(text: &str) -> Result<DomainPattern, ValueError> {
     let bad = |why| Err(ValueError::Domain(text.to_owned(), why));
     let lower = text.to_ascii_lowercase();
     if lower.is_empty() {
@@ -213,7 +213,7 @@ pub(crate) fn domain(text: &str) -> Result<DomainPattern, ValueError> {
 }
 
 /// A header name, lower-cased.
-pub(crate) fn header_name(text: &str) -> Result<String, ValueError> {
+pub fn header_name(text: &str) -> Result<String, ValueError> {
     if !text.is_empty() && text.bytes().all(is_token_byte) {
         Ok(text.to_ascii_lowercase())
     } else {
@@ -231,7 +231,7 @@ pub(crate) fn method(text: &str) -> Result<String, ValueError> {
 }
 
 /// A path as it appears in a request-target: `/` first, nothing blank.
-pub(crate) fn url_path(text: &str) -> Result<(), ValueError> {
+pub fn url_path(text: &str) -> Result<(), ValueError> {
     if !text.starts_with('/') {
         return Err(ValueError::PathStart(text.to_owned()));
     }
@@ -242,7 +242,7 @@ pub(crate) fn url_path(text: &str) -> Result<(), ValueError> {
 }
 
 /// A `Host` value: a name or bracketed IPv6 address, with an optional port.
-pub(crate) fn authority(text: &str) -> Result<(), ValueError> {
+pub fn authority(text: &str) -> Result<(), ValueError> {
     let bad = || ValueError::Authority(text.to_owned());
     let (host, port) = if let Some(rest) = text.strip_prefix('[') {
         let (ip, after) = rest.split_once(']').ok_or_else(bad)?;
@@ -266,7 +266,7 @@ pub(crate) fn authority(text: &str) -> Result<(), ValueError> {
 }
 
 /// A regex, anchored to match the whole input.
-pub(crate) fn pattern(text: &str) -> Result<Pattern, ValueError> {
+pub fn pattern(text: &str) -> Result<Pattern, ValueError> {
     Pattern::new(text).map_err(|e| ValueError::Regex {
         text: text.to_owned(),
         reason: regex_reason(&e),

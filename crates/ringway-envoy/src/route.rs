@@ -1,0 +1,466 @@
+//! RouteConfiguration → ringway's virtual hosts and routes.
+
+use envoy_types::pb::envoy::config::core::v3::data_source::Specifier as DataSpecifier;
+use envoy_types::pb::envoy::config::route::v3::header_matcher::HeaderMatchSpecifier;
+use envoy_types::pb::envoy::config::route::v3::redirect_action::{
+    PathRewriteSpecifier, RedirectResponseCode, SchemeRewriteSpecifier,
+};
+use envoy_types::pb::envoy::config::route::v3::route::Action;
+use envoy_types::pb::envoy::config::route::v3::route_action::{
+    ClusterSpecifier, HostRewriteSpecifier,
+};
+use envoy_types::pb::envoy::config::route::v3::route_match::PathSpecifier;
+use envoy_types::pb::envoy::config::route::v3::{
+    DirectResponseAction, HeaderMatcher, RedirectAction, Route, RouteAction, RouteConfiguration,
+    RouteMatch, VirtualHost,
+};
+use envoy_types::pb::envoy::r#type::matcher::v3::StringMatcher;
+use envoy_types::pb::envoy::r#type::matcher::v3::string_matcher::MatchPattern;
+use ringway_config::defaults;
+use ringway_config::model::{self, HeaderValueMatch, PathMatch, Redirect, WeightedCluster};
+use ringway_config::values;
+
+use crate::{Rejected, duration};
+
+const KIND: &str = "RouteConfiguration";
+
+/// A refusal inside a route configuration: the field path and the reason.
+type Refused = (String, String);
+
+/// Checks a RouteConfiguration against the field table and turns it into
+/// virtual hosts.
+pub fn virtual_hosts(config: &RouteConfiguration) -> Result<Vec<model::VirtualHost>, Rejected> {
+    Rejected::check(KIND, &config.name, config)?;
+    convert(config).map_err(|(field, reason)| Rejected::new(KIND, &config.name, field, reason))
+}
+
+/// The conversion proper, for a configuration the table has checked.
+pub(crate) fn convert(config: &RouteConfiguration) -> Result<Vec<model::VirtualHost>, Refused> {
+    let mut seen_domains: Vec<(model::DomainPattern, String)> = Vec::new();
+    let mut out = Vec::with_capacity(config.virtual_hosts.len());
+    for (i, vhost) in config.virtual_hosts.iter().enumerate() {
+        let field = format!("virtual_hosts[{i}]");
+        let converted = virtual_host(vhost, &field)?;
+        for (d, domain) in converted.domains.iter().enumerate() {
+            if let Some((_, first)) = seen_domains.iter().find(|(seen, _)| seen == domain) {
+                return Err((
+                    format!("{field}.domains[{d}]"),
+                    format!("`{}` is also a domain of {first}", vhost.domains[d]),
+                ));
+            }
+            seen_domains.push((domain.clone(), field.clone()));
+        }
+        out.push(converted);
+    }
+    Ok(out)
+}
+
+fn virtual_host(vhost: &VirtualHost, field: &str) -> Result<model::VirtualHost, Refused> {
+    values::name(&vhost.name).map_err(|e| (format!("{field}.name"), e.to_string()))?;
+    if vhost.domains.is_empty() {
+        return Err((
+            format!("{field}.domains"),
+            "at least one domain is needed".into(),
+        ));
+    }
+    let domains = vhost
+        .domains
+        .iter()
+        .enumerate()
+        .map(|(d, text)| {
+            values::domain(text).map_err(|e| (format!("{field}.domains[{d}]"), e.to_string()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let routes = vhost
+        .routes
+        .iter()
+        .enumerate()
+        .map(|(r, route_)| route(route_, &format!("{field}.routes[{r}]")))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(model::VirtualHost {
+        name: vhost.name.clone(),
+        domains,
+        routes,
+    })
+}
+
+fn route(route: &Route, field: &str) -> Result<model::Route, Refused> {
+    let matcher = route_match(
+        route
+            .r#match
+            .as_ref()
+            .ok_or_else(|| (format!("{field}.match"), "required".to_string()))?,
+        &format!("{field}.match"),
+    )?;
+    let mut out = model::Route {
+        matcher,
+        action: model::RouteAction::DirectResponse {
+            status: 404,
+            body: String::new(),
+        },
+        timeout: defaults::ROUTE_TIMEOUT,
+        prefix_rewrite: None,
+        host_rewrite: None,
+        max_request_body_bytes: None,
+        on_demand: None,
+    };
+    match &route.action {
+        Some(Action::Route(action)) => forward(action, &format!("{field}.route"), &mut out)?,
+        Some(Action::Redirect(redirect)) => {
+            out.action = redirect_action(redirect, &format!("{field}.redirect"))?;
+        }
+        Some(Action::DirectResponse(direct)) => {
+            out.action = direct_response(direct, &format!("{field}.direct_response"))?;
+        }
+        Some(_) => {
+            return Err((
+                field.to_owned(),
+                "this action is not supported by ringway".into(),
+            ));
+        }
+        None => {
+            return Err((
+                field.to_owned(),
+                "needs `route`, `redirect` or `direct_response`".into(),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+fn route_match(m: &RouteMatch, field: &str) -> Result<model::RouteMatch, Refused> {
+    if m.case_sensitive.is_some_and(|c| !c.value) {
+        return Err((
+            format!("{field}.case_sensitive"),
+            "false is not supported yet".into(),
+        ));
+    }
+    if !m.query_parameters.is_empty() {
+        return Err((
+            format!("{field}.query_parameters"),
+            "not supported yet".into(),
+        ));
+    }
+    let path = match &m.path_specifier {
+        Some(PathSpecifier::Prefix(p)) => PathMatch::Prefix(p.clone()),
+        Some(PathSpecifier::Path(p)) => PathMatch::Exact(p.clone()),
+        Some(PathSpecifier::SafeRegex(r)) => PathMatch::Regex(
+            values::pattern(&r.regex)
+                .map_err(|e| (format!("{field}.safe_regex.regex"), e.to_string()))?,
+        ),
+        Some(_) => {
+            return Err((
+                field.to_owned(),
+                "only `prefix`, `path` and `safe_regex` are supported".into(),
+            ));
+        }
+        None => {
+            return Err((
+                field.to_owned(),
+                "needs `prefix`, `path` or `safe_regex`".into(),
+            ));
+        }
+    };
+    let mut methods = Vec::new();
+    let mut headers = Vec::new();
+    for (i, h) in m.headers.iter().enumerate() {
+        let hfield = format!("{field}.headers[{i}]");
+        // Envoy matches the method as the `:method` pseudo-header.
+        if let Some(method) = method_match(h) {
+            methods.push(method);
+            continue;
+        }
+        headers.push(header_match(h, &hfield)?);
+    }
+    Ok(model::RouteMatch {
+        path,
+        headers,
+        methods,
+    })
+}
+
+/// `:method` with an exact value, which ringway matches as a method.
+fn method_match(h: &HeaderMatcher) -> Option<String> {
+    if h.name != ":method" || h.invert_match || h.treat_missing_header_as_empty {
+        return None;
+    }
+    #[allow(deprecated)]
+    match &h.header_match_specifier {
+        Some(HeaderMatchSpecifier::ExactMatch(v)) => Some(v.to_ascii_uppercase()),
+        Some(HeaderMatchSpecifier::StringMatch(StringMatcher {
+            match_pattern: Some(MatchPattern::Exact(v)),
+            ignore_case: false,
+        })) => Some(v.to_ascii_uppercase()),
+        _ => None,
+    }
+}
+
+fn header_match(h: &HeaderMatcher, field: &str) -> Result<model::HeaderMatch, Refused> {
+    let name =
+        values::header_name(&h.name).map_err(|e| (format!("{field}.name"), e.to_string()))?;
+    if h.treat_missing_header_as_empty {
+        return Err((
+            format!("{field}.treat_missing_header_as_empty"),
+            "not supported yet".into(),
+        ));
+    }
+    let mut invert = h.invert_match;
+    #[allow(deprecated)]
+    let value = match &h.header_match_specifier {
+        None => HeaderValueMatch::Present,
+        Some(HeaderMatchSpecifier::PresentMatch(true)) => HeaderValueMatch::Present,
+        Some(HeaderMatchSpecifier::PresentMatch(false)) => {
+            invert = !invert;
+            HeaderValueMatch::Present
+        }
+        Some(HeaderMatchSpecifier::ExactMatch(v)) => HeaderValueMatch::Exact(v.clone()),
+        Some(HeaderMatchSpecifier::PrefixMatch(v)) => HeaderValueMatch::Prefix(v.clone()),
+        Some(HeaderMatchSpecifier::SafeRegexMatch(r)) => HeaderValueMatch::Regex(
+            values::pattern(&r.regex)
+                .map_err(|e| (format!("{field}.safe_regex_match.regex"), e.to_string()))?,
+        ),
+        Some(HeaderMatchSpecifier::StringMatch(s)) => {
+            string_match(s, &format!("{field}.string_match"))?
+        }
+        Some(_) => {
+            return Err((
+                field.to_owned(),
+                "this header matcher is not supported yet".into(),
+            ));
+        }
+    };
+    Ok(model::HeaderMatch {
+        name,
+        value,
+        invert,
+    })
+}
+
+fn string_match(s: &StringMatcher, field: &str) -> Result<HeaderValueMatch, Refused> {
+    if s.ignore_case {
+        return Err((format!("{field}.ignore_case"), "not supported yet".into()));
+    }
+    match &s.match_pattern {
+        Some(MatchPattern::Exact(v)) => Ok(HeaderValueMatch::Exact(v.clone())),
+        Some(MatchPattern::Prefix(v)) => Ok(HeaderValueMatch::Prefix(v.clone())),
+        Some(MatchPattern::SafeRegex(r)) => Ok(HeaderValueMatch::Regex(
+            values::pattern(&r.regex)
+                .map_err(|e| (format!("{field}.safe_regex.regex"), e.to_string()))?,
+        )),
+        Some(_) => Err((field.to_owned(), "not supported yet".into())),
+        None => Err((field.to_owned(), "needs a pattern".into())),
+    }
+}
+
+fn forward(action: &RouteAction, field: &str, out: &mut model::Route) -> Result<(), Refused> {
+    out.action = match &action.cluster_specifier {
+        Some(ClusterSpecifier::Cluster(name)) => {
+            values::name(name).map_err(|e| (format!("{field}.cluster"), e.to_string()))?;
+            model::RouteAction::Cluster(name.clone())
+        }
+        Some(ClusterSpecifier::ClusterHeader(header)) => {
+            model::RouteAction::ClusterFrom(model::ClusterSource::Header(
+                values::header_name(header)
+                    .map_err(|e| (format!("{field}.cluster_header"), e.to_string()))?,
+            ))
+        }
+        Some(ClusterSpecifier::WeightedClusters(w)) => {
+            let mut list = Vec::with_capacity(w.clusters.len());
+            let mut sum: u64 = 0;
+            for (i, c) in w.clusters.iter().enumerate() {
+                values::name(&c.name).map_err(|e| {
+                    (
+                        format!("{field}.weighted_clusters.clusters[{i}].name"),
+                        e.to_string(),
+                    )
+                })?;
+                let weight = c.weight.map_or(0, |w| w.value);
+                sum += u64::from(weight);
+                if weight > 0 {
+                    list.push(WeightedCluster {
+                        name: c.name.clone(),
+                        weight,
+                    });
+                }
+            }
+            #[allow(deprecated)]
+            if let Some(total) = w.total_weight
+                && u64::from(total.value) != sum
+            {
+                return Err((
+                    format!("{field}.weighted_clusters.total_weight"),
+                    format!("{} is not the sum of the weights ({sum})", total.value),
+                ));
+            }
+            if list.is_empty() {
+                return Err((
+                    format!("{field}.weighted_clusters"),
+                    "needs a cluster with a positive weight".into(),
+                ));
+            }
+            model::RouteAction::WeightedClusters(list)
+        }
+        Some(_) => {
+            return Err((
+                field.to_owned(),
+                "cluster specifier plugins are not supported".into(),
+            ));
+        }
+        None => {
+            return Err((
+                field.to_owned(),
+                "needs `cluster`, `cluster_header` or `weighted_clusters`".into(),
+            ));
+        }
+    };
+    if let Some(t) = &action.timeout {
+        let d = duration(t).ok_or_else(|| {
+            (
+                format!("{field}.timeout"),
+                "must not be negative".to_string(),
+            )
+        })?;
+        out.timeout = if d.is_zero() {
+            defaults::ROUTE_TIMEOUT_OFF
+        } else {
+            d
+        };
+    }
+    if !action.prefix_rewrite.is_empty() {
+        out.prefix_rewrite = Some(action.prefix_rewrite.clone());
+    }
+    if action.regex_rewrite.is_some() {
+        return Err((format!("{field}.regex_rewrite"), "not supported yet".into()));
+    }
+    match &action.host_rewrite_specifier {
+        None => {}
+        Some(HostRewriteSpecifier::HostRewriteLiteral(host)) => {
+            values::authority(host)
+                .map_err(|e| (format!("{field}.host_rewrite_literal"), e.to_string()))?;
+            out.host_rewrite = Some(host.clone());
+        }
+        Some(HostRewriteSpecifier::AutoHostRewrite(v)) if !v.value => {}
+        Some(HostRewriteSpecifier::AutoHostRewrite(_)) => {
+            return Err((
+                format!("{field}.auto_host_rewrite"),
+                "not supported yet".into(),
+            ));
+        }
+        Some(_) => {
+            return Err((
+                field.to_owned(),
+                "only host_rewrite_literal and auto_host_rewrite are supported".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn redirect_action(r: &RedirectAction, field: &str) -> Result<model::RouteAction, Refused> {
+    let status = match RedirectResponseCode::try_from(r.response_code) {
+        Ok(RedirectResponseCode::MovedPermanently) => 301,
+        Ok(RedirectResponseCode::Found) => 302,
+        Ok(RedirectResponseCode::SeeOther) => 303,
+        Ok(RedirectResponseCode::TemporaryRedirect) => 307,
+        Ok(RedirectResponseCode::PermanentRedirect) => 308,
+        Err(_) => {
+            return Err((format!("{field}.response_code"), "unknown code".into()));
+        }
+    };
+    let scheme = match &r.scheme_rewrite_specifier {
+        None | Some(SchemeRewriteSpecifier::HttpsRedirect(false)) => None,
+        Some(SchemeRewriteSpecifier::HttpsRedirect(true)) => Some("https".to_owned()),
+        Some(SchemeRewriteSpecifier::SchemeRedirect(s)) => {
+            let lower = s.to_ascii_lowercase();
+            if !matches!(lower.as_str(), "http" | "https") {
+                return Err((
+                    format!("{field}.scheme_redirect"),
+                    format!("`{s}` is not `http` or `https`"),
+                ));
+            }
+            Some(lower)
+        }
+    };
+    if r.port_redirect != 0 {
+        return Err((format!("{field}.port_redirect"), "not supported yet".into()));
+    }
+    let host = if r.host_redirect.is_empty() {
+        None
+    } else {
+        values::authority(&r.host_redirect)
+            .map_err(|e| (format!("{field}.host_redirect"), e.to_string()))?;
+        Some(r.host_redirect.clone())
+    };
+    let path = match &r.path_rewrite_specifier {
+        None => None,
+        Some(PathRewriteSpecifier::PathRedirect(p)) => {
+            values::url_path(p).map_err(|e| (format!("{field}.path_redirect"), e.to_string()))?;
+            if !p.contains('?') && !r.strip_query {
+                return Err((
+                    format!("{field}.path_redirect"),
+                    "keeping the request's query with a new path is not supported yet: set `strip_query: true` or give the query in the path".into(),
+                ));
+            }
+            Some(p.clone())
+        }
+        Some(_) => {
+            return Err((
+                format!("{field}.prefix_rewrite"),
+                "not supported yet".into(),
+            ));
+        }
+    };
+    if r.strip_query && path.is_none() {
+        return Err((
+            format!("{field}.strip_query"),
+            "only with `path_redirect` yet".into(),
+        ));
+    }
+    Ok(model::RouteAction::Redirect(Redirect {
+        status,
+        scheme,
+        host,
+        path,
+    }))
+}
+
+fn direct_response(d: &DirectResponseAction, field: &str) -> Result<model::RouteAction, Refused> {
+    let status = u16::try_from(d.status)
+        .ok()
+        .filter(|s| (200..=599).contains(s))
+        .ok_or_else(|| {
+            (
+                format!("{field}.status"),
+                format!("{} is not a status from 200 to 599", d.status),
+            )
+        })?;
+    let body = match d.body.as_ref().and_then(|b| b.specifier.as_ref()) {
+        None => String::new(),
+        Some(DataSpecifier::InlineString(s)) => s.clone(),
+        Some(DataSpecifier::InlineBytes(b)) => String::from_utf8(b.clone()).map_err(|_| {
+            (
+                format!("{field}.body.inline_bytes"),
+                "must be UTF-8".to_string(),
+            )
+        })?,
+        Some(DataSpecifier::Filename(path)) => std::fs::read_to_string(path).map_err(|e| {
+            (
+                format!("{field}.body.filename"),
+                format!("cannot read `{path}`: {e}"),
+            )
+        })?,
+        Some(_) => {
+            return Err((
+                format!("{field}.body"),
+                "only inline_string, inline_bytes and filename".into(),
+            ));
+        }
+    };
+    if matches!(status, 204 | 304) && !body.is_empty() {
+        return Err((
+            format!("{field}.body"),
+            format!("a {status} response has no body"),
+        ));
+    }
+    Ok(model::RouteAction::DirectResponse { status, body })
+}
