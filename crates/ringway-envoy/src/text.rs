@@ -92,6 +92,14 @@ pub fn message(full_name: &str, document: &serde_json::Value) -> Result<DynamicM
                 reason: "no such field in Envoy's v3 API".into(),
             };
         }
+        // An `@type` the descriptors lack: an extension ringway does not have.
+        let reason = match reason
+            .strip_prefix("message '")
+            .and_then(|r| r.strip_suffix("' not found"))
+        {
+            Some(type_name) => format!("the extension {type_name} is not supported by ringway"),
+            None => reason,
+        };
         TextError {
             field: if path == "." { "-".into() } else { path },
             reason,
@@ -158,6 +166,23 @@ mod tests {
             err.field
                 .starts_with("filter_chains[0].filters[0].typed_config"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_extension_is_named() {
+        let doc = document(
+            r#"{"name":"l","filter_chains":[{"filters":[{"name":"x","typed_config":{
+                "@type":"type.googleapis.com/envoy.extensions.filters.network.redis_proxy.v3.RedisProxy"}}]}]}"#,
+            Format::Json,
+        )
+        .unwrap_or_default();
+        let err = message("envoy.config.listener.v3.Listener", &doc).err();
+        let err = err.unwrap_or_else(|| panic!("accepted an unknown extension"));
+        assert_eq!(err.field, "filter_chains[0].filters[0].typed_config");
+        assert_eq!(
+            err.reason,
+            "the extension envoy.extensions.filters.network.redis_proxy.v3.RedisProxy is not supported by ringway"
         );
     }
 }
