@@ -22,6 +22,9 @@ cargo clippy --workspace --all-targets -q -- -D warnings
 step "structure: no import circles on the request path, no too_many_arguments, one attempt loop"
 python3 scripts/check_structure.py
 
+step "Envoy descriptors match the protos of the envoy-types crate in use"
+bash scripts/gen-envoy-descriptors.sh --check
+
 step "unit and sans-IO tests"
 cargo test --workspace -q
 
