@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use envoy_types::pb::envoy::config::core::v3::Node;
+use envoy_types::pb::envoy::config::core::v3::{Locality, Node};
 use envoy_types::pb::envoy::service::discovery::v3::{
     DeltaDiscoveryRequest, DeltaDiscoveryResponse, Resource,
 };
@@ -61,6 +61,15 @@ impl DeltaClient {
             node_sent: false,
             types: BTreeMap::new(),
         }
+    }
+
+    /// Sets `node.locality.zone` (left unset when empty).
+    pub fn with_zone(mut self, zone: &str) -> Self {
+        self.node.locality = (!zone.is_empty()).then(|| Locality {
+            zone: zone.to_owned(),
+            ..Default::default()
+        });
+        self
     }
 
     /// Adds names to the subscription of `type_url` (sent by
