@@ -26,10 +26,13 @@ pub use endpoints::endpoints;
 pub use resources::{
     HTTP_PROTOCOL_OPTIONS, cluster_resources, envoy_cluster, load_assignment, uncarried_fields,
 };
-pub use server::{ProxyStream, ResourceSet, StreamStatus, WILDCARD};
+pub use server::{ProxyStream, ResourceSet, StreamStatus, WILDCARD, wildcard_capable};
 
 /// `type_url` of a Cluster resource.
 pub const CLUSTER_TYPE: &str = "type.googleapis.com/envoy.config.cluster.v3.Cluster";
+/// `type_url` of a Listener resource (not served by ringway-control yet;
+/// the wildcard rules cover it).
+pub const LISTENER_TYPE: &str = "type.googleapis.com/envoy.config.listener.v3.Listener";
 /// `type_url` of a ClusterLoadAssignment resource.
 pub const ENDPOINTS_TYPE: &str =
     "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment";
