@@ -216,3 +216,59 @@ def test_sigterm_with_a_proxy_connected_exits_cleanly(ctl, client):
     x.send(CLUSTER_TYPE, subscribe=["orders"])
     x.recv()
     assert ctl.stop(timeout=8) == 0
+
+
+def test_envoy_first_cds_request_is_a_wildcard(ctl, client):
+    """Envoy's first delta CDS request names nothing (the legacy wildcard:
+    xDS protocol, "How the client specifies what resources to return"):
+    node set, type_url Cluster, no names, no initial versions. It gets
+    every cluster, then each change. (ringway-control serves no Listeners
+    yet; the same rule is written for them.)"""
+    x = client("envoy-1")
+    x.send(CLUSTER_TYPE)
+    r = x.recv()
+    assert r.type_url == CLUSTER_TYPE and names(r) == ["orders", "users"], "every cluster"
+    assert not r.removed_resources
+    x.ack(r)
+    x.expect_nothing(0.3)
+
+    # Then EDS by name, as Envoy asks for each EDS cluster's assignment.
+    x.send(ENDPOINTS_TYPE, subscribe=["orders", "users"])
+    r = x.recv()
+    assert r.type_url == ENDPOINTS_TYPE and names(r) == ["orders", "users"]
+    assert endpoints_of(r, "users") == [("127.0.0.1", 9000, 3)]
+    x.ack(r)
+    x.expect_nothing(0.3)
+    [node] = ctl.json("/v1/nodes")
+    assert node["types"][CLUSTER_TYPE]["subscribed"] == ["*"]
+
+    # A folder change is pushed to the wildcard: a new cluster, then one gone.
+    ctl.write_clusters("more.yaml", [{"name": "payments", "endpoints": ["127.0.0.1:7000"]}])
+    r = x.recv()
+    assert r.type_url == CLUSTER_TYPE and names(r) == ["payments"], "the new cluster, unasked"
+    x.ack(r)
+    x.expect_nothing(0.3)  # its assignment only once asked for
+    x.send(ENDPOINTS_TYPE, subscribe=["payments"])
+    r = x.recv()
+    assert r.type_url == ENDPOINTS_TYPE and names(r) == ["payments"]
+    x.ack(r)
+
+    ctl.write_clusters("mesh.yaml", [ORDERS])
+    got = {}
+    for _ in range(2):
+        r = x.recv()
+        got[r.type_url] = r
+        x.ack(r)
+    assert list(got[CLUSTER_TYPE].removed_resources) == ["users"]
+    assert list(got[ENDPOINTS_TYPE].removed_resources) == ["users"]
+
+    # Later names add to the wildcard; only unsubscribing "*" ends it.
+    x.send(CLUSTER_TYPE, subscribe=["orders"])
+    x.expect_nothing(0.3)
+    x.send(CLUSTER_TYPE, unsubscribe=["*"])
+    ctl.write_clusters("more.yaml", [{"name": "payments", "endpoints": ["127.0.0.1:7001"]},
+                                     {"name": "late", "endpoints": ["127.0.0.1:7002"]}])
+    r = x.recv()
+    assert r.type_url == ENDPOINTS_TYPE and names(r) == ["payments"], "no Cluster for late"
+    x.ack(r)
+    x.expect_nothing(0.3)

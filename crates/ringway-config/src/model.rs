@@ -52,8 +52,12 @@ pub struct EurekaVip {
 pub struct Xds {
     /// `host:port` of the control plane's gRPC server.
     pub address: String,
+    /// Empty when the file gives none: `--service-node` must then (the
+    /// binary checks; the control plane tells proxies apart by it).
     pub node_id: String,
     pub node_cluster: String,
+    /// `node.locality.zone`; may be empty.
+    pub node_zone: String,
     /// `/ready` answers 503 until the first answers arrive or this passes.
     pub initial_fetch_timeout: Duration,
     /// Subscribe to every cluster the control plane has (Envoy's wildcard

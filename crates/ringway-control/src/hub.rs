@@ -12,7 +12,7 @@ use envoy_types::pb::envoy::service::discovery::v3::{
     DeltaDiscoveryRequest, DeltaDiscoveryResponse,
 };
 use ringway_config::model::Cluster;
-use ringway_xds::{CLUSTER_TYPE, ENDPOINTS_TYPE, ProxyStream, ResourceSet};
+use ringway_xds::{CLUSTER_TYPE, ENDPOINTS_TYPE, ProxyStream, ResourceSet, WILDCARD};
 use tokio::sync::{mpsc, watch};
 
 use crate::source::Refresh;
@@ -170,7 +170,7 @@ impl Hub {
         let unknown: Vec<String> = if type_url == CLUSTER_TYPE {
             let names = request.resource_names_subscribe.iter();
             names
-                .filter(|n| set.version(CLUSTER_TYPE, n).is_none())
+                .filter(|n| *n != WILDCARD && set.version(CLUSTER_TYPE, n).is_none())
                 .cloned()
                 .collect()
         } else {

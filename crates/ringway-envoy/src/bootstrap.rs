@@ -331,6 +331,7 @@ fn xds(
         address: endpoint.address.to_string(),
         node_id: node.id,
         node_cluster: node.cluster,
+        node_zone: node.locality.map(|l| l.zone).unwrap_or_default(),
         initial_fetch_timeout,
         all_clusters,
     }))

@@ -32,6 +32,8 @@ pub use route::virtual_hosts;
 
 /// `type_url` of a Cluster resource.
 pub const CLUSTER_TYPE: &str = "type.googleapis.com/envoy.config.cluster.v3.Cluster";
+/// `type_url` of a Listener resource.
+pub const LISTENER_TYPE: &str = "type.googleapis.com/envoy.config.listener.v3.Listener";
 /// `type_url` of a ClusterLoadAssignment resource.
 pub const ENDPOINTS_TYPE: &str =
     "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment";

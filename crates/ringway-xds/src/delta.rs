@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use envoy_types::pb::envoy::config::core::v3::Node;
+use envoy_types::pb::envoy::config::core::v3::{Locality, Node};
 use envoy_types::pb::envoy::service::discovery::v3::{
     DeltaDiscoveryRequest, DeltaDiscoveryResponse, Resource,
 };
@@ -30,6 +30,10 @@ pub struct DeltaClient {
 
 #[derive(Debug, Default)]
 struct TypeState {
+    /// A request of this type went out on the current stream. Until one
+    /// has, a request that subscribes to no name would be read as the
+    /// legacy wildcard (for Cluster and Listener), so none is sent.
+    opened: bool,
     subscribed: BTreeSet<String>,
     /// Changes not yet sent on the stream.
     to_subscribe: BTreeSet<String>,
@@ -63,6 +67,15 @@ impl DeltaClient {
         }
     }
 
+    /// Sets `node.locality.zone` (left unset when empty).
+    pub fn with_zone(mut self, zone: &str) -> Self {
+        self.node.locality = (!zone.is_empty()).then(|| Locality {
+            zone: zone.to_owned(),
+            ..Default::default()
+        });
+        self
+    }
+
     /// Adds names to the subscription of `type_url` (sent by
     /// [`Self::pending_requests`]).
     pub fn subscribe<'a>(&mut self, type_url: &str, names: impl IntoIterator<Item = &'a str>) {
@@ -85,7 +98,19 @@ impl DeltaClient {
             if state.subscribed.remove(name) {
                 state.to_subscribe.remove(name);
                 state.to_unsubscribe.insert(name.to_owned());
-                state.versions.remove(name);
+                if name == crate::WILDCARD {
+                    // What only the wildcard brought is forgotten.
+                    let TypeState {
+                        subscribed,
+                        versions,
+                        ..
+                    } = &mut *state;
+                    versions.retain(|n, _| subscribed.contains(n));
+                } else if !state.subscribed.contains(crate::WILDCARD) {
+                    // Under a wildcard the resource stays held (Envoy's
+                    // "ambiguous" resources keep their version too).
+                    state.versions.remove(name);
+                }
             }
         }
     }
@@ -116,24 +141,44 @@ impl DeltaClient {
             .map(|(t, _)| t.clone())
             .collect();
         for type_url in types {
-            let mut request = self.request(&type_url);
-            if let Some(state) = self.types.get_mut(&type_url) {
-                request.resource_names_subscribe = std::mem::take(&mut state.to_subscribe)
-                    .into_iter()
-                    .collect();
-                request.resource_names_unsubscribe = std::mem::take(&mut state.to_unsubscribe)
-                    .into_iter()
-                    .collect();
+            let Some(state) = self.types.get_mut(&type_url) else {
+                continue;
+            };
+            let subscribe: Vec<String> = std::mem::take(&mut state.to_subscribe)
+                .into_iter()
+                .collect();
+            let unsubscribe: Vec<String> = std::mem::take(&mut state.to_unsubscribe)
+                .into_iter()
+                .collect();
+            if !state.opened && subscribe.is_empty() {
+                // Names subscribed and dropped again before any request of
+                // the type went out: the server knows none of them, and a
+                // first request naming nothing would mean "everything".
+                continue;
             }
+            state.opened = true;
+            let mut request = self.request(&type_url);
+            request.resource_names_subscribe = subscribe;
+            request.resource_names_unsubscribe = unsubscribe;
             out.push(request);
         }
         out
     }
 
     /// The first requests of a new stream: every type's whole subscription,
-    /// with the versions held so the server sends only what changed.
+    /// with the versions held so the server sends only what changed. A
+    /// wildcard subscription is sent as an explicit `*` (never as the
+    /// legacy empty list, which a server could not tell from "nothing" if
+    /// it predates the legacy rule), and `initial_resource_versions` then
+    /// carries what the wildcard brought too; names the server said do
+    /// not exist carry no version. Types subscribed to nothing send no
+    /// request at all (an empty first request would be the legacy
+    /// wildcard).
     pub fn resume(&mut self) -> Vec<DeltaDiscoveryRequest> {
         self.node_sent = false;
+        for state in self.types.values_mut() {
+            state.opened = !state.subscribed.is_empty();
+        }
         let types: Vec<String> = self
             .types
             .iter()
@@ -328,5 +373,79 @@ mod tests {
         // A response that crossed the unsubscribe is ignored.
         let late = client.receive(response(ENDPOINTS_TYPE, "n2", &[("a", "8")], &[]));
         assert!(late.resources.is_empty());
+    }
+
+    #[test]
+    fn no_first_request_names_nothing() {
+        // Subscribed and dropped before anything went out: no request, as
+        // an empty first Cluster request would be the legacy wildcard.
+        let mut client = DeltaClient::new("n", "c");
+        client.subscribe(CLUSTER_TYPE, ["a"]);
+        client.unsubscribe(CLUSTER_TYPE, ["a"]);
+        assert!(client.pending_requests().is_empty());
+        // Once a request went out, an unsubscribe-only request is fine.
+        client.subscribe(CLUSTER_TYPE, ["b"]);
+        assert_eq!(client.pending_requests()[0].resource_names_subscribe, ["b"]);
+        client.unsubscribe(CLUSTER_TYPE, ["b"]);
+        let sent = client.pending_requests();
+        assert_eq!(sent[0].resource_names_unsubscribe, ["b"]);
+        // A new stream with nothing subscribed sends nothing, and a change
+        // that cancels out on it neither.
+        assert!(client.resume().is_empty());
+        client.subscribe(CLUSTER_TYPE, ["c"]);
+        client.unsubscribe(CLUSTER_TYPE, ["c"]);
+        assert!(client.pending_requests().is_empty());
+    }
+
+    #[test]
+    fn wildcard_subscription_and_resume() {
+        let mut client = DeltaClient::new("n", "c").with_zone("z1");
+        client.subscribe(CLUSTER_TYPE, [crate::WILDCARD, "named"]);
+        let first = client.pending_requests();
+        assert_eq!(
+            first[0].resource_names_subscribe,
+            ["*", "named"],
+            "explicit `*`"
+        );
+        assert_eq!(
+            first[0]
+                .node
+                .as_ref()
+                .and_then(|n| n.locality.as_ref())
+                .map(|l| l.zone.as_str()),
+            Some("z1")
+        );
+        let update = client.receive(response(
+            CLUSTER_TYPE,
+            "n1",
+            &[("a", "1"), ("named", "2")],
+            &[],
+        ));
+        assert_eq!(update.resources.len(), 2, "the wildcard brings a");
+        let _ = client.ack(&update);
+        // Removed under the wildcard: forgotten.
+        let update = client.receive(response(CLUSTER_TYPE, "n2", &[("b", "1")], &["a"]));
+        let _ = client.ack(&update);
+        // Unsubscribing a name the wildcard also brings keeps its version.
+        client.unsubscribe(CLUSTER_TYPE, ["named"]);
+        assert_eq!(client.version(CLUSTER_TYPE, "named"), Some("2"));
+        let resumed = client.resume();
+        assert_eq!(resumed[0].resource_names_subscribe, ["*"]);
+        let mut versions: Vec<(&str, &str)> = resumed[0]
+            .initial_resource_versions
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        versions.sort();
+        assert_eq!(
+            versions,
+            [("b", "1"), ("named", "2")],
+            "what the wildcard brought too"
+        );
+        // Dropping `*` forgets what only it brought.
+        client.subscribe(CLUSTER_TYPE, ["b"]);
+        client.unsubscribe(CLUSTER_TYPE, [crate::WILDCARD]);
+        assert_eq!(client.version(CLUSTER_TYPE, "named"), None);
+        assert_eq!(client.version(CLUSTER_TYPE, "b"), Some("1"));
     }
 }

@@ -14,6 +14,15 @@ use envoy_types::pb::google::protobuf::Any;
 /// The subscription to every resource of a type (Envoy's wildcard).
 pub const WILDCARD: &str = "*";
 
+/// Whether a type has a wildcard subscription, and with it the legacy
+/// form: a stream's first request of the type that subscribes to no name
+/// (`resource_names_subscribe` empty) subscribes to `*` (xDS protocol,
+/// "How the client specifies what resources to return"). Envoy's first
+/// CDS and LDS requests are that.
+pub fn wildcard_capable(type_url: &str) -> bool {
+    type_url == crate::CLUSTER_TYPE || type_url == crate::LISTENER_TYPE
+}
+
 /// Every resource the control plane serves, by type and name, each with
 /// the version it last changed at.
 #[derive(Debug, Default)]
@@ -41,6 +50,8 @@ pub struct ProxyStream {
 
 #[derive(Debug, Default)]
 struct StreamType {
+    /// A request of the type has arrived on this stream.
+    requested: bool,
     subscribed: BTreeSet<String>,
     /// Name → version the proxy holds (as sent, or as it said on resume).
     sent: BTreeMap<String, String>,
@@ -174,16 +185,37 @@ impl ProxyStream {
         if request.node.is_some() {
             self.node = request.node;
         }
+        let legacy_wildcard = wildcard_capable(&request.type_url);
         let state = self.types.entry(request.type_url).or_default();
+        // The legacy wildcard: the stream's first request of the type names
+        // nothing. It is a subscription to `*` like any other: later names
+        // add to it, and only unsubscribing `*` ends it.
+        if legacy_wildcard && !state.requested && request.resource_names_subscribe.is_empty() {
+            state.subscribed.insert(WILDCARD.to_owned());
+        }
+        state.requested = true;
         for name in request.resource_names_subscribe {
             state.told_missing.remove(&name);
             state.subscribed.insert(name);
         }
         for name in request.resource_names_unsubscribe {
             state.subscribed.remove(&name);
-            state.sent.remove(&name);
             state.told_missing.remove(&name);
-            state.acked.remove(&name);
+            if name == WILDCARD {
+                // The proxy drops what only the wildcard brought.
+                let StreamType {
+                    subscribed,
+                    sent,
+                    acked,
+                    ..
+                } = &mut *state;
+                sent.retain(|n, _| subscribed.contains(n));
+                acked.retain(|n, _| subscribed.contains(n));
+            } else if !state.subscribed.contains(WILDCARD) {
+                // Under a wildcard the proxy keeps it; otherwise it is gone.
+                state.sent.remove(&name);
+                state.acked.remove(&name);
+            }
         }
         for (name, version) in request.initial_resource_versions {
             state.sent.insert(name.clone(), version.clone());
@@ -542,5 +574,148 @@ mod tests {
         assert!(!set.looked_up(CLUSTER_TYPE, "nope"));
         let response = stream.next_response(&set, CLUSTER_TYPE).unwrap();
         assert_eq!(response.removed_resources, ["nope"]);
+    }
+
+    fn request(type_url: &str, subscribe: &[&str], unsubscribe: &[&str]) -> DeltaDiscoveryRequest {
+        DeltaDiscoveryRequest {
+            type_url: type_url.into(),
+            resource_names_subscribe: subscribe.iter().map(|s| (*s).into()).collect(),
+            resource_names_unsubscribe: unsubscribe.iter().map(|s| (*s).into()).collect(),
+            ..Default::default()
+        }
+    }
+
+    fn names(response: &DeltaDiscoveryResponse) -> Vec<&str> {
+        let mut names: Vec<&str> = response.resources.iter().map(|r| r.name.as_str()).collect();
+        names.sort();
+        names
+    }
+
+    fn ack(stream: &mut ProxyStream, response: &DeltaDiscoveryResponse) {
+        stream.on_request(DeltaDiscoveryRequest {
+            type_url: response.type_url.clone(),
+            response_nonce: response.nonce.clone(),
+            ..Default::default()
+        });
+    }
+
+    /// The xDS protocol's incremental example, step by step, for both
+    /// wildcard-capable types.
+    #[test]
+    fn the_legacy_wildcard_follows_the_protocol_example() {
+        for type_url in [CLUSTER_TYPE, crate::LISTENER_TYPE] {
+            let mut set = ResourceSet::default();
+            set.upsert(type_url, "a", any(b"a1"));
+            set.upsert(type_url, "b", any(b"b1"));
+            let mut stream = ProxyStream::default();
+            // 1. Nothing named on the first request: `*`.
+            stream.on_request(DeltaDiscoveryRequest {
+                node: Some(Node::default()),
+                ..request(type_url, &[], &[])
+            });
+            let r = stream.next_response(&set, type_url).unwrap();
+            assert_eq!(names(&r), ["a", "b"], "{type_url}: everything");
+            ack(&mut stream, &r);
+            // 2. Subscribing to `a` keeps `*`.
+            stream.on_request(request(type_url, &["a"], &[]));
+            assert!(stream.next_response(&set, type_url).is_none(), "a is held");
+            set.upsert(type_url, "c", any(b"c1"));
+            let r = stream.next_response(&set, type_url).unwrap();
+            assert_eq!(names(&r), ["c"], "still a wildcard");
+            ack(&mut stream, &r);
+            // 3. Unsubscribing `*` keeps `a` only.
+            stream.on_request(request(type_url, &[], &["*"]));
+            assert_eq!(stream.status()[0].subscribed, ["a"]);
+            set.upsert(type_url, "d", any(b"d1"));
+            set.upsert(type_url, "b", any(b"b2"));
+            assert!(
+                stream.next_response(&set, type_url).is_none(),
+                "b, d not asked for"
+            );
+            set.upsert(type_url, "a", any(b"a2"));
+            let r = stream.next_response(&set, type_url).unwrap();
+            assert_eq!(names(&r), ["a"]);
+            ack(&mut stream, &r);
+            // 4. Unsubscribing `a` leaves nothing; an empty request now
+            // is not a wildcard.
+            stream.on_request(request(type_url, &[], &["a"]));
+            stream.on_request(request(type_url, &[], &[]));
+            assert!(stream.status()[0].subscribed.is_empty());
+            set.upsert(type_url, "e", any(b"e1"));
+            assert!(stream.next_response(&set, type_url).is_none());
+        }
+    }
+
+    #[test]
+    fn the_legacy_wildcard_is_for_clusters_and_listeners_only_and_first_requests_only() {
+        let mut set = ResourceSet::default();
+        set.upsert(crate::ENDPOINTS_TYPE, "a", any(b"e1"));
+        set.upsert(CLUSTER_TYPE, "a", any(b"a1"));
+        let mut stream = ProxyStream::default();
+        stream.on_request(request(crate::ENDPOINTS_TYPE, &[], &[]));
+        assert!(stream.next_response(&set, crate::ENDPOINTS_TYPE).is_none());
+        // Named first: no wildcard, and none later either.
+        stream.on_request(request(CLUSTER_TYPE, &["x"], &[]));
+        stream.on_request(request(CLUSTER_TYPE, &[], &["x"]));
+        stream.on_request(request(CLUSTER_TYPE, &[], &[]));
+        let r = stream.next_response(&set, CLUSTER_TYPE);
+        assert!(r.as_ref().is_none_or(|r| r.resources.is_empty()), "{r:?}");
+        // An explicit `*` works the same as the legacy form.
+        let mut explicit = ProxyStream::default();
+        explicit.on_request(request(CLUSTER_TYPE, &["*"], &[]));
+        assert_eq!(
+            names(&explicit.next_response(&set, CLUSTER_TYPE).unwrap()),
+            ["a"]
+        );
+    }
+
+    #[test]
+    fn a_resumed_legacy_wildcard_gets_only_what_changed() {
+        let mut set = ResourceSet::default();
+        set.upsert(CLUSTER_TYPE, "a", any(b"a1"));
+        set.upsert(CLUSTER_TYPE, "b", any(b"b1"));
+        let held: std::collections::HashMap<String, String> = ["a", "b"]
+            .iter()
+            .map(|n| {
+                (
+                    (*n).to_owned(),
+                    set.version(CLUSTER_TYPE, n).unwrap().to_owned(),
+                )
+            })
+            .collect();
+        set.upsert(CLUSTER_TYPE, "b", any(b"b2"));
+        set.remove(CLUSTER_TYPE, "a");
+        set.upsert(CLUSTER_TYPE, "c", any(b"c1"));
+        // What Envoy sends when it reconnects with a wildcard only.
+        let mut stream = ProxyStream::default();
+        stream.on_request(DeltaDiscoveryRequest {
+            initial_resource_versions: held,
+            ..request(CLUSTER_TYPE, &[], &[])
+        });
+        let r = stream.next_response(&set, CLUSTER_TYPE).unwrap();
+        assert_eq!(names(&r), ["b", "c"]);
+        assert_eq!(r.removed_resources, ["a"]);
+    }
+
+    #[test]
+    fn unsubscribing_a_name_under_the_wildcard_keeps_it_held() {
+        let mut set = ResourceSet::default();
+        set.upsert(CLUSTER_TYPE, "a", any(b"a1"));
+        let mut stream = ProxyStream::default();
+        stream.on_request(request(CLUSTER_TYPE, &["*", "a"], &[]));
+        let r = stream.next_response(&set, CLUSTER_TYPE).unwrap();
+        ack(&mut stream, &r);
+        stream.on_request(request(CLUSTER_TYPE, &[], &["a"]));
+        assert!(
+            stream.next_response(&set, CLUSTER_TYPE).is_none(),
+            "the wildcard still brings a, and the proxy has it"
+        );
+        // Dropping `*` too: the proxy forgets a; asking again re-sends it.
+        stream.on_request(request(CLUSTER_TYPE, &[], &["*"]));
+        stream.on_request(request(CLUSTER_TYPE, &["a"], &[]));
+        assert_eq!(
+            names(&stream.next_response(&set, CLUSTER_TYPE).unwrap()),
+            ["a"]
+        );
     }
 }

@@ -20,8 +20,9 @@ use serde_json::json;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::Notify;
 
-use crate::cli::Cli;
+use crate::cli::{Cli, LogFile};
 use crate::eureka::EurekaState;
+use crate::identity::NodeIdentity;
 use crate::plan::Plan;
 use crate::publish::{ClusterSource, Publisher};
 use crate::xds::XdsState;
@@ -29,9 +30,22 @@ use crate::xds::XdsState;
 /// How often shutdown checks whether in-flight requests have finished.
 const DRAIN_POLL: Duration = Duration::from_millis(50);
 
+/// What start-up settled that the control thread keeps.
+pub struct Boot {
+    pub node: NodeIdentity,
+    /// The file's `xds` block with the node identity applied.
+    pub xds: Option<ringway_config::model::Xds>,
+    /// `--log-path`, reopened on SIGUSR1.
+    pub log_file: Option<Arc<LogFile>>,
+}
+
 pub(crate) struct ControlState {
     config_path: Option<PathBuf>,
     config_yaml: Option<String>,
+    node: NodeIdentity,
+    /// The Envoy options as given, for `/server_info`.
+    envoy_options: serde_json::Value,
+    log_file: Option<Arc<LogFile>>,
     plan: Plan,
     drain_time: Duration,
     /// The workers, and the snapshots they serve.
@@ -54,6 +68,7 @@ pub fn run(
     sockets: ListenerSockets,
     workers: Vec<WorkerHandle>,
     discovery: async_channel::Receiver<DiscoveryRequest>,
+    boot: Boot,
 ) -> Result<ExitCode, String> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -61,7 +76,7 @@ pub fn run(
         .map_err(|e| format!("cannot start the control thread's runtime: {e}"))?;
     // The Eureka client's task starts with the state.
     let _runtime = runtime.enter();
-    let xds = snapshot.xds.clone().map(|c| Rc::new(XdsState::new(c)));
+    let xds = boot.xds.map(|c| Rc::new(XdsState::new(c)));
     // With a control plane, the names routes lack are the control plane's.
     let eureka = snapshot
         .eureka
@@ -76,6 +91,9 @@ pub fn run(
     let state = Rc::new(ControlState {
         config_path: cli.config_path.clone(),
         config_yaml: cli.config_yaml.clone(),
+        node: boot.node,
+        envoy_options: envoy_options(&cli),
+        log_file: boot.log_file,
         drain_time: Duration::from_secs(cli.drain_time_s),
         plan,
         publisher: Rc::new(Publisher::new(workers, snapshot, sources)),
@@ -131,8 +149,16 @@ async fn control_loop(
     let mut hup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
     let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
     let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
+    let mut usr1 = signal(SignalKind::user_defined1()).map_err(|e| e.to_string())?;
     loop {
         tokio::select! {
+            _ = usr1.recv() => {
+                if let Some(file) = &state.log_file
+                    && let Err(err) = file.reopen()
+                {
+                    tracing::error!(%err, "SIGUSR1: cannot reopen --log-path");
+                }
+            }
             _ = hup.recv() => {
                 state.reload().await;
                 if let Some(eureka) = &state.eureka {
@@ -146,6 +172,27 @@ async fn control_loop(
     }
     state.shutdown().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The Envoy options as given (for `/server_info`).
+fn envoy_options(cli: &Cli) -> serde_json::Value {
+    json!({
+        "service_node": cli.service_node.clone().unwrap_or_default(),
+        "service_cluster": cli.service_cluster.clone().unwrap_or_default(),
+        "service_zone": cli.service_zone.clone().unwrap_or_default(),
+        "log_level": cli.log_level,
+        "component_log_level": cli.component_log_level.clone().unwrap_or_default(),
+        "log_path": cli.log_path,
+        "drain_strategy": format!("{:?}", cli.drain_strategy),
+        "parent_shutdown_time_s": cli.parent_shutdown_time_s,
+        "base_id": cli.base_id,
+        "use_dynamic_base_id": cli.use_dynamic_base_id,
+        "restart_epoch": cli.restart_epoch,
+        "disable_hot_restart": cli.disable_hot_restart,
+        "cpuset_threads": cli.cpuset_threads,
+        "local_address_ip_version": format!("{:?}", cli.local_address_ip_version).to_lowercase(),
+        "file_flush_interval_msec": cli.file_flush_interval_msec,
+    })
 }
 
 impl ControlState {
@@ -318,11 +365,17 @@ impl Control for ControlState {
             "state": state,
             "uptime_current_epoch": uptime,
             "config_source": self.publisher.serving().source,
+            "node": self.node.to_json(),
             "reloads": { "ok": self.reloads_ok.get(), "failed": self.reloads_failed.get() },
             "xds": self.xds.as_ref().map(|x| x.info()),
             "eureka": self.eureka.as_ref().map(|e| e.info()),
             "command_line_options": {
                 "config_path": self.config_path,
+                "mode": "Serve",
+                "service_node": self.envoy_options["service_node"],
+                "service_cluster": self.envoy_options["service_cluster"],
+                "service_zone": self.envoy_options["service_zone"],
+                "envoy": self.envoy_options,
                 "concurrency": self.plan.count,
                 "cpu_set": self.plan.cpus,
                 "io_driver": self.plan.io_driver,

@@ -8,6 +8,7 @@ mod cli;
 mod config;
 mod control;
 mod eureka;
+mod identity;
 mod plan;
 mod publish;
 mod startup;
@@ -22,14 +23,17 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    let filter = tracing_subscriber::EnvFilter::try_new(&cli.log_level)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
-    match startup::run(cli) {
+    if cli.hot_restart_version {
+        // Envoy prints its hot restart version to stderr; without hot
+        // restart it is `disabled`.
+        eprintln!("disabled");
+        return ExitCode::SUCCESS;
+    }
+    let started = cli
+        .check()
+        .and_then(|()| cli::log::init(&cli))
+        .and_then(|log_file| startup::run(cli, log_file));
+    match started {
         Ok(code) => code,
         Err(err) => {
             eprintln!("ringway: {err}");

@@ -35,12 +35,21 @@ impl Plan {
                 "CPU {cpu} is not in this process's affinity mask {allowed:?}"
             ));
         }
-        let count = cli
-            .concurrency
-            .or(snapshot.workers.count)
-            .unwrap_or(cpus.len());
+        let count = match (cli.concurrency, cli.cpuset_threads) {
+            (Some(n), cpuset) => {
+                if cpuset {
+                    tracing::warn!(
+                        "both --concurrency and --cpuset-threads are set; not applying --cpuset-threads"
+                    );
+                }
+                // As Envoy: 0 still runs one worker.
+                n.max(1)
+            }
+            (None, true) => cpus.len(),
+            (None, false) => snapshot.workers.count.unwrap_or(cpus.len()),
+        };
         if count == 0 {
-            return Err("--concurrency must be at least 1".into());
+            return Err("workers.count must be at least 1".into());
         }
         let io_driver = match cli.io_driver {
             Some(DriverArg::Auto) => IoDriver::Auto,

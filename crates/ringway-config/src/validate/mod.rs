@@ -120,15 +120,6 @@ fn xds(ctx: &mut Ctx<'_>, xds: Option<&wire::Xds>) -> Option<Option<Xds>> {
         return Some(None);
     };
     let address = ctx.check("xds.address", value::authority(&xds.address));
-    let node_id = if xds.node.id.trim().is_empty() {
-        ctx.error(
-            "xds.node.id",
-            "must not be empty: the control plane tells proxies apart by it",
-        );
-        None
-    } else {
-        Some(xds.node.id.clone())
-    };
     let initial_fetch_timeout = match &xds.initial_fetch_timeout {
         Some(t) => ctx.check("xds.initial_fetch_timeout", value::positive_duration(t)),
         None => Some(crate::defaults::XDS_INITIAL_FETCH_TIMEOUT),
@@ -136,8 +127,9 @@ fn xds(ctx: &mut Ctx<'_>, xds: Option<&wire::Xds>) -> Option<Option<Xds>> {
     address?;
     Some(Some(Xds {
         address: xds.address.clone(),
-        node_id: node_id?,
+        node_id: xds.node.id.trim().to_owned(),
         node_cluster: xds.node.cluster.clone(),
+        node_zone: xds.node.zone.clone(),
         initial_fetch_timeout: initial_fetch_timeout?,
         all_clusters: xds.all_clusters,
     }))

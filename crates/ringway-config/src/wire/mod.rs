@@ -42,21 +42,26 @@ pub(crate) struct Eureka {
 )]
 pub(crate) struct Xds {
     pub address: String,
+    /// May be left out when `--service-node` gives the id.
+    #[serde(default)]
     pub node: XdsNode,
     pub initial_fetch_timeout: Option<DurationText>,
     #[serde(default)]
     pub all_clusters: bool,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(
     deny_unknown_fields,
-    expecting = "a mapping like { id: sidecar-1, cluster: orders }"
+    expecting = "a mapping like { id: sidecar-1, cluster: orders, zone: eu-west-1a }"
 )]
 pub(crate) struct XdsNode {
+    #[serde(default)]
     pub id: String,
     #[serde(default)]
     pub cluster: String,
+    #[serde(default)]
+    pub zone: String,
 }
 
 #[derive(Debug, Deserialize)]

@@ -40,7 +40,8 @@ pub struct XdsState {
 
 impl XdsState {
     pub fn new(config: Xds) -> Self {
-        let client = DeltaClient::new(&config.node_id, &config.node_cluster);
+        let client =
+            DeltaClient::new(&config.node_id, &config.node_cluster).with_zone(&config.node_zone);
         Self {
             config,
             client: RefCell::new(client),
@@ -146,7 +147,7 @@ impl XdsState {
     pub fn info(&self) -> serde_json::Value {
         serde_json::json!({
             "address": self.config.address,
-            "node": { "id": self.config.node_id, "cluster": self.config.node_cluster },
+            "node": { "id": self.config.node_id, "cluster": self.config.node_cluster, "zone": self.config.node_zone },
             "connected": self.connected.get(),
             "updates": { "ok": self.updates_ok.get(), "rejected": self.updates_rejected.get() },
             "last_nack": *self.last_nack.borrow(),
