@@ -145,9 +145,14 @@ impl XdsState {
     }
 
     pub fn info(&self) -> serde_json::Value {
+        let mut node =
+            serde_json::json!({ "id": self.config.node_id, "cluster": self.config.node_cluster });
+        if !self.config.node_zone.is_empty() {
+            node["zone"] = self.config.node_zone.clone().into();
+        }
         serde_json::json!({
             "address": self.config.address,
-            "node": { "id": self.config.node_id, "cluster": self.config.node_cluster, "zone": self.config.node_zone },
+            "node": node,
             "connected": self.connected.get(),
             "updates": { "ok": self.updates_ok.get(), "rejected": self.updates_rejected.get() },
             "last_nack": *self.last_nack.borrow(),
