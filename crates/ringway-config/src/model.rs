@@ -64,6 +64,9 @@ pub struct Xds {
     /// CDS) rather than only those routes name and on-demand discovery
     /// asks for.
     pub all_clusters: bool,
+    /// Serve every listener the control plane has (Envoy's wildcard LDS),
+    /// bound and drained live as they come and go.
+    pub all_listeners: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -99,6 +102,10 @@ pub struct Listener {
     /// wildcard, then `*` (as in Envoy; see `ringway-route`). Each domain
     /// appears once across the listener.
     pub virtual_hosts: Vec<VirtualHost>,
+    /// When set, the virtual hosts are the control plane's
+    /// RouteConfiguration of this name (RDS), filled in by the control
+    /// thread as it arrives; until then there are none (404 `NR`).
+    pub rds: Option<String>,
     pub limits: Limits,
     pub access_log: Option<AccessLog>,
     /// Which HTTP versions the listener speaks.

@@ -259,10 +259,10 @@ fn xds(
     };
     let field = "dynamic_resources";
     let Some(ads) = &dynamic.ads_config else {
-        if dynamic.cds_config.is_some() {
+        if dynamic.cds_config.is_some() || dynamic.lds_config.is_some() {
             return Err((
                 format!("{field}.cds_config"),
-                "needs ads_config (ringway takes clusters over ADS only)".into(),
+                "needs ads_config (ringway takes clusters and listeners over ADS only)".into(),
             ));
         }
         return Ok(None);
@@ -326,6 +326,13 @@ fn xds(
             };
         }
     }
+    let mut all_listeners = false;
+    if let Some(lds) = &dynamic.lds_config {
+        match &lds.config_source_specifier {
+            Some(ConfigSourceSpecifier::Ads(_)) => all_listeners = true,
+            _ => return Err((format!("{field}.lds_config"), "must be `ads: {}`".into())),
+        }
+    }
     let node = b.node.clone().unwrap_or_default();
     Ok(Some(Xds {
         address: endpoint.address.to_string(),
@@ -334,5 +341,6 @@ fn xds(
         node_zone: node.locality.map(|l| l.zone).unwrap_or_default(),
         initial_fetch_timeout,
         all_clusters,
+        all_listeners,
     }))
 }

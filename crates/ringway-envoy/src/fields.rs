@@ -301,6 +301,10 @@ pub static TABLE: &[MessageFields] = &[
             ),
             ("stat_prefix", A("the prefix of the listener's HTTP stats")),
             ("route_config", A("the virtual hosts and routes")),
+            (
+                "rds",
+                A("the routes come from the control plane (RDS over ADS)"),
+            ),
             ("http_filters", A("must end in `envoy.filters.http.router`")),
             (
                 "access_log",
@@ -332,6 +336,14 @@ pub static TABLE: &[MessageFields] = &[
                 "normalize_path",
                 I("ringway does not normalize paths; false is Envoy's default"),
             ),
+        ],
+    },
+    MessageFields {
+        message: "envoy.extensions.filters.network.http_connection_manager.v3.Rds",
+        title: "Rds",
+        fields: &[
+            ("config_source", A("must be ADS")),
+            ("route_config_name", A("the RouteConfiguration to take")),
         ],
     },
     MessageFields {

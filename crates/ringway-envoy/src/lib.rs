@@ -34,6 +34,8 @@ pub use route::virtual_hosts;
 pub const CLUSTER_TYPE: &str = "type.googleapis.com/envoy.config.cluster.v3.Cluster";
 /// `type_url` of a Listener resource.
 pub const LISTENER_TYPE: &str = "type.googleapis.com/envoy.config.listener.v3.Listener";
+/// `type_url` of a RouteConfiguration resource.
+pub const ROUTE_TYPE: &str = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration";
 /// `type_url` of a ClusterLoadAssignment resource.
 pub const ENDPOINTS_TYPE: &str =
     "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment";

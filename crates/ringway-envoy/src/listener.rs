@@ -3,6 +3,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
+use envoy_types::pb::envoy::config::core::v3::config_source::ConfigSourceSpecifier;
 use envoy_types::pb::envoy::config::core::v3::{Address, address, socket_address};
 use envoy_types::pb::envoy::config::listener::v3::Listener;
 use envoy_types::pb::envoy::config::listener::v3::filter::ConfigType as FilterConfig;
@@ -100,12 +101,31 @@ fn http_connection_manager(
         return Err((format!("{field}.stat_prefix"), "required".into()));
     }
     routers(hcm, field)?;
-    let virtual_hosts = match &hcm.route_specifier {
-        Some(RouteSpecifier::RouteConfig(rc)) => route::convert(rc)
-            .map_err(|(f, reason)| (format!("{field}.route_config.{f}"), reason))?,
-        _ => {
-            return Err((field.to_owned(), "needs an inline `route_config`".into()));
+    let (virtual_hosts, rds) = match &hcm.route_specifier {
+        Some(RouteSpecifier::RouteConfig(rc)) => (
+            route::convert(rc)
+                .map_err(|(f, reason)| (format!("{field}.route_config.{f}"), reason))?,
+            None,
+        ),
+        Some(RouteSpecifier::Rds(rds)) => {
+            let over_ads = rds.config_source.as_ref().is_none_or(|c| {
+                matches!(
+                    c.config_source_specifier,
+                    None | Some(ConfigSourceSpecifier::Ads(_))
+                )
+            });
+            if !over_ads {
+                return Err((
+                    format!("{field}.rds.config_source"),
+                    "routes must come over the ADS stream (`ads: {}`)".into(),
+                ));
+            }
+            if rds.route_config_name.is_empty() {
+                return Err((format!("{field}.rds.route_config_name"), "required".into()));
+            }
+            (Vec::new(), Some(rds.route_config_name.clone()))
         }
+        _ => return Err((field.to_owned(), "needs `route_config` or `rds`".into())),
     };
     if hcm.generate_request_id.is_some_and(|g| !g.value) {
         return Err((
@@ -156,6 +176,7 @@ fn http_connection_manager(
         name: name.to_owned(),
         address,
         virtual_hosts,
+        rds,
         limits,
         access_log,
         protocol,

@@ -90,6 +90,7 @@ fn listener(
         name: wire.name.clone(),
         address: address?,
         virtual_hosts: virtual_hosts?,
+        rds: None,
         limits: limits?,
         access_log: access_log?,
         protocol,

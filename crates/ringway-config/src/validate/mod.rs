@@ -132,6 +132,7 @@ fn xds(ctx: &mut Ctx<'_>, xds: Option<&wire::Xds>) -> Option<Option<Xds>> {
         node_zone: xds.node.zone.clone(),
         initial_fetch_timeout: initial_fetch_timeout?,
         all_clusters: xds.all_clusters,
+        all_listeners: xds.all_listeners,
     }))
 }
 

@@ -48,6 +48,8 @@ pub(crate) struct Xds {
     pub initial_fetch_timeout: Option<DurationText>,
     #[serde(default)]
     pub all_clusters: bool,
+    #[serde(default)]
+    pub all_listeners: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
