@@ -8,6 +8,7 @@ protobufs (xds-protos + grpcio), a control plane ringway did not write."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 import queue
 import threading
 import time
@@ -23,6 +24,9 @@ from google.protobuf import any_pb2, duration_pb2, wrappers_pb2
 
 from e2e_client import RawConn, curl, eventually
 from e2e_control import CLUSTER_TYPE, ENDPOINTS_TYPE
+
+LISTENER_TYPE = "type.googleapis.com/envoy.config.listener.v3.Listener"
+ROUTE_TYPE = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration"
 from e2e_origin import closed_port
 from e2e_proxy import wait_access_log
 
@@ -532,7 +536,8 @@ class TinyAds(ads_pb2_grpc.AggregatedDiscoveryServiceServicer):
         # Names whose subscriptions are answered only on release(name).
         self.hold: set[str] = set()
         self._parked: list = []  # (stream queue, type_url, names)
-        self.resources: dict[str, dict[str, tuple[str, object]]] = {CLUSTER_TYPE: {}, ENDPOINTS_TYPE: {}}
+        self.resources: dict[str, dict[str, tuple[str, object]]] = {
+            CLUSTER_TYPE: {}, ENDPOINTS_TYPE: {}, LISTENER_TYPE: {}, ROUTE_TYPE: {}}
         self.lock = threading.Condition()
         self.requests: list = []
         self.streams: list[queue.Queue] = []
@@ -599,6 +604,8 @@ class TinyAds(ads_pb2_grpc.AggregatedDiscoveryServiceServicer):
 
     def _answer(self, out: queue.Queue, type_url: str, names) -> None:
         have = self.resources.get(type_url, {})
+        if "*" in names:  # the wildcard: everything of the type
+            names = sorted(set(have) | (set(names) - {"*"}))
         out.put(self._response(type_url, [n for n in names if n in have], [n for n in names if n not in have]))
 
     def release(self, name: str) -> None:
@@ -622,6 +629,16 @@ class TinyAds(ads_pb2_grpc.AggregatedDiscoveryServiceServicer):
         """Store and send to every stream; returns the nonce."""
         self.set(type_url, name, version, msg)
         response = self._response(type_url, [name])
+        with self.lock:
+            for q in self.streams:
+                q.put(response)
+        return response.nonce
+
+    def remove(self, type_url: str, name: str) -> str:
+        """Forget `name` and tell every stream (removed_resources)."""
+        with self.lock:
+            self.resources[type_url].pop(name, None)
+        response = self._response(type_url, (), [name])
         with self.lock:
             for q in self.streams:
                 q.put(response)
@@ -823,3 +840,142 @@ def test_cluster_without_endpoints_is_503_uh(env, tiny_ads, tmp_path):
     assert proxy.stat("cluster.empty.upstream_cx_none_healthy") == 1
     entry = wait_access_log(log, lambda e: e["path"] == "/uh")
     assert (entry["code"], entry["flags"], entry["upstream"]) == ("503", "UH", "-"), entry
+
+
+# -- listeners and routes over ADS (LDS, RDS) ------------------------------------
+
+def rds_listener(name: str, route_name: str):
+    """A Listener on 127.0.0.1:0 whose routes come by RDS over ADS, built
+    with Envoy's protobufs."""
+    from envoy.config.listener.v3 import listener_components_pb2, listener_pb2
+    from envoy.extensions.filters.http.router.v3 import router_pb2
+    from envoy.extensions.filters.network.http_connection_manager.v3 import (
+        http_connection_manager_pb2 as hcm_pb2)
+
+    router = any_pb2.Any()
+    router.Pack(router_pb2.Router())
+    hcm = hcm_pb2.HttpConnectionManager(
+        stat_prefix=name,
+        rds=hcm_pb2.Rds(route_config_name=route_name, config_source=config_source_pb2.ConfigSource(
+            ads=config_source_pb2.AggregatedConfigSource())),
+        http_filters=[hcm_pb2.HttpFilter(name="envoy.filters.http.router", typed_config=router)])
+    packed = any_pb2.Any()
+    packed.Pack(hcm)
+    return listener_pb2.Listener(
+        name=name,
+        address=address_pb2.Address(socket_address=address_pb2.SocketAddress(address="127.0.0.1", port_value=0)),
+        filter_chains=[listener_components_pb2.FilterChain(filters=[listener_components_pb2.Filter(
+            name="envoy.filters.network.http_connection_manager", typed_config=packed)])])
+
+
+def route_config(name: str, cluster: str, **route_extra):
+    from envoy.config.route.v3 import route_components_pb2, route_pb2
+
+    action = route_components_pb2.RouteAction(cluster=cluster, **route_extra)
+    return route_pb2.RouteConfiguration(name=name, virtual_hosts=[route_components_pb2.VirtualHost(
+        name="all", domains=["*"], routes=[route_components_pb2.Route(
+            match=route_components_pb2.RouteMatch(prefix="/"), route=action)])])
+
+
+def lds_config(address: str) -> dict:
+    """ringway's own config with no listener of its own: every listener (and
+    its routes, and their clusters) from the control plane."""
+    return {"xds": {**xds_block(address), "all_listeners": True, "all_clusters": True},
+            "listeners": [], "clusters": []}
+
+
+def dynamic_port(proxy, name: str, timeout: float = 10.0) -> int:
+    def bound():
+        proxy.refresh_listeners()
+        return proxy.listeners.get(name, (None, None))[1]
+    return eventually(bound, timeout, 0.05, f"listener {name} bound")
+
+
+def test_listeners_and_routes_from_the_control_plane(env, tiny_ads):
+    a, b = env.origin("a"), env.origin("b")
+    for name, origin in (("a", a), ("b", b)):
+        tiny_ads.set(CLUSTER_TYPE, name, "c1", eds_cluster(name))
+        tiny_ads.set(ENDPOINTS_TYPE, name, "e1", load_assignment(name, origin))
+    tiny_ads.set(LISTENER_TYPE, "edge", "l1", rds_listener("edge", "edge-routes"))
+    tiny_ads.set(ROUTE_TYPE, "edge-routes", "r1", route_config("edge-routes", "a"))
+    proxy = env.proxy(lds_config(tiny_ads.address))
+    port = dynamic_port(proxy, "edge")
+    assert curl(f"http://127.0.0.1:{port}/x").json()["origin"] == "a"
+    # The route changes: the same listener (same socket) now sends to b.
+    tiny_ads.push(ROUTE_TYPE, "edge-routes", "r2", route_config("edge-routes", "b"))
+    eventually(lambda: curl(f"http://127.0.0.1:{port}/x").json()["origin"] == "b", 5, 0.05, "route to b")
+    assert dynamic_port(proxy, "edge") == port
+    # A second listener arrives and binds live.
+    tiny_ads.push(LISTENER_TYPE, "side", "l1", rds_listener("side", "edge-routes"))
+    side = dynamic_port(proxy, "side")
+    assert curl(f"http://127.0.0.1:{side}/y").json()["origin"] == "b"
+    # The first one goes: no longer listed, and nothing accepts there.
+    tiny_ads.remove(LISTENER_TYPE, "edge")
+
+    def gone():
+        proxy.refresh_listeners()
+        return "edge" not in proxy.listeners
+    eventually(gone, 5, 0.05, "listener edge removed")
+    eventually(lambda: curl(f"http://127.0.0.1:{port}/x", timeout=2).status == 0, 5, 0.05,
+               "nothing accepts on the removed listener's port")
+    assert curl(f"http://127.0.0.1:{side}/y").status == 200
+    stats = proxy.stats()
+    assert stats["listener_manager.total_listeners_active"] == 1
+
+
+def test_a_bad_route_update_is_refused_whole(env, tiny_ads):
+    from envoy.config.route.v3 import route_components_pb2
+
+    a = env.origin("a")
+    tiny_ads.set(CLUSTER_TYPE, "a", "c1", eds_cluster("a"))
+    tiny_ads.set(ENDPOINTS_TYPE, "a", "e1", load_assignment("a", a))
+    tiny_ads.set(LISTENER_TYPE, "edge", "l1", rds_listener("edge", "edge-routes"))
+    tiny_ads.set(ROUTE_TYPE, "edge-routes", "r1", route_config("edge-routes", "a"))
+    proxy = env.proxy(lds_config(tiny_ads.address))
+    port = dynamic_port(proxy, "edge")
+    assert curl(f"http://127.0.0.1:{port}/").status == 200
+    # hash_policy would change how endpoints are chosen: refused by name.
+    bad = route_config("edge-routes", "a", hash_policy=[route_components_pb2.RouteAction.HashPolicy(
+        header=route_components_pb2.RouteAction.HashPolicy.Header(header_name="x-user"))])
+    nonce = tiny_ads.push(ROUTE_TYPE, "edge-routes", "r2", bad)
+    nack = tiny_ads.wait_request(lambda r: r.response_nonce == nonce)
+    assert nack.error_detail.code == 3
+    assert "RouteConfiguration `edge-routes`: virtual_hosts[0].routes[0].route.hash_policy" in nack.error_detail.message
+    assert curl(f"http://127.0.0.1:{port}/").status == 200
+
+
+def test_route_changes_under_load_fail_no_request(env, tiny_ads):
+    a, b = env.origin("a"), env.origin("b")
+    for name, origin in (("a", a), ("b", b)):
+        tiny_ads.set(CLUSTER_TYPE, name, "c1", eds_cluster(name))
+        tiny_ads.set(ENDPOINTS_TYPE, name, "e1", load_assignment(name, origin))
+    tiny_ads.set(LISTENER_TYPE, "edge", "l1", rds_listener("edge", "edge-routes"))
+    tiny_ads.set(ROUTE_TYPE, "edge-routes", "r0", route_config("edge-routes", "a"))
+    proxy = env.proxy(lds_config(tiny_ads.address))
+    port = dynamic_port(proxy, "edge")
+    stop = threading.Event()
+    results = Counter()
+
+    def load():
+        deadline = time.monotonic() + 60  # bounded
+        with RawConn(port, timeout=10) as c:
+            while not stop.is_set() and time.monotonic() < deadline:
+                resp = c.request("GET", "/load")
+                results[resp.status] += 1
+                results[json.loads(resp.body)["origin"] if resp.status == 200 else "failed"] += 1
+
+    workers = [threading.Thread(target=load) for _ in range(2)]
+    for w in workers:
+        w.start()
+    try:
+        for version in range(1, 11):
+            target = "b" if version % 2 else "a"
+            tiny_ads.push(ROUTE_TYPE, "edge-routes", f"r{version}", route_config("edge-routes", target))
+            eventually(lambda: curl(f"http://127.0.0.1:{port}/probe").json()["origin"] == target, 5, 0.02,
+                       f"route version {version}")
+    finally:
+        stop.set()
+        for w in workers:
+            w.join(30)
+    assert results["failed"] == 0 and set(results) <= {200, "a", "b"}, results
+    assert results["a"] > 0 and results["b"] > 0, results

@@ -222,6 +222,15 @@ fn convert(source: &str, b: &Bootstrap, resolver: &dyn Resolve) -> Result<Snapsh
         eureka: None,
     };
     if snapshot.xds.is_none() {
+        for l in snapshot.listeners.iter().filter(|l| l.rds.is_some()) {
+            push(
+                "static_resources.listeners".into(),
+                format!(
+                    "the listener `{}` takes its routes by rds, which needs dynamic_resources.ads_config",
+                    l.name
+                ),
+            );
+        }
         for name in snapshot.undefined_route_clusters() {
             push(
                 "static_resources.listeners".into(),

@@ -16,4 +16,4 @@ mod worker;
 pub use cpus::{CpuSetError, affinity_cpus, parse_cpu_list};
 pub use handle::{Command, Driver, WorkerHandle, WorkerReport, spawn};
 pub use ringway_proxy::DiscoveryRequest;
-pub use sockets::{BoundListener, ListenerSockets};
+pub use sockets::{BoundListener, ListenerSockets, NewSockets};

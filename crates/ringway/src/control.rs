@@ -6,7 +6,7 @@
 //! binds any new listener sockets, then hands the snapshot to every worker;
 //! an invalid file is rejected whole and the running snapshot stays.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::rc::Rc;
@@ -52,7 +52,6 @@ pub(crate) struct ControlState {
     publisher: Rc<Publisher>,
     xds: Option<Rc<XdsState>>,
     eureka: Option<Rc<EurekaState>>,
-    sockets: RefCell<ListenerSockets>,
     healthcheck_failed: Cell<bool>,
     draining: Cell<bool>,
     quit: Notify,
@@ -96,10 +95,9 @@ pub fn run(
         log_file: boot.log_file,
         drain_time: Duration::from_secs(cli.drain_time_s),
         plan,
-        publisher: Rc::new(Publisher::new(workers, snapshot, sources)),
+        publisher: Rc::new(Publisher::new(workers, snapshot, sources, sockets)),
         xds,
         eureka,
-        sockets: RefCell::new(sockets),
         healthcheck_failed: Cell::new(false),
         draining: Cell::new(false),
         quit: Notify::new(),
@@ -225,26 +223,15 @@ impl ControlState {
         if snapshot.workers != current.workers || snapshot.admin != current.admin {
             tracing::warn!("changes to `workers` and `admin` take effect on restart only");
         }
-        let bound = self
-            .sockets
-            .borrow_mut()
-            .bind(&snapshot, self.publisher.workers().len());
-        let (per_worker, bound) = match bound {
-            Ok(b) => b,
-            Err(err) => {
-                self.reloads_failed.set(self.reloads_failed.get() + 1);
-                tracing::error!(%err, "reload rejected; still serving the previous configuration");
-                return;
-            }
-        };
         if snapshot.xds != current.xds {
             tracing::warn!("changes to `xds` take effect on restart only");
         }
         let started = Instant::now();
-        self.publisher
-            .publish_file(snapshot.clone(), per_worker)
-            .await;
-        self.sockets.borrow_mut().commit(bound);
+        if let Err(err) = self.publisher.publish_file(snapshot.clone()).await {
+            self.reloads_failed.set(self.reloads_failed.get() + 1);
+            tracing::error!(%err, "reload rejected; still serving the previous configuration");
+            return;
+        }
         if let Some(xds) = &self.xds {
             xds.follow_file(&snapshot);
         }
@@ -300,15 +287,7 @@ impl Control for ControlState {
     }
 
     fn listeners(&self) -> Vec<(String, std::net::SocketAddr)> {
-        let mut list: Vec<_> = self
-            .sockets
-            .borrow()
-            .bound()
-            .iter()
-            .map(|(name, b)| (name.clone(), b.actual))
-            .collect();
-        list.sort();
-        list
+        self.publisher.listeners()
     }
 
     fn readiness(&self) -> Readiness {

@@ -2,21 +2,26 @@
 //! control thread's sources of clusters (xDS, Eureka) reach the workers.
 //!
 //! It holds the config file's snapshot and the one the workers serve (the
-//! file's with the sources' clusters merged in), hands each new snapshot to
-//! every worker one publication at a time, and tells workers waiting on
-//! on-demand discovery that a name does not exist.
+//! file's with the sources' clusters, listeners and routes merged in),
+//! binds the sockets of listeners that are new (from the file or the
+//! control plane), hands each new snapshot to every worker one publication
+//! at a time, and tells workers waiting on on-demand discovery that a name
+//! does not exist.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::fmt::Debug;
-use std::net::TcpListener;
+use std::io;
+use std::net::SocketAddr;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Instant;
 
 use ringway_config::model::Snapshot;
-use ringway_worker::{Command, WorkerHandle};
+use ringway_worker::{BoundListener, Command, ListenerSockets, NewSockets, WorkerHandle};
 
-/// Something that adds clusters to the config file's snapshot.
+/// Something that adds clusters (and listeners, and routes) to the config
+/// file's snapshot.
 pub(crate) trait ClusterSource: Debug {
     /// Whether [`ClusterSource::merge_into`] may add or change anything
     /// now; when no source does, the file's snapshot is served as it is.
@@ -26,9 +31,6 @@ pub(crate) trait ClusterSource: Debug {
     /// file's).
     fn merge_into(&self, snapshot: &mut Snapshot);
 }
-
-/// Listener sockets for each worker, in worker order.
-pub(crate) type WorkerSockets = Vec<Vec<(String, TcpListener)>>;
 
 /// The workers and the snapshots they are given.
 #[derive(Debug)]
@@ -43,14 +45,18 @@ pub(crate) struct Publisher {
     publishing: tokio::sync::Mutex<()>,
     /// Merged in this order.
     sources: Vec<Rc<dyn ClusterSource>>,
+    /// The listener sockets bound, by listener name.
+    sockets: RefCell<ListenerSockets>,
 }
 
 impl Publisher {
     /// `snapshot` is the file's, and what the workers serve already.
+    /// `sockets` are those bound for `snapshot` at start-up.
     pub(crate) fn new(
         workers: Vec<WorkerHandle>,
         snapshot: Arc<Snapshot>,
         sources: Vec<Rc<dyn ClusterSource>>,
+        sockets: ListenerSockets,
     ) -> Self {
         Self {
             workers,
@@ -58,7 +64,21 @@ impl Publisher {
             serving: RefCell::new(snapshot),
             publishing: tokio::sync::Mutex::new(()),
             sources,
+            sockets: RefCell::new(sockets),
         }
+    }
+
+    /// Every listener bound, with the address it got.
+    pub(crate) fn listeners(&self) -> Vec<(String, SocketAddr)> {
+        let mut list: Vec<_> = self
+            .sockets
+            .borrow()
+            .bound()
+            .iter()
+            .map(|(name, b)| (name.clone(), b.actual))
+            .collect();
+        list.sort();
+        list
     }
 
     pub(crate) fn workers(&self) -> &[WorkerHandle] {
@@ -77,20 +97,71 @@ impl Publisher {
 
     /// Makes `file` the config file's snapshot and publishes it (merged)
     /// to every worker with each worker's new listener sockets; returns
-    /// once all serve it.
-    pub(crate) async fn publish_file(&self, file: Arc<Snapshot>, sockets: WorkerSockets) {
+    /// once all serve it. If a new listener of the file cannot be bound,
+    /// nothing changes and the error says which.
+    pub(crate) async fn publish_file(&self, file: Arc<Snapshot>) -> io::Result<()> {
         let _publishing = self.publishing.lock().await;
-        *self.file.borrow_mut() = file;
-        self.apply_everywhere(self.merged(), sockets).await;
+        let previous = self.file.replace(file);
+        let merged = self.merged();
+        let bound = self.bind(&merged);
+        let (sockets, bound) = match bound {
+            Ok(b) => b,
+            Err(err) => {
+                *self.file.borrow_mut() = previous;
+                return Err(err);
+            }
+        };
+        self.apply_everywhere(merged, sockets).await;
+        self.sockets.borrow_mut().commit(bound);
+        Ok(())
     }
 
-    /// Publishes the sources' current clusters to every worker; returns
-    /// once all serve them.
+    /// Publishes the sources' current clusters, listeners and routes to
+    /// every worker; returns once all serve them. A control plane's new
+    /// listener that cannot be bound is left out (and logged), and is
+    /// tried again at the next publication.
     pub(crate) async fn publish_dynamic(&self) {
         let _publishing = self.publishing.lock().await;
         let started = Instant::now();
-        self.apply_everywhere(self.merged(), Vec::new()).await;
+        let mut merged = self.merged();
+        let bound = match self.bind(&merged) {
+            Ok(b) => b,
+            Err(err) => {
+                tracing::error!(%err, "a listener from the control plane cannot be bound; it is left out");
+                let file = self.file.borrow().clone();
+                let held = self.sockets.borrow();
+                let mut without = (*merged).clone();
+                without.listeners.retain(|l| {
+                    file.listeners.iter().any(|f| f.name == l.name)
+                        || held
+                            .bound()
+                            .get(&l.name)
+                            .is_some_and(|b| b.configured == l.address)
+                });
+                drop(held);
+                merged = Arc::new(without);
+                match self.bind(&merged) {
+                    Ok(b) => b,
+                    Err(err) => {
+                        tracing::error!(%err, "cannot publish the control plane's update");
+                        return;
+                    }
+                }
+            }
+        };
+        let (sockets, bound) = bound;
+        self.apply_everywhere(merged, sockets).await;
+        self.sockets.borrow_mut().commit(bound);
         tracing::debug!(elapsed = ?started.elapsed(), "xds: snapshot published to every worker");
+    }
+
+    /// Binds each worker's socket for every listener of `snapshot` that is
+    /// new or moved; nothing is recorded until the caller commits.
+    fn bind(
+        &self,
+        snapshot: &Snapshot,
+    ) -> io::Result<(NewSockets, HashMap<String, BoundListener>)> {
+        self.sockets.borrow_mut().bind(snapshot, self.workers.len())
     }
 
     /// Tells every worker that no cluster `name` exists.
@@ -123,7 +194,7 @@ impl Publisher {
 
     /// Hands `snapshot` (and each worker's new listener sockets, if any) to
     /// every worker, waits until all serve it, and makes it current.
-    async fn apply_everywhere(&self, snapshot: Arc<Snapshot>, sockets: WorkerSockets) {
+    async fn apply_everywhere(&self, snapshot: Arc<Snapshot>, sockets: NewSockets) {
         let mut sockets = sockets.into_iter();
         for worker in &self.workers {
             let mine = sockets.next().unwrap_or_default();

@@ -17,11 +17,13 @@ pub(super) fn listeners(
     ctx: &mut Ctx<'_>,
     listeners: &[wire::Listener],
     clusters: &Known<'_>,
+    dynamic_listeners: bool,
 ) -> Option<Vec<Listener>> {
-    if listeners.is_empty() {
+    // With `xds.all_listeners`, the control plane may supply every one.
+    if listeners.is_empty() && !dynamic_listeners {
         ctx.error(
             "listeners",
-            "a config needs at least one listener (see configs/quickstart.yaml)",
+            "a config needs at least one listener (see configs/quickstart.yaml), or xds.all_listeners",
         );
         return None;
     }

@@ -70,7 +70,8 @@ pub(crate) fn validate(
     let xds = xds(&mut ctx, file.xds.as_ref());
     let eureka = eureka(&mut ctx, file.eureka.as_ref());
     let known = cluster::Known::new(&file.clusters, file.xds.is_some() || file.eureka.is_some());
-    let listeners = listener::listeners(&mut ctx, &file.listeners, &known);
+    let dynamic_listeners = file.xds.as_ref().is_some_and(|x| x.all_listeners);
+    let listeners = listener::listeners(&mut ctx, &file.listeners, &known, dynamic_listeners);
     let clusters = cluster::clusters(&mut ctx, &file.clusters, resolver);
     cluster::check_eureka_block(&mut ctx, &file.clusters, file.eureka.is_some());
     if let (Some(admin), Some(listeners)) = (&admin, &listeners) {

@@ -288,7 +288,7 @@ fn check_assignments(resources: &[Resource]) -> Result<Vec<(String, Assignment)>
     }
 }
 
-fn decode<M: Message + Default>(
+pub(super) fn decode<M: Message + Default>(
     resource: &Resource,
     type_url: &str,
     kind: &str,

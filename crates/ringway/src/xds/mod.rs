@@ -10,6 +10,7 @@
 //! arrive on a channel and become subscriptions.
 
 mod clusters;
+mod listeners;
 mod state;
 
 use std::rc::Rc;
@@ -17,12 +18,14 @@ use std::time::{Duration, Instant};
 
 use envoy_types::pb::envoy::service::discovery::v3::DeltaDiscoveryResponse;
 use envoy_types::pb::envoy::service::discovery::v3::aggregated_discovery_service_client::AggregatedDiscoveryServiceClient;
+use ringway_envoy::ROUTE_TYPE;
 use ringway_worker::DiscoveryRequest;
-use ringway_xds::{CLUSTER_TYPE, ENDPOINTS_TYPE};
+use ringway_xds::{CLUSTER_TYPE, ENDPOINTS_TYPE, LISTENER_TYPE};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::UnboundedReceiverStream;
 
 pub use clusters::DynamicClusters;
+pub use listeners::DynamicListeners;
 pub use state::XdsState;
 
 use crate::publish::Publisher;
@@ -150,27 +153,49 @@ async fn stream(
 /// Checks, publishes and answers one response.
 async fn on_response(control: &Publisher, xds: &Rc<XdsState>, response: DeltaDiscoveryResponse) {
     let update = xds.client.borrow().receive(response);
-    let applied = xds.clusters.borrow_mut().apply(&update);
-    match applied {
+    let is_listeners = matches!(update.type_url.as_str(), LISTENER_TYPE | ROUTE_TYPE);
+    let outcome = if is_listeners {
+        xds.listeners
+            .borrow_mut()
+            .apply(&update)
+            .map(Applied::Listeners)
+    } else {
+        xds.clusters
+            .borrow_mut()
+            .apply(&update)
+            .map(Applied::Clusters)
+    };
+    let applied = match outcome {
+        Ok(applied) => applied,
         Err(message) => {
             xds.updates_rejected.set(xds.updates_rejected.get() + 1);
             tracing::warn!(type_url = %update.type_url, error = %message, "xds: update refused (NACK); the last good configuration keeps serving");
             *xds.last_nack.borrow_mut() = Some(message.clone());
             let nack = xds.client.borrow_mut().nack(&update, &message);
             xds.send(vec![nack]);
+            return;
         }
-        Ok(applied) => {
-            if applied.changed {
-                control.publish_dynamic().await;
-            }
-            xds.updates_ok.set(xds.updates_ok.get() + 1);
-            if update.type_url == CLUSTER_TYPE {
-                xds.clusters_answered.set(true);
-            }
-            let ack = xds.client.borrow_mut().ack(&update);
-            xds.send(vec![ack]);
-            {
-                let mut client = xds.client.borrow_mut();
+    };
+    let changed = match &applied {
+        Applied::Clusters(a) => a.changed,
+        Applied::Listeners(a) => a.changed,
+    };
+    if changed {
+        control.publish_dynamic().await;
+    }
+    xds.updates_ok.set(xds.updates_ok.get() + 1);
+    match update.type_url.as_str() {
+        CLUSTER_TYPE => xds.clusters_answered.set(true),
+        LISTENER_TYPE => xds.listeners_answered.set(true),
+        _ => {}
+    }
+    let ack = xds.client.borrow_mut().ack(&update);
+    xds.send(vec![ack]);
+    let mut missing = Vec::new();
+    {
+        let mut client = xds.client.borrow_mut();
+        match applied {
+            Applied::Clusters(applied) => {
                 client.subscribe(
                     ENDPOINTS_TYPE,
                     applied.subscribe_endpoints.iter().map(String::as_str),
@@ -183,14 +208,40 @@ async fn on_response(control: &Publisher, xds: &Rc<XdsState>, response: DeltaDis
                     CLUSTER_TYPE,
                     applied.unsubscribe_clusters.iter().map(String::as_str),
                 );
+                missing = applied.missing;
             }
-            xds.flush();
-            for name in applied.missing {
-                control.missing_everywhere(&name);
+            Applied::Listeners(applied) => {
+                let clusters = xds.listeners.borrow().route_clusters();
+                let file = control.file();
+                client.subscribe(
+                    CLUSTER_TYPE,
+                    clusters
+                        .iter()
+                        .filter(|c| !file.clusters.contains_key(*c))
+                        .map(String::as_str),
+                );
+                client.subscribe(
+                    ROUTE_TYPE,
+                    applied.subscribe_routes.iter().map(String::as_str),
+                );
+                client.unsubscribe(
+                    ROUTE_TYPE,
+                    applied.unsubscribe_routes.iter().map(String::as_str),
+                );
             }
-            xds.check_initialized();
         }
     }
+    xds.flush();
+    for name in missing {
+        control.missing_everywhere(&name);
+    }
+    xds.check_initialized();
+}
+
+/// What an update changed, by the kind of resource.
+enum Applied {
+    Clusters(clusters::Applied),
+    Listeners(listeners::Applied),
 }
 
 /// A worker waits for a cluster it does not have.

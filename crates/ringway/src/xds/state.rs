@@ -9,10 +9,11 @@ use std::time::Instant;
 use envoy_types::pb::envoy::service::discovery::v3::DeltaDiscoveryRequest;
 use ringway_admin::ControlStat;
 use ringway_config::model::{Snapshot, Xds};
-use ringway_xds::{CLUSTER_TYPE, DeltaClient};
+use ringway_envoy::ROUTE_TYPE;
+use ringway_xds::{CLUSTER_TYPE, DeltaClient, LISTENER_TYPE};
 use tokio::sync::mpsc;
 
-use super::DynamicClusters;
+use super::{DynamicClusters, DynamicListeners};
 use crate::publish::ClusterSource;
 
 /// The stream's state, shared with the admin API.
@@ -21,6 +22,7 @@ pub struct XdsState {
     pub config: Xds,
     pub(super) client: RefCell<DeltaClient>,
     pub clusters: RefCell<DynamicClusters>,
+    pub listeners: RefCell<DynamicListeners>,
     /// Where to send requests while a stream is up.
     pub(super) outbound: RefCell<Option<mpsc::UnboundedSender<DeltaDiscoveryRequest>>>,
     pub(super) started: Instant,
@@ -32,6 +34,8 @@ pub struct XdsState {
     pub(super) initial_names: RefCell<Vec<String>>,
     /// A Cluster response has been applied (what `all_clusters` waits for).
     pub(super) clusters_answered: Cell<bool>,
+    /// A Listener response has been applied (what `all_listeners` waits for).
+    pub(super) listeners_answered: Cell<bool>,
     pub(super) updates_ok: Cell<u64>,
     pub(super) updates_rejected: Cell<u64>,
     pub(super) streams: Cell<u64>,
@@ -46,6 +50,7 @@ impl XdsState {
             config,
             client: RefCell::new(client),
             clusters: RefCell::new(DynamicClusters::default()),
+            listeners: RefCell::new(DynamicListeners::default()),
             outbound: RefCell::new(None),
             started: Instant::now(),
             connected: Cell::new(false),
@@ -53,6 +58,7 @@ impl XdsState {
             initialized: Cell::new(false),
             initial_names: RefCell::new(Vec::new()),
             clusters_answered: Cell::new(false),
+            listeners_answered: Cell::new(false),
             updates_ok: Cell::new(0),
             updates_rejected: Cell::new(0),
             streams: Cell::new(0),
@@ -66,6 +72,15 @@ impl XdsState {
         self.clusters
             .borrow_mut()
             .set_file_names(file.clusters.keys().cloned());
+        let routes = self.listeners.borrow_mut().set_file(file);
+        self.client
+            .borrow_mut()
+            .subscribe(ROUTE_TYPE, routes.iter().map(String::as_str));
+        if self.config.all_listeners {
+            self.client
+                .borrow_mut()
+                .subscribe(LISTENER_TYPE, [ringway_xds::WILDCARD]);
+        }
         let wanted = file.undefined_route_clusters();
         if self.config.all_clusters {
             self.client
@@ -136,6 +151,18 @@ impl XdsState {
                 help: "Clusters from the control plane that serve.",
             },
             ControlStat {
+                name: "listener_manager.total_listeners_active",
+                value: self.listeners.borrow().serving() as i64,
+                gauge: true,
+                help: "Listeners from the control plane that serve.",
+            },
+            ControlStat {
+                name: "listener_manager.total_listeners_warming",
+                value: self.listeners.borrow().warming() as i64,
+                gauge: true,
+                help: "Listeners from the control plane waiting for their routes.",
+            },
+            ControlStat {
                 name: "cluster_manager.warming_clusters",
                 value: clusters.warming() as i64,
                 gauge: true,
@@ -181,6 +208,14 @@ impl XdsState {
         if self.config.all_clusters && (!self.clusters_answered.get() || clusters.warming() > 0) {
             return;
         }
+        let listeners = self.listeners.borrow();
+        if self.config.all_listeners && (!self.listeners_answered.get() || listeners.warming() > 0)
+        {
+            return;
+        }
+        if !listeners.file_routes_arrived() {
+            return;
+        }
         let done = self
             .initial_names
             .borrow()
@@ -195,12 +230,13 @@ impl XdsState {
 
 impl ClusterSource for XdsState {
     fn contributes(&self) -> bool {
-        !self.clusters.borrow().serving().is_empty()
+        !self.clusters.borrow().serving().is_empty() || self.listeners.borrow().contributes()
     }
 
     /// Adds the control plane's serving clusters; the file's own win on a
     /// name clash (the xDS side refuses those anyway).
     fn merge_into(&self, snapshot: &mut Snapshot) {
+        self.listeners.borrow().merge_into(snapshot);
         for (name, cluster) in self.clusters.borrow().serving() {
             snapshot
                 .clusters
