@@ -979,3 +979,48 @@ def test_route_changes_under_load_fail_no_request(env, tiny_ads):
             w.join(30)
     assert results["failed"] == 0 and set(results) <= {200, "a", "b"}, results
     assert results["a"] > 0 and results["b"] > 0, results
+
+
+# -- control plane replicas ----------------------------------------------------------
+
+def test_failover_between_control_plane_replicas_resends_nothing(env, control):
+    """Two ringway-control replicas read one folder. The proxy follows the
+    first; when it dies, the proxy moves to the second, resuming with the
+    versions it holds: the replica serves identical (content-hashed)
+    versions, so nothing is sent again, and the next change arrives."""
+    a, b = env.origin("a"), env.origin("b")
+    first = control()
+    second = control()
+    second.clusters_dir = first.clusters_dir
+    first.start()
+    second.start()
+    publish(first, "orders", cluster_file("orders", a))
+    publish(second, "orders", cluster_file("orders", a))
+    config = xds_config(first.xds)
+    config["xds"]["address"] = [first.xds, second.xds]
+    proxy = env.proxy(config)
+    wait_origin(proxy, "orders", "a")
+    assert [n["node_id"] for n in first.json("/v1/nodes")] == ["sidecar-1"]
+    assert second.json("/v1/nodes") == []
+    applied = proxy.stat("cluster_manager.xds.update_success")
+
+    load = LoadLoop(proxy, "orders")
+    load.start()
+    try:
+        load.wait_more(20)
+        first.kill()
+        eventually(lambda: [n["node_id"] for n in second.json("/v1/nodes")] == ["sidecar-1"],
+                   10, 0.05, "the proxy on the second replica")
+        eventually(lambda: connected(proxy) == 1, 10, 0.02, "connected again")
+        load.wait_more(20)
+        # A change made now reaches the proxy through the second replica;
+        # it is the only update applied since the move.
+        publish(second, "orders", cluster_file("orders", b))
+        wait_origin(proxy, "orders", "b")
+        load.wait_more(20)
+    finally:
+        load.stop()
+    assert load.failures == [], load.failures[:5]
+    assert proxy.stat("cluster_manager.xds.update_success") == applied + 1
+    info = proxy.server_info()
+    assert info["xds"]["address"] == second.xds, info["xds"]

@@ -50,8 +50,10 @@ pub struct EurekaVip {
 /// Where ringway's xDS-lite stream goes (see `docs/xds-lite.md`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Xds {
-    /// `host:port` of the control plane's gRPC server.
-    pub address: String,
+    /// `host:port` of the control plane's gRPC servers (replicas serving
+    /// the same resources), in the order tried; a name may resolve to
+    /// several. At least one.
+    pub addresses: Vec<String>,
     /// Empty when the file gives none: `--service-node` must then (the
     /// binary checks; the control plane tells proxies apart by it).
     pub node_id: String,
@@ -429,6 +431,13 @@ pub struct Endpoint {
     pub weight: u32,
     /// The name this address was resolved from, if any.
     pub hostname: Option<String>,
+}
+
+impl Xds {
+    /// The first control plane address, for messages.
+    pub fn address(&self) -> &str {
+        self.addresses.first().map_or("", String::as_str)
+    }
 }
 
 impl Snapshot {

@@ -314,12 +314,12 @@ fn xds(
             format!("no static cluster `{cluster_name}`"),
         )
     })?;
-    let Some(endpoint) = cluster.endpoints.first() else {
+    if cluster.endpoints.is_empty() {
         return Err((
             format!("{ads_field}.grpc_services[0].envoy_grpc.cluster_name"),
             format!("the cluster `{cluster_name}` has no endpoint"),
         ));
-    };
+    }
     let mut all_clusters = false;
     let mut initial_fetch_timeout = defaults::XDS_INITIAL_FETCH_TIMEOUT;
     if let Some(cds) = &dynamic.cds_config {
@@ -344,7 +344,12 @@ fn xds(
     }
     let node = b.node.clone().unwrap_or_default();
     Ok(Some(Xds {
-        address: endpoint.address.to_string(),
+        // Every endpoint is a replica to fail over to, in order.
+        addresses: cluster
+            .endpoints
+            .iter()
+            .map(|e| e.address.to_string())
+            .collect(),
         node_id: node.id,
         node_cluster: node.cluster,
         node_zone: node.locality.map(|l| l.zone).unwrap_or_default(),

@@ -126,7 +126,7 @@ async fn control_loop(
     tokio::task::spawn_local(ringway_admin::serve(admin, state.clone()));
     if let Some(xds) = &state.xds {
         xds.follow_file(&state.publisher.file());
-        tracing::info!(address = %xds.config.address, node = %xds.config.node_id, "xds: following the control plane");
+        tracing::info!(addresses = ?xds.config.addresses, node = %xds.config.node_id, "xds: following the control plane");
         tokio::task::spawn_local(crate::xds::run(
             state.publisher.clone(),
             xds.clone(),

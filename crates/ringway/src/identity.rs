@@ -47,7 +47,7 @@ impl NodeIdentity {
         if self.id.is_empty() {
             return Err(format!(
                 "{}: xds.node.id is empty and --service-node is not given: the control plane tells proxies apart by it",
-                xds.address
+                xds.address()
             ));
         }
         Ok(Xds {

@@ -120,14 +120,28 @@ fn xds(ctx: &mut Ctx<'_>, xds: Option<&wire::Xds>) -> Option<Option<Xds>> {
     let Some(xds) = xds else {
         return Some(None);
     };
-    let address = ctx.check("xds.address", value::authority(&xds.address));
+    let list: Vec<String> = match &xds.address {
+        wire::XdsAddress::One(a) => vec![a.clone()],
+        wire::XdsAddress::Many(list) => list.clone(),
+    };
+    if list.is_empty() {
+        ctx.error("xds.address", "needs at least one `host:port`");
+    }
+    let mut address = Some(());
+    for (i, a) in list.iter().enumerate() {
+        let field = match &xds.address {
+            wire::XdsAddress::One(_) => "xds.address".to_owned(),
+            wire::XdsAddress::Many(_) => format!("xds.address[{i}]"),
+        };
+        address = address.and(ctx.check(field, value::authority(a)));
+    }
     let initial_fetch_timeout = match &xds.initial_fetch_timeout {
         Some(t) => ctx.check("xds.initial_fetch_timeout", value::positive_duration(t)),
         None => Some(crate::defaults::XDS_INITIAL_FETCH_TIMEOUT),
     };
     address?;
     Some(Some(Xds {
-        address: xds.address.clone(),
+        addresses: list,
         node_id: xds.node.id.trim().to_owned(),
         node_cluster: xds.node.cluster.clone(),
         node_zone: xds.node.zone.clone(),

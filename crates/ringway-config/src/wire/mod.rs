@@ -41,7 +41,8 @@ pub(crate) struct Eureka {
     expecting = "a mapping like { address: \"127.0.0.1:18000\", node: { id: sidecar-1, cluster: orders } }"
 )]
 pub(crate) struct Xds {
-    pub address: String,
+    /// One `host:port`, or a list of replicas to fail over between.
+    pub address: XdsAddress,
     /// May be left out when `--service-node` gives the id.
     #[serde(default)]
     pub node: XdsNode,
@@ -50,6 +51,13 @@ pub(crate) struct Xds {
     pub all_clusters: bool,
     #[serde(default)]
     pub all_listeners: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged, expecting = "a `host:port` or a list of them")]
+pub(crate) enum XdsAddress {
+    One(String),
+    Many(Vec<String>),
 }
 
 #[derive(Debug, Default, Deserialize)]

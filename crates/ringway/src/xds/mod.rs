@@ -48,25 +48,41 @@ enum StreamError {
     Address(String),
 }
 
-/// Runs the stream for as long as the process lives.
+/// Runs the stream for as long as the process lives. The stream stays on
+/// one control plane address while it works; when it fails, the next
+/// address is tried at once (every address a name resolves to counts), and
+/// only once every address has failed in a row does ringway back off. A new
+/// stream resumes with the versions ringway holds, so a replica serving the
+/// same resources (content-hashed versions) sends nothing again.
 pub async fn run(
     control: Rc<Publisher>,
     xds: Rc<XdsState>,
     discovery: async_channel::Receiver<DiscoveryRequest>,
 ) {
     let mut failures: u32 = 0;
+    let mut turn: usize = 0;
     loop {
-        let result = stream(&control, &xds, &discovery, &mut failures).await;
+        let candidates = candidates(&xds.config.addresses).await;
+        let target = candidates[turn % candidates.len()].clone();
+        *xds.current.borrow_mut() = target.clone();
+        let result = stream(&control, &xds, &discovery, &mut failures, &target).await;
         xds.outbound.borrow_mut().take();
         if xds.connected.replace(false) {
             xds.lost_at.set(Some(Instant::now()));
         }
-        let wait = backoff(failures);
         failures = failures.saturating_add(1);
+        turn = turn.wrapping_add(1);
+        // Every address failed in a row: back off before the next round.
+        let rounds = failures / u32::try_from(candidates.len()).unwrap_or(u32::MAX).max(1);
+        let wait = if (failures as usize).is_multiple_of(candidates.len()) {
+            backoff(rounds.saturating_sub(1))
+        } else {
+            Duration::ZERO
+        };
         match result {
             Ok(()) => return,
             Err(err) => tracing::warn!(
-                address = %xds.config.address, %err, retry_in = ?wait,
+                address = %target, %err, retry_in = ?wait,
                 "xds: stream down; serving the last good configuration"
             ),
         }
@@ -83,6 +99,34 @@ pub async fn run(
     }
 }
 
+/// Every address to try, in order: each configured `host:port`, a name
+/// expanded to all it resolves to (a name that does not resolve is kept,
+/// so the connect attempt reports why).
+async fn candidates(configured: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for address in configured {
+        match tokio::net::lookup_host(address.as_str()).await {
+            Ok(found) => {
+                let before = out.len();
+                for a in found {
+                    let text = a.to_string();
+                    if !out.contains(&text) {
+                        out.push(text);
+                    }
+                }
+                if out.len() == before {
+                    out.push(address.clone());
+                }
+            }
+            Err(_) => out.push(address.clone()),
+        }
+    }
+    if out.is_empty() {
+        out.push(String::new());
+    }
+    out
+}
+
 /// Full jitter over an exponential ceiling.
 fn backoff(failures: u32) -> Duration {
     let ceiling = BACKOFF_BASE
@@ -97,8 +141,9 @@ async fn stream(
     xds: &Rc<XdsState>,
     discovery: &async_channel::Receiver<DiscoveryRequest>,
     failures: &mut u32,
+    address: &str,
 ) -> Result<(), StreamError> {
-    let uri = format!("http://{}", xds.config.address);
+    let uri = format!("http://{address}");
     let endpoint = tonic::transport::Endpoint::from_shared(uri)
         .map_err(|e| StreamError::Address(e.to_string()))?
         .connect_timeout(CONNECT_TIMEOUT)
@@ -116,7 +161,7 @@ async fn stream(
     *xds.outbound.borrow_mut() = Some(tx);
     xds.streams.set(xds.streams.get() + 1);
     xds.connected.set(true);
-    tracing::info!(address = %xds.config.address, "xds: stream up");
+    tracing::info!(%address, "xds: stream up");
     xds.check_initialized();
     // Some servers (grpc-go, grpcio) send the response headers only with
     // their first response: keep taking the workers' questions meanwhile,
@@ -132,6 +177,9 @@ async fn stream(
             },
         }
     };
+    // The server took the stream: a failure from here on starts a new
+    // round of addresses (a replica that has nothing new sends nothing).
+    *failures = 0;
     let mut inbound = response.into_inner();
     loop {
         tokio::select! {

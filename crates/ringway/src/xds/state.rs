@@ -40,6 +40,8 @@ pub struct XdsState {
     pub(super) updates_rejected: Cell<u64>,
     pub(super) streams: Cell<u64>,
     pub(super) last_nack: RefCell<Option<String>>,
+    /// The control plane address the stream uses (or last tried).
+    pub(super) current: RefCell<String>,
 }
 
 impl XdsState {
@@ -63,6 +65,7 @@ impl XdsState {
             updates_rejected: Cell::new(0),
             streams: Cell::new(0),
             last_nack: RefCell::new(None),
+            current: RefCell::new(String::new()),
         }
     }
 
@@ -102,6 +105,16 @@ impl XdsState {
         self.initialized.get() || self.started.elapsed() >= self.config.initial_fetch_timeout
     }
 
+    /// The control plane address in use (or last tried).
+    pub fn current_address(&self) -> String {
+        let current = self.current.borrow();
+        if current.is_empty() {
+            self.config.address().to_owned()
+        } else {
+            current.clone()
+        }
+    }
+
     /// Lines for `/ready`.
     pub fn detail(&self) -> Vec<String> {
         if self.connected.get() {
@@ -113,7 +126,7 @@ impl XdsState {
         );
         vec![format!(
             "xds: control plane {} unreachable (for {since}); serving the last good configuration",
-            self.config.address
+            self.current_address()
         )]
     }
 
@@ -178,7 +191,8 @@ impl XdsState {
             node["zone"] = self.config.node_zone.clone().into();
         }
         serde_json::json!({
-            "address": self.config.address,
+            "address": self.current_address(),
+            "addresses": self.config.addresses,
             "node": node,
             "connected": self.connected.get(),
             "updates": { "ok": self.updates_ok.get(), "rejected": self.updates_rejected.get() },
