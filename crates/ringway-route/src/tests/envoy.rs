@@ -29,7 +29,9 @@ const ROUTES: &str = r#"
 fn envoy_match_forms() {
     let listener = listener(ROUTES);
     #[rustfmt::skip]
-    let cases: &[(&str, &[(&str, &[u8])], &str)] = &[
+    /// Target, headers, and the label of the route expected.
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a [u8])], &'a str);
+    let cases: &[Case<'_>] = &[
         ("/case/x", &[], "case-prefix"),
         ("/CASE", &[], "case-prefix"),
         ("/cas", &[], "fallback"),
