@@ -3,7 +3,9 @@
 //! §8.2.2), `Host` ↔ `:authority`, trailers both ways, and the proxy's own
 //! `x-forwarded-*` and `x-request-id` fields.
 
+use std::cell::RefCell;
 use std::io::Write as _;
+use std::net::IpAddr;
 use std::time::Duration;
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
@@ -30,6 +32,17 @@ const X_ENVOY_EXPECTED_RQ_TIMEOUT_MS: HeaderName =
 const X_ENVOY_ORIGINAL_PATH: HeaderName = HeaderName::from_static("x-envoy-original-path");
 const X_ENVOY_UPSTREAM_SERVICE_TIME: HeaderName =
     HeaderName::from_static("x-envoy-upstream-service-time");
+
+thread_local! {
+    /// One-entry caches of values that repeat request after request on a
+    /// worker (the route's expected timeout, the client's address): a hit
+    /// clones a shared value instead of formatting and allocating one.
+    static EXPECTED_TIMEOUT: RefCell<Option<(u64, HeaderValue)>> = const { RefCell::new(None) };
+    static EXTERNAL_ADDRESS: RefCell<Option<(IpAddr, HeaderValue)>> = const { RefCell::new(None) };
+}
+
+/// Service times under 10 ms (most of them), without allocating.
+const SMALL_MS: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
 
 /// How an HTTP/1.1 message body is framed on the wire we write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,13 +94,19 @@ pub(crate) fn prepare_request(
     if envoy.trust.internal {
         headers.insert(X_ENVOY_INTERNAL, HeaderValue::from_static("true"));
     }
-    if let Some(ip) = next_hop.external_address()
-        && let Ok(v) = HeaderValue::from_bytes(ip.as_bytes())
+    if let Some(ip) = envoy.trust.external_address
+        && let Some(v) = cached(&EXTERNAL_ADDRESS, ip, || {
+            next_hop
+                .external_address()
+                .and_then(|text| HeaderValue::from_bytes(text.as_bytes()).ok())
+        })
     {
         headers.insert(X_ENVOY_EXTERNAL_ADDRESS, v);
     }
-    if let Some(ms) = envoy.expected_timeout_ms(timeout) {
-        headers.insert(X_ENVOY_EXPECTED_RQ_TIMEOUT_MS, HeaderValue::from(ms));
+    if let Some(ms) = envoy.expected_timeout_ms(timeout)
+        && let Some(v) = cached(&EXPECTED_TIMEOUT, ms, || Some(HeaderValue::from(ms)))
+    {
+        headers.insert(X_ENVOY_EXPECTED_RQ_TIMEOUT_MS, v);
     }
     if envoy.original_path {
         let path: &[u8] = if original.first() == Some(&b'/') {
@@ -136,7 +155,30 @@ fn strip_envoy_fields(headers: &mut HeaderMap, next_hop: &NextHop<'_>) -> Option
 /// Sets `x-envoy-upstream-service-time` on a response going downstream.
 pub(crate) fn set_service_time(headers: &mut HeaderMap, elapsed: Duration) {
     let ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
-    headers.insert(X_ENVOY_UPSTREAM_SERVICE_TIME, HeaderValue::from(ms));
+    let value = match SMALL_MS.get(ms as usize) {
+        Some(text) => HeaderValue::from_static(text),
+        None => HeaderValue::from(ms),
+    };
+    headers.insert(X_ENVOY_UPSTREAM_SERVICE_TIME, value);
+}
+
+/// The value for `key` from a one-entry `cache`, made by `make` on a miss.
+fn cached<K: Copy + PartialEq + 'static>(
+    cache: &'static std::thread::LocalKey<RefCell<Option<(K, HeaderValue)>>>,
+    key: K,
+    make: impl FnOnce() -> Option<HeaderValue>,
+) -> Option<HeaderValue> {
+    cache.with(|slot| {
+        let mut slot = slot.borrow_mut();
+        if let Some((k, v)) = slot.as_ref()
+            && *k == key
+        {
+            return Some(v.clone());
+        }
+        let value = make()?;
+        *slot = Some((key, value.clone()));
+        Some(value)
+    })
 }
 
 fn append_forwarded_for(headers: &mut HeaderMap, peer: &[u8]) {
