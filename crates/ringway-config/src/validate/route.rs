@@ -216,14 +216,11 @@ fn regex_rewrite(
         ctx.error(at, "has `prefix_rewrite` too: choose one");
         return None;
     }
-    if let Some(bad) = wire
-        .substitution
-        .chars()
-        .find(|c| c.is_ascii_whitespace() || c.is_ascii_control())
-    {
+    // It becomes part of the request line and `:path`.
+    if let Some(bad) = wire.substitution.chars().find(|c| !c.is_ascii_graphic()) {
         ctx.error(
             format!("{at}.substitution"),
-            format!("must not contain spaces or control characters ({bad:?})"),
+            format!("must not contain spaces, control characters or non-ASCII ({bad:?}): percent-encode them"),
         );
         return None;
     }
