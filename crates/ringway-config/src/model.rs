@@ -12,6 +12,15 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+mod address;
+mod matcher;
+
+pub use address::{CidrRange, InternalAddressConfig};
+pub use matcher::{
+    HeaderMatch, HeaderValueMatch, QueryParameterMatch, QueryParameterValueMatch, RegexRewrite,
+    RegexRewriteError, StringMatch, StringMatchKind,
+};
+
 /// One complete, validated configuration. Workers swap whole snapshots.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Snapshot {
@@ -114,6 +123,21 @@ pub struct Listener {
     pub protocol: ListenerProtocol,
     /// HTTP/2 settings for downstream connections.
     pub http2: Http2Settings,
+    /// Envoy's `use_remote_address`: the peer is appended to
+    /// `x-forwarded-for` and is the client address; otherwise the client
+    /// address comes from `x-forwarded-for`. (ringway's file defaults this
+    /// to `true`, Envoy to `false`.)
+    pub use_remote_address: bool,
+    /// Envoy's `xff_num_trusted_hops`: trusted proxies in front whose
+    /// `x-forwarded-for` entries (from the right) are skipped to find the
+    /// client address.
+    pub xff_num_trusted_hops: u32,
+    /// Which client addresses are internal (`x-envoy-internal`, and
+    /// `x-envoy-*` request headers honoured); `None`: none is.
+    pub internal_address_config: Option<InternalAddressConfig>,
+    /// The router's `suppress_envoy_headers`: no `x-envoy-upstream-service-time`,
+    /// `x-envoy-expected-rq-timeout-ms` or `x-envoy-original-path` added.
+    pub suppress_envoy_headers: bool,
 }
 
 /// The HTTP versions a listener accepts.
@@ -266,8 +290,14 @@ pub struct Route {
     pub timeout: Duration,
     /// Replaces the matched `prefix` (prefix routes only).
     pub prefix_rewrite: Option<String>,
+    /// Rewrites the path (not the query) by regular expression. At most
+    /// one of this and `prefix_rewrite`.
+    pub regex_rewrite: Option<RegexRewrite>,
     /// Replaces the `Host` header sent upstream.
     pub host_rewrite: Option<String>,
+    /// `Host` becomes the chosen endpoint's hostname, when it has one (an
+    /// endpoint given by DNS name); not with `host_rewrite`.
+    pub auto_host_rewrite: bool,
     /// Request body limit (413), overriding the listener's.
     pub max_request_body_bytes: Option<u64>,
     /// When the cluster is unknown, wait this long for the control plane
@@ -278,8 +308,13 @@ pub struct Route {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RouteMatch {
     pub path: PathMatch,
+    /// `false`: `prefix` and `path` compare ASCII case-insensitively
+    /// (`regex` is unaffected).
+    pub case_sensitive: bool,
     /// All must match.
     pub headers: Vec<HeaderMatch>,
+    /// All must match.
+    pub query_parameters: Vec<QueryParameterMatch>,
     /// Upper-case method names; empty means any method.
     pub methods: Vec<String>,
 }
@@ -329,24 +364,6 @@ impl PartialEq for Pattern {
     fn eq(&self, other: &Self) -> bool {
         self.source == other.source
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct HeaderMatch {
-    /// Lower-case header name.
-    pub name: String,
-    pub value: HeaderValueMatch,
-    /// Match when the condition does not hold.
-    pub invert: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum HeaderValueMatch {
-    Present,
-    Exact(String),
-    Prefix(String),
-    Regex(Pattern),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

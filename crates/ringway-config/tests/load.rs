@@ -11,7 +11,7 @@ mod common;
 use common::MINIMAL;
 use ringway_config::model::{
     AccessLogFormat, DomainPattern, Endpoint, HeaderValueMatch, IoDriver, LbPolicy, Limits,
-    PathMatch, Redirect, RouteAction, Snapshot, WeightedCluster,
+    PathMatch, Redirect, RouteAction, Snapshot, StringMatch, StringMatchKind, WeightedCluster,
 };
 use ringway_config::{SystemResolver, load_str};
 
@@ -142,15 +142,34 @@ clusters:
     let first = &vhost.routes[0];
     assert_eq!(first.matcher.methods, ["GET", "POST"]);
     let headers = &first.matcher.headers;
+    // ringway's `invert` also matches a missing header: Envoy's
+    // `invert_match` with the header judged empty when missing.
     assert_eq!(
-        (headers[0].name.as_str(), headers[0].invert),
-        ("x-canary", true)
+        (
+            headers[0].name.as_str(),
+            headers[0].invert_match,
+            headers[0].treat_missing_header_as_empty
+        ),
+        ("x-canary", true, true)
     );
-    assert_eq!(headers[1].value, HeaderValueMatch::Prefix("ab".into()));
-    assert!(
-        matches!(&headers[2].value, HeaderValueMatch::Regex(p) if p.is_match(b"42") && !p.is_match(b"42a"))
+    assert_eq!(
+        headers[1].value,
+        HeaderValueMatch::String(StringMatch {
+            kind: StringMatchKind::Prefix("ab".into()),
+            ignore_case: false
+        })
     );
-    assert_eq!(headers[3].value, HeaderValueMatch::Present);
+    assert!(matches!(
+        &headers[2].value,
+        HeaderValueMatch::String(StringMatch { kind: StringMatchKind::SafeRegex(p), .. })
+            if p.is_match(b"42") && !p.is_match(b"42a")
+    ));
+    assert_eq!(headers[3].value, HeaderValueMatch::Present(true));
+    assert!(!headers[3].invert_match && !headers[3].treat_missing_header_as_empty);
+    assert!(first.matcher.case_sensitive && first.matcher.query_parameters.is_empty());
+    assert!(listener.use_remote_address && !listener.suppress_envoy_headers);
+    assert_eq!(listener.xff_num_trusted_hops, 0);
+    assert_eq!(listener.internal_address_config, None);
     let weights = vec![
         WeightedCluster {
             name: "a".into(),

@@ -13,7 +13,8 @@
 //!   ├─ decide    route → request policies → cluster (on-demand wait)
 //!   │            → admission → endpoint
 //!   ├─ reply     one table of local replies (status, flag, message, gRPC)
-//!   ├─ next_hop  header edits for the upstream, request id
+//!   ├─ next_hop  header edits for the upstream, request id, timeout
+//!   ├─ envoy_headers  Envoy's x-forwarded-* / x-envoy-* rules (pure)
 //!   ├─ admission active-request accounting (breakers, limits later)
 //!   ├─ attempt   the one attempt loop: classify how an attempt ended,
 //!   │            replay/retry policy; transports plug in below

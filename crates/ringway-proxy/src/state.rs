@@ -236,12 +236,13 @@ impl ProxyState {
             .endpoints
             .iter()
             .map(|e| match previous.get(&e.address) {
-                Some(pool) => {
+                Some(pool) if pool.hostname.as_deref() == e.hostname.as_deref() => {
                     pool.reconfigure(config.max_idle_per_endpoint, config.idle_timeout);
                     Rc::clone(pool)
                 }
-                None => Rc::new(EndpointPool::new(
+                _ => Rc::new(EndpointPool::new(
                     e.address,
+                    e.hostname.as_deref(),
                     config.max_idle_per_endpoint,
                     config.idle_timeout,
                 )),

@@ -11,16 +11,15 @@
 //! wildcard, then the longest `prefix.*` wildcard, then `*`. Within it, the
 //! first route whose conditions all hold wins: its path match (`prefix`
 //! against the whole target, query included; `path` and `regex` against the
-//! path without the query), its methods and its header matches.
+//! path without the query; `prefix` and `path` ignore ASCII case when the
+//! match says `case_sensitive: false`), its methods, its header matches and
+//! its query parameter matches (see [`query_value`]).
 
 #![forbid(unsafe_code)]
 
 use std::fmt;
 
-use ringway_config::model::{
-    DomainPattern, HeaderMatch, HeaderValueMatch, Listener, PathMatch, Route, RouteMatch,
-    VirtualHost,
-};
+use ringway_config::model::{DomainPattern, Listener, PathMatch, Route, RouteMatch, VirtualHost};
 
 /// Looks up request headers by name.
 pub trait HeaderLookup {
@@ -132,6 +131,30 @@ pub fn select_route<'a>(vhost: &'a VirtualHost, req: &RequestView<'_>) -> Option
         .find(|route| route_matches(&route.matcher, target, req))
 }
 
+/// Rewrites the path of `target` by the route's `prefix_rewrite` or
+/// `regex_rewrite`, writing the new target (origin form) into `out`,
+/// cleared first. Returns `false`, leaving `out` alone, when the route has
+/// neither, or (for `prefix_rewrite`) its `prefix` match does not cover
+/// `target`. As in Envoy, `true` means the request goes up with an
+/// `x-envoy-original-path`, even when the path came out the same.
+pub fn rewrite_path(route: &Route, target: &[u8], out: &mut Vec<u8>) -> bool {
+    if let Some(regex) = &route.regex_rewrite {
+        let target = origin_form(target);
+        let path_end = target
+            .iter()
+            .position(|&b| b == b'?')
+            .unwrap_or(target.len());
+        out.clear();
+        regex.rewrite_into(&target[..path_end], out);
+        if out.is_empty() {
+            out.push(b'/');
+        }
+        out.extend_from_slice(&target[path_end..]);
+        return true;
+    }
+    rewrite_prefix(route, target, out)
+}
+
 /// Rewrites the matched prefix of `target` to the route's `prefix_rewrite`,
 /// writing the new target (origin form) into `out`, cleared first. Returns
 /// `false`, leaving `out` alone, when the route has no `prefix_rewrite` or
@@ -146,7 +169,8 @@ pub fn rewrite_prefix(route: &Route, target: &[u8], out: &mut Vec<u8>) -> bool {
         return false;
     };
     let target = origin_form(target);
-    let Some(matched) = prefix_match_len(target, prefix.as_bytes()) else {
+    let case_sensitive = route.matcher.case_sensitive;
+    let Some(matched) = prefix_match_len(target, prefix.as_bytes(), case_sensitive) else {
         return false;
     };
     let rewrite = rewrite.as_bytes();
@@ -161,6 +185,25 @@ pub fn rewrite_prefix(route: &Route, target: &[u8], out: &mut Vec<u8>) -> bool {
     out.extend_from_slice(rewrite);
     out.extend_from_slice(rest);
     true
+}
+
+/// The first value of the query parameter `name` in an origin-form
+/// `target`, as Envoy's route matching reads it: the text after the first
+/// `?` split on `&`, each piece `key=value` or `key` (an empty value),
+/// nothing percent-decoded.
+pub fn query_value<'t>(target: &'t [u8], name: &str) -> Option<&'t [u8]> {
+    let query = &target[target.iter().position(|&b| b == b'?')? + 1..];
+    let query = match query.iter().position(|&b| b == b'#') {
+        Some(end) => &query[..end],
+        None => query,
+    };
+    query.split(|&b| b == b'&').find_map(|piece| {
+        let (key, value) = match piece.iter().position(|&b| b == b'=') {
+            Some(eq) => (&piece[..eq], &piece[eq + 1..]),
+            None => (piece, &b""[..]),
+        };
+        (key == name.as_bytes()).then_some(value)
+    })
 }
 
 /// The origin-form part (`/path?query`) of a request-target. An
@@ -231,30 +274,44 @@ fn route_matches(matcher: &RouteMatch, target: &[u8], req: &RequestView<'_>) -> 
     let method_ok =
         matcher.methods.is_empty() || matcher.methods.iter().any(|m| m.as_bytes() == req.method);
     method_ok
-        && path_matches(&matcher.path, target)
+        && path_matches(&matcher.path, matcher.case_sensitive, target)
         && matcher
             .headers
             .iter()
-            .all(|h| header_matches(h, req.headers))
+            .all(|h| h.matches(req.headers.find(&h.name)))
+        && matcher
+            .query_parameters
+            .iter()
+            .all(|q| q.matches(query_value(target, &q.name)))
 }
 
-fn path_matches(path: &PathMatch, target: &[u8]) -> bool {
+fn path_matches(path: &PathMatch, case_sensitive: bool, target: &[u8]) -> bool {
     match path {
-        PathMatch::Prefix(prefix) => prefix_match_len(target, prefix.as_bytes()).is_some(),
-        PathMatch::Exact(exact) => path_only(target) == exact.as_bytes(),
+        PathMatch::Prefix(prefix) => {
+            prefix_match_len(target, prefix.as_bytes(), case_sensitive).is_some()
+        }
+        PathMatch::Exact(exact) if case_sensitive => path_only(target) == exact.as_bytes(),
+        PathMatch::Exact(exact) => path_only(target).eq_ignore_ascii_case(exact.as_bytes()),
         PathMatch::Regex(pattern) => pattern.is_match(path_only(target)),
     }
 }
 
 /// How many bytes of `target` `prefix` covers, if it is a prefix. A target
 /// with an empty path (`""` or `?q`) is taken as starting with `/`.
-fn prefix_match_len(target: &[u8], prefix: &[u8]) -> Option<usize> {
-    if target.starts_with(prefix) {
+fn prefix_match_len(target: &[u8], prefix: &[u8], case_sensitive: bool) -> Option<usize> {
+    let starts = |t: &[u8], p: &[u8]| {
+        if case_sensitive {
+            t.starts_with(p)
+        } else {
+            t.len() >= p.len() && t[..p.len()].eq_ignore_ascii_case(p)
+        }
+    };
+    if starts(target, prefix) {
         return Some(prefix.len());
     }
     let empty_path = target.is_empty() || target[0] == b'?';
     match prefix.split_first() {
-        Some((b'/', tail)) if empty_path && target.starts_with(tail) => Some(tail.len()),
+        Some((b'/', tail)) if empty_path && starts(target, tail) => Some(tail.len()),
         _ => None,
     }
 }
@@ -269,18 +326,6 @@ fn path_only(target: &[u8]) -> &[u8] {
         b"" => b"/",
         path => path,
     }
-}
-
-fn header_matches(matcher: &HeaderMatch, headers: &dyn HeaderLookup) -> bool {
-    let holds = headers
-        .find(&matcher.name)
-        .is_some_and(|value| match &matcher.value {
-            HeaderValueMatch::Present => true,
-            HeaderValueMatch::Exact(exact) => value == exact.as_bytes(),
-            HeaderValueMatch::Prefix(prefix) => value.starts_with(prefix.as_bytes()),
-            HeaderValueMatch::Regex(pattern) => pattern.is_match(value),
-        });
-    holds != matcher.invert
 }
 
 #[cfg(test)]

@@ -285,3 +285,5 @@ fn absolute_form_authority_cases() {
         assert_eq!(a(target), want, "{}", String::from_utf8_lossy(target));
     }
 }
+
+mod envoy;

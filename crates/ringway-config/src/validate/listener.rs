@@ -8,7 +8,8 @@ use super::cluster::Known;
 use super::{Ctx, http2, route, value};
 use crate::defaults;
 use crate::model::{
-    AccessLog, AccessLogFormat, Admin, Limits, Listener, ListenerProtocol, VirtualHost,
+    AccessLog, AccessLogFormat, Admin, CidrRange, InternalAddressConfig, Limits, Listener,
+    ListenerProtocol, VirtualHost,
 };
 use crate::wire;
 
@@ -87,6 +88,12 @@ fn listener(
         Some(wire::ListenerProtocol::Http2) => ListenerProtocol::Http2,
     };
     let http2 = http2::settings(ctx, &format!("{field}.http2"), wire.http2.as_ref());
+    let internal_address_config = match &wire.internal_address_config {
+        Some(config) => {
+            internal_addresses(ctx, &format!("{field}.internal_address_config"), config).map(Some)
+        }
+        None => Some(None),
+    };
     name?;
     Some(Listener {
         name: wire.name.clone(),
@@ -97,7 +104,47 @@ fn listener(
         access_log: access_log?,
         protocol,
         http2: http2?,
+        // ringway has always appended the peer to `x-forwarded-for`.
+        use_remote_address: wire.use_remote_address.unwrap_or(true),
+        xff_num_trusted_hops: wire.xff_num_trusted_hops.unwrap_or(0),
+        internal_address_config: internal_address_config?,
+        suppress_envoy_headers: wire.suppress_envoy_headers.unwrap_or(false),
     })
+}
+
+fn internal_addresses(
+    ctx: &mut Ctx<'_>,
+    field: &str,
+    wire: &wire::InternalAddressConfig,
+) -> Option<InternalAddressConfig> {
+    let mut ok = true;
+    let mut cidr_ranges = Vec::with_capacity(wire.cidr_ranges.len());
+    for (i, range) in wire.cidr_ranges.iter().enumerate() {
+        let at = format!("{field}.cidr_ranges[{i}]");
+        let Ok(address_prefix) = range.address_prefix.parse::<std::net::IpAddr>() else {
+            ctx.error(
+                format!("{at}.address_prefix"),
+                format!("`{}` is not an IP address", range.address_prefix),
+            );
+            ok = false;
+            continue;
+        };
+        let max = if address_prefix.is_ipv4() { 32 } else { 128 };
+        let prefix_len = range.prefix_len.unwrap_or(0);
+        if prefix_len > max {
+            ctx.error(
+                format!("{at}.prefix_len"),
+                format!("{prefix_len} is longer than the address ({max} bits)"),
+            );
+            ok = false;
+            continue;
+        }
+        cidr_ranges.push(CidrRange {
+            address_prefix,
+            prefix_len: prefix_len as u8,
+        });
+    }
+    ok.then_some(InternalAddressConfig { cidr_ranges })
 }
 
 fn limits(ctx: &mut Ctx<'_>, field: &str, wire: &wire::Limits) -> Option<Limits> {

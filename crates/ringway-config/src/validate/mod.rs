@@ -7,6 +7,7 @@ mod action;
 mod cluster;
 mod http2;
 mod listener;
+mod matcher;
 mod route;
 pub(crate) mod value;
 

@@ -2,9 +2,9 @@
 //! [`super::action`]).
 
 use super::cluster::Known;
-use super::{Ctx, action, given, value};
+use super::{Ctx, action, given, matcher, value};
 use crate::defaults;
-use crate::model::{HeaderMatch, HeaderValueMatch, PathMatch, Route, RouteMatch};
+use crate::model::{PathMatch, RegexRewrite, Route, RouteMatch};
 use crate::wire;
 
 /// The routes of one virtual host (`vhost` is its field path).
@@ -95,6 +95,10 @@ fn route(
         }
         Some(text.clone())
     });
+    let regex_rewrite = wire
+        .regex_rewrite
+        .as_ref()
+        .map(|rewrite| regex_rewrite(ctx, field, wire, rewrite, forwards));
     let host_rewrite = wire.host_rewrite.as_ref().map(|text| {
         let at = format!("{field}.host_rewrite");
         if !forwards {
@@ -104,12 +108,31 @@ fn route(
         ctx.check(at, value::authority(text))?;
         Some(text.clone())
     });
+    let auto_host_rewrite = if !wire.auto_host_rewrite {
+        Some(false)
+    } else if wire.host_rewrite.is_some() {
+        ctx.error(
+            format!("{field}.auto_host_rewrite"),
+            "has `host_rewrite` too: choose one",
+        );
+        None
+    } else if !forwards {
+        ctx.error(
+            format!("{field}.auto_host_rewrite"),
+            "only applies to a route that forwards to a cluster",
+        );
+        None
+    } else {
+        Some(true)
+    };
     Some(Route {
         matcher: matcher?,
         action: action?,
         timeout: timeout?,
         prefix_rewrite: given(prefix_rewrite)?,
+        regex_rewrite: given(regex_rewrite)?,
         host_rewrite: given(host_rewrite)?,
+        auto_host_rewrite: auto_host_rewrite?,
         max_request_body_bytes: wire.max_request_body_bytes,
         on_demand: given(on_demand)?,
     })
@@ -143,16 +166,18 @@ fn route_match(ctx: &mut Ctx<'_>, field: &str, wire: &wire::RouteMatch) -> Optio
             None
         }
     };
-    let mut headers = Some(Vec::with_capacity(wire.headers.len()));
-    for (i, h) in wire.headers.iter().enumerate() {
-        match (
-            header_match(ctx, &format!("{field}.headers[{i}]"), h),
-            &mut headers,
-        ) {
-            (Some(h), Some(all)) => all.push(h),
-            _ => headers = None,
-        }
-    }
+    let headers = matcher::each(
+        ctx,
+        &format!("{field}.headers"),
+        &wire.headers,
+        matcher::header_match,
+    );
+    let query_parameters = matcher::each(
+        ctx,
+        &format!("{field}.query_parameters"),
+        &wire.query_parameters,
+        matcher::query_parameter,
+    );
     let mut methods = Some(Vec::with_capacity(wire.methods.len()));
     for (i, m) in wire.methods.iter().enumerate() {
         let at = format!("{field}.methods[{i}]");
@@ -168,42 +193,44 @@ fn route_match(ctx: &mut Ctx<'_>, field: &str, wire: &wire::RouteMatch) -> Optio
     }
     Some(RouteMatch {
         path: path?,
+        case_sensitive: wire.case_sensitive.unwrap_or(true),
         headers: headers?,
+        query_parameters: query_parameters?,
         methods: methods?,
     })
 }
 
-fn header_match(ctx: &mut Ctx<'_>, field: &str, wire: &wire::HeaderMatch) -> Option<HeaderMatch> {
-    let name = ctx.check(format!("{field}.name"), value::header_name(&wire.name));
-    let conditions = [
-        ("exact", wire.exact.is_some()),
-        ("prefix", wire.prefix.is_some()),
-        ("regex", wire.regex.is_some()),
-        ("present", wire.present.is_some()),
-    ];
-    let value = if conditions.iter().filter(|(_, given)| *given).count() > 1 {
-        let given = action::present(&conditions);
-        ctx.error(field, format!("has {given}: choose at most one"));
-        None
-    } else if let Some(exact) = &wire.exact {
-        Some(HeaderValueMatch::Exact(exact.clone()))
-    } else if let Some(prefix) = &wire.prefix {
-        Some(HeaderValueMatch::Prefix(prefix.clone()))
-    } else if let Some(regex) = &wire.regex {
-        ctx.check(format!("{field}.regex"), value::pattern(regex))
-            .map(HeaderValueMatch::Regex)
-    } else if wire.present == Some(false) {
+fn regex_rewrite(
+    ctx: &mut Ctx<'_>,
+    field: &str,
+    route: &wire::Route,
+    wire: &wire::RegexRewrite,
+    forwards: bool,
+) -> Option<RegexRewrite> {
+    let at = format!("{field}.regex_rewrite");
+    if !forwards {
+        ctx.error(at, "only applies to a route that forwards to a cluster");
+        return None;
+    }
+    if route.prefix_rewrite.is_some() {
+        ctx.error(at, "has `prefix_rewrite` too: choose one");
+        return None;
+    }
+    // It becomes part of the request line and `:path`.
+    if let Some(bad) = wire.substitution.chars().find(|c| !c.is_ascii_graphic()) {
         ctx.error(
-            format!("{field}.present"),
-            "`present: false` is not a condition; to match requests without the header, write `present: true` and `invert: true`",
+            format!("{at}.substitution"),
+            format!("must not contain spaces, control characters or non-ASCII ({bad:?}): percent-encode them"),
         );
-        None
-    } else {
-        Some(HeaderValueMatch::Present)
-    };
-    Some(HeaderMatch {
-        name: name?,
-        value: value?,
-        invert: wire.invert,
-    })
+        return None;
+    }
+    RegexRewrite::new(&wire.pattern.regex, &wire.substitution)
+        .map_err(|e| {
+            let part = match e {
+                crate::model::RegexRewriteError::Pattern(_) => "pattern.regex",
+                _ => "substitution",
+            };
+            ctx.error(format!("{at}.{part}"), e);
+        })
+        .ok()
 }

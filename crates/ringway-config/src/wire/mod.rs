@@ -3,10 +3,14 @@
 //! Nothing here is checked beyond its shape; [`crate::validate`] turns these
 //! into the [`crate::model`] types.
 
+mod matcher;
 mod scalar;
 
 use serde::Deserialize;
 
+pub(crate) use matcher::{
+    InternalAddressConfig, QueryParameterMatcher, RegexRewrite, StringMatcher,
+};
 pub(crate) use scalar::{CpuSetText, DurationText, EndpointText};
 
 #[derive(Debug, Deserialize)]
@@ -116,6 +120,10 @@ pub(crate) struct Listener {
     pub access_log: Option<AccessLog>,
     pub protocol: Option<ListenerProtocol>,
     pub http2: Option<Http2>,
+    pub use_remote_address: Option<bool>,
+    pub xff_num_trusted_hops: Option<u32>,
+    pub internal_address_config: Option<InternalAddressConfig>,
+    pub suppress_envoy_headers: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -213,7 +221,10 @@ pub(crate) struct Route {
     pub redirect: Option<Redirect>,
     pub timeout: Option<DurationText>,
     pub prefix_rewrite: Option<String>,
+    pub regex_rewrite: Option<RegexRewrite>,
     pub host_rewrite: Option<String>,
+    #[serde(default)]
+    pub auto_host_rewrite: bool,
     pub max_request_body_bytes: Option<u64>,
 }
 
@@ -239,8 +250,11 @@ pub(crate) struct RouteMatch {
     pub prefix: Option<String>,
     pub path: Option<String>,
     pub regex: Option<String>,
+    pub case_sensitive: Option<bool>,
     #[serde(default)]
     pub headers: Vec<HeaderMatch>,
+    #[serde(default)]
+    pub query_parameters: Vec<QueryParameterMatcher>,
     #[serde(default)]
     pub methods: Vec<String>,
 }
@@ -248,16 +262,26 @@ pub(crate) struct RouteMatch {
 #[derive(Debug, Deserialize)]
 #[serde(
     deny_unknown_fields,
-    expecting = "a header match: a mapping with name and at most one of exact, prefix, regex, present"
+    expecting = "a header match: a mapping with name and at most one of exact, prefix, suffix, contains, regex, string_match, present, present_match"
 )]
 pub(crate) struct HeaderMatch {
     pub name: String,
     pub exact: Option<String>,
     pub prefix: Option<String>,
+    pub suffix: Option<String>,
+    pub contains: Option<String>,
     pub regex: Option<String>,
+    pub string_match: Option<StringMatcher>,
     pub present: Option<bool>,
+    pub present_match: Option<bool>,
+    /// ringway's spelling: also matches when the header is missing.
     #[serde(default)]
     pub invert: bool,
+    /// Envoy's spelling and meaning.
+    #[serde(default)]
+    pub invert_match: bool,
+    #[serde(default)]
+    pub treat_missing_header_as_empty: bool,
 }
 
 #[derive(Debug, Deserialize)]

@@ -8,6 +8,8 @@
 //! read the whole body, or stream its answer while it reads), each through
 //! its own reused buffer with framing validated as bytes pass.
 
+use std::time::Duration;
+
 use ringway_http1::{BodyDecoder, RequestHead};
 
 use super::downstream::{Downstream, Scratch, Served};
@@ -18,6 +20,7 @@ use super::response::{ResponseError, ResponseJob};
 use super::tunnel;
 use crate::limits::max_response_head_bytes;
 use crate::request::attempt::{self, AttemptEnd, Replayable, Transport, Tried};
+use crate::request::next_hop::Hop;
 use crate::request::{Forward, LocalReply, NextHop, Outcome, RequestContext};
 use crate::response_flag::ResponseFlag;
 use crate::upstream::pool::{UpstreamConn, count_closed};
@@ -53,34 +56,41 @@ pub(crate) async fn forward(
     {
         return too_large(ctx);
     }
-    let next_hop = NextHop::new(
-        &mut ctx.state.rng.borrow_mut(),
-        down.peer.ip(),
-        head.request_id.is_some(),
-        forward.route,
-    );
+    let parsed = ParsedHead {
+        buf: &down.buf,
+        head,
+        headers: &scratch.headers,
+    };
+    let hop = Hop {
+        listener: &ctx.listener.config,
+        route: forward.route,
+        peer: down.peer.ip(),
+        has_request_id: head.request_id.is_some(),
+        endpoint_hostname: forward.endpoint.hostname.as_deref(),
+    };
+    let mut next_hop = NextHop::new(&mut ctx.state.rng.borrow_mut(), hop, || {
+        parsed.forwarded_for()
+    });
     if ctx.listener.access_log.is_some()
         && let Some(id) = next_hop.request_id()
     {
         scratch.log.set_request_id(id);
     }
     let mut rewritten_target = std::mem::take(&mut scratch.rewrite);
-    let has_rewrite = ringway_route::rewrite_prefix(
+    let has_rewrite = ringway_route::rewrite_path(
         forward.route,
         head.target.get(&down.buf),
         &mut rewritten_target,
     );
-    let parsed = ParsedHead {
-        buf: &down.buf,
-        head,
-        headers: &scratch.headers,
-    };
+    if has_rewrite {
+        next_hop.path_rewritten();
+    }
     let out = HeadOut {
         added: &mut scratch.added,
         pieces: &mut scratch.pieces,
     };
     let target = has_rewrite.then_some(&rewritten_target[..]);
-    build_request_head(parsed, &next_hop, target, initial, out);
+    let timeout = build_request_head(parsed, &next_hop, target, initial, out);
     scratch.rewrite = rewritten_target;
 
     let stats = &forward.cluster.stats;
@@ -92,6 +102,7 @@ pub(crate) async fn forward(
         // connection if a reused one turns out to be dead.
         replayable: head.method.is_idempotent() && decoder.is_done() && initial == 0,
         next_request_at: head.head_len + initial,
+        timeout,
         down,
         scratch,
         decoder,
@@ -127,6 +138,8 @@ struct H1Attempts<'a, 'r> {
     /// Where the next request starts in the downstream buffer when the
     /// body came whole with the head.
     next_request_at: usize,
+    /// The route's, or a honoured `x-envoy-upstream-rq-timeout-ms`.
+    timeout: Duration,
     down: &'a mut Downstream,
     scratch: &'a mut Scratch,
     decoder: BodyDecoder,
@@ -161,8 +174,9 @@ impl Transport for H1Attempts<'_, '_> {
             client_http10: self.head.minor_version == 0,
             client_keep_alive: self.head.keep_alive,
             upgrade_requested: self.head.upgrade,
-            timeout: self.forward.route.timeout,
+            timeout: self.timeout,
             max_head: max_response_head_bytes(limits.max_request_head_bytes),
+            service_time: !self.ctx.listener.config.suppress_envoy_headers,
         };
         let body = RequestBody {
             decoder: &mut self.decoder,

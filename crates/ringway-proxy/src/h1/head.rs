@@ -2,7 +2,9 @@
 //! kept lines are slices of the original buffer, and the few added lines
 //! are written into a small reusable buffer.
 
+use std::borrow::Cow;
 use std::io::Write as _;
+use std::time::Duration;
 
 use ringway_http1::{
     HeaderSpan, RequestHead, ResponseHead, connection_tokens_contain, is_hop_by_hop,
@@ -11,7 +13,8 @@ use ringway_http1::{
 use ringway_route::HeaderLookup;
 
 use super::iovec::{Piece, push_piece};
-use crate::request::next_hop::{self, NextHop, push_ip};
+use crate::request::envoy_headers::{self, FieldAction};
+use crate::request::next_hop::{self, NextHop};
 
 /// A parsed request head and the buffer it points into.
 #[derive(Debug, Clone, Copy)]
@@ -27,6 +30,31 @@ impl<'a> ParsedHead<'a> {
         ringway_route::absolute_form_authority(self.head.target.get(self.buf))
             .or_else(|| self.head.host.map(|h| h.get(self.buf)))
             .unwrap_or_default()
+    }
+}
+
+impl<'a> ParsedHead<'a> {
+    /// The `x-forwarded-for` values, joined by `,` when there are several.
+    pub(crate) fn forwarded_for(&self) -> Option<Cow<'a, [u8]>> {
+        let mut values = self
+            .headers
+            .iter()
+            .filter(|h| {
+                h.name
+                    .get(self.buf)
+                    .eq_ignore_ascii_case(b"x-forwarded-for")
+            })
+            .map(|h| h.value.get(self.buf));
+        let first = values.next()?;
+        let Some(second) = values.next() else {
+            return Some(Cow::Borrowed(first));
+        };
+        let mut joined = [first, second].join(&b","[..]);
+        for value in values {
+            joined.push(b',');
+            joined.extend_from_slice(value);
+        }
+        Some(Cow::Owned(joined))
     }
 }
 
@@ -53,14 +81,15 @@ pub(crate) struct HeadOut<'a> {
 
 /// The pieces of the request head sent upstream, with `next_hop`'s edits
 /// and `rewritten_target` as its target, followed by the `initial_body`
-/// bytes that arrived with the head.
+/// bytes that arrived with the head. Returns the request's timeout (the
+/// route's, or a honoured `x-envoy-upstream-rq-timeout-ms`).
 pub(crate) fn build_request_head(
     parsed: ParsedHead<'_>,
     next_hop: &NextHop<'_>,
     rewritten_target: Option<&[u8]>,
     initial_body: usize,
     out: HeadOut<'_>,
-) {
+) -> Duration {
     let ParsedHead { buf, head, headers } = parsed;
     let HeadOut { added, pieces } = out;
     added.clear();
@@ -70,8 +99,10 @@ pub(crate) fn build_request_head(
     let has_connection = headers
         .iter()
         .any(|h| h.name.get(buf).eq_ignore_ascii_case(b"connection"));
+    let append_forwarded_for = next_hop.forwarded_for.is_some();
     let mut forwarded_for_seen = false;
     let mut forwarded_proto_seen = false;
+    let mut timeout_header = None;
     let added_start = added.len();
     for h in headers {
         let name = h.name.get(buf);
@@ -86,7 +117,7 @@ pub(crate) fn build_request_head(
             false
         } else if name.eq_ignore_ascii_case(b"host") {
             next_hop.host_rewrite.is_none() && authority.is_none()
-        } else if name.eq_ignore_ascii_case(b"x-forwarded-for") {
+        } else if append_forwarded_for && name.eq_ignore_ascii_case(b"x-forwarded-for") {
             // Re-sent below as one line with the peer appended.
             if forwarded_for_seen {
                 added.extend_from_slice(b", ");
@@ -96,10 +127,19 @@ pub(crate) fn build_request_head(
             }
             added.extend_from_slice(h.value.get(buf));
             false
-        } else {
-            if name.eq_ignore_ascii_case(b"x-forwarded-proto") {
-                forwarded_proto_seen = true;
+        } else if name.eq_ignore_ascii_case(b"x-forwarded-proto") {
+            forwarded_proto_seen = true;
+            !next_hop.overwrite_forwarded_proto
+        } else if let Some(field) = envoy_headers::envoy_field(name) {
+            match next_hop.envoy.action(field) {
+                FieldAction::Keep => true,
+                FieldAction::Drop => false,
+                FieldAction::Timeout => {
+                    timeout_header = Some(h.value.get(buf));
+                    false
+                }
             }
+        } else {
             true
         };
         if keep {
@@ -110,14 +150,16 @@ pub(crate) fn build_request_head(
         }
     }
 
-    if forwarded_for_seen {
-        added.extend_from_slice(b", ");
-    } else {
-        added.extend_from_slice(b"x-forwarded-for: ");
+    if let Some(peer) = &next_hop.forwarded_for {
+        if forwarded_for_seen {
+            added.extend_from_slice(b", ");
+        } else {
+            added.extend_from_slice(b"x-forwarded-for: ");
+        }
+        added.extend_from_slice(peer.as_bytes());
+        added.extend_from_slice(b"\r\n");
     }
-    push_ip(added, next_hop.peer);
-    added.extend_from_slice(b"\r\n");
-    if !forwarded_proto_seen {
+    if next_hop.overwrite_forwarded_proto || !forwarded_proto_seen {
         added.extend_from_slice(b"x-forwarded-proto: ");
         added.extend_from_slice(next_hop::FORWARDED_PROTO.as_bytes());
         added.extend_from_slice(b"\r\n");
@@ -138,6 +180,9 @@ pub(crate) fn build_request_head(
         added.extend_from_slice(id.as_bytes());
         added.extend_from_slice(b"\r\n");
     }
+    let timeout = next_hop.timeout(timeout_header);
+    let original = ringway_route::origin_form(head.target.get(buf));
+    push_envoy_lines(next_hop, timeout, original, added);
     if head.upgrade {
         added.extend_from_slice(b"connection: upgrade\r\n");
     } else if head.minor_version == 0 && head.keep_alive {
@@ -145,6 +190,36 @@ pub(crate) fn build_request_head(
     }
     push_piece(pieces, Piece::Added(added_start, added.len()));
     push_head_end(pieces, head.head_len, initial_body);
+    timeout
+}
+
+/// The `x-envoy-*` lines ringway adds: `internal`, `external-address`,
+/// `expected-rq-timeout-ms` and `original-path` (`original` is the target
+/// before any rewrite).
+fn push_envoy_lines(next_hop: &NextHop<'_>, timeout: Duration, original: &[u8], out: &mut Vec<u8>) {
+    let envoy = &next_hop.envoy;
+    if envoy.trust.internal {
+        out.extend_from_slice(b"x-envoy-internal: true\r\n");
+    }
+    if let Some(ip) = next_hop.external_address() {
+        out.extend_from_slice(b"x-envoy-external-address: ");
+        out.extend_from_slice(ip.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    if let Some(ms) = envoy.expected_timeout_ms(timeout) {
+        out.extend_from_slice(b"x-envoy-expected-rq-timeout-ms: ");
+        envoy_headers::push_decimal(out, ms);
+        out.extend_from_slice(b"\r\n");
+    }
+    if envoy.original_path {
+        out.extend_from_slice(b"x-envoy-original-path: ");
+        out.extend_from_slice(if original.first() == Some(&b'/') {
+            original
+        } else {
+            b"/"
+        });
+        out.extend_from_slice(b"\r\n");
+    }
 }
 
 /// The request line's pieces: the target in origin-form, or rewritten.
@@ -205,6 +280,10 @@ fn push_head_end(pieces: &mut Vec<Piece>, head_len: usize, initial_body: usize) 
     push_piece(pieces, Piece::Original(head_len, head_len + initial_body));
 }
 
+/// Envoy's response header: milliseconds from the request going upstream
+/// to the response head arriving.
+const SERVICE_TIME: &[u8] = b"x-envoy-upstream-service-time";
+
 /// How the response goes to the client.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ResponseShape {
@@ -213,6 +292,9 @@ pub(crate) struct ResponseShape {
     pub client_http10: bool,
     /// A chunked body goes out de-chunked (HTTP/1.0 clients).
     pub dechunk: bool,
+    /// Sent as `x-envoy-upstream-service-time` (replacing the upstream's);
+    /// `None` under `suppress_envoy_headers`.
+    pub service_time: Option<Duration>,
 }
 
 /// The pieces of the response head sent downstream, followed by the
@@ -229,6 +311,7 @@ pub(crate) fn build_response_head(
         downstream_keep_alive,
         client_http10,
         dechunk,
+        service_time,
     } = shape;
     let HeadOut { added, pieces } = out;
     added.clear();
@@ -252,7 +335,11 @@ pub(crate) fn build_response_head(
             true
         } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
             !dechunk
-        } else if has_transfer_encoding && name.eq_ignore_ascii_case(b"content-length") {
+        } else if (has_transfer_encoding && name.eq_ignore_ascii_case(b"content-length"))
+            || (service_time.is_some() && name.eq_ignore_ascii_case(SERVICE_TIME))
+        {
+            // Content-Length beside Transfer-Encoding; the upstream's own
+            // service time, replaced below.
             false
         } else {
             !(is_hop_by_hop(name)
@@ -265,6 +352,12 @@ pub(crate) fn build_response_head(
             );
         }
     }
+    if let Some(elapsed) = service_time {
+        added.extend_from_slice(SERVICE_TIME);
+        added.extend_from_slice(b": ");
+        envoy_headers::push_decimal(added, elapsed.as_millis() as u64);
+        added.extend_from_slice(b"\r\n");
+    }
     if !head.upgrade {
         if !downstream_keep_alive && !client_http10 {
             added.extend_from_slice(b"connection: close\r\n");
@@ -275,3 +368,6 @@ pub(crate) fn build_response_head(
     push_piece(pieces, Piece::Added(0, added.len()));
     push_head_end(pieces, head.head_len, initial_body);
 }
+
+#[cfg(test)]
+mod tests;

@@ -54,9 +54,11 @@ pub(crate) struct ResponseJob<'a> {
     pub client_http10: bool,
     pub client_keep_alive: bool,
     pub upgrade_requested: bool,
-    /// The route timeout (see [`pump_response`]).
+    /// The request's timeout (see [`pump_response`]).
     pub timeout: Duration,
     pub max_head: usize,
+    /// Add `x-envoy-upstream-service-time` (not `suppress_envoy_headers`).
+    pub service_time: bool,
 }
 
 /// Reusable buffers for parsing and rewriting the response head.
@@ -99,6 +101,7 @@ where
         upgrade_requested,
         timeout,
         max_head,
+        service_time,
     } = job;
     let HeadScratch {
         headers,
@@ -169,7 +172,14 @@ where
             ReadOutcome::TimedOut => return Err(ResponseError::Timeout),
         }
     };
-    let head_after = sent_at.elapsed();
+    let now = Instant::now();
+    let head_after = now.saturating_duration_since(sent_at);
+    // As Envoy: from the end of the request to the response head, and only
+    // when the request was complete by then.
+    let service_time = body_done_at
+        .get()
+        .filter(|_| service_time)
+        .map(|done| now.saturating_duration_since(done));
 
     let upgraded = head.upgrade;
     // HTTP/1.0 clients cannot read chunked framing: they get the payload,
@@ -194,6 +204,7 @@ where
         downstream_keep_alive,
         client_http10,
         dechunk,
+        service_time,
     };
     build_response_head(
         buf,

@@ -29,6 +29,7 @@ use crate::io::{ReadOutcome, ensure_room, read_append, write_range};
 use crate::limits::MAX_STREAM_BUFFER_BYTES;
 use crate::request::attempt::http2::{open_failed, stream_failed};
 use crate::request::attempt::{self, AttemptEnd, Transport, Tried};
+use crate::request::next_hop::Hop;
 use crate::request::{Forward, LocalReply, NextHop, Outcome, RequestContext};
 use crate::response_flag::ResponseFlag;
 use crate::state::{ClusterState, ListenerState};
@@ -52,10 +53,11 @@ pub(crate) async fn forward(
     scratch: &mut Scratch,
     head: &RequestHead,
 ) -> Forwarded {
-    let Some(request) = build_request(ctx, forward, down, scratch, head) else {
+    let Some((request, timeout)) = build_request(ctx, forward, down, scratch, head) else {
         return Forwarded::ReplyAndClose(LocalReply::MalformedRequest);
     };
     let mut attempts = ToH2Attempts {
+        timeout,
         ctx,
         forward,
         request: Some(request),
@@ -71,6 +73,8 @@ pub(crate) async fn forward(
 /// The body streams from the client as it goes, so only a request that
 /// never left (a connection found going away first) is sent again.
 struct ToH2Attempts<'a, 'r> {
+    /// The route's, or a honoured `x-envoy-upstream-rq-timeout-ms`.
+    timeout: Duration,
     ctx: &'a RequestContext<'r>,
     forward: &'a Forward<'r>,
     /// Taken when sent; still here after a connection was found going
@@ -87,7 +91,7 @@ impl Transport for ToH2Attempts<'_, '_> {
 
     async fn attempt(&mut self, fresh_connection: bool) -> Tried<Forwarded> {
         let (cluster, endpoint) = (&self.forward.cluster, &self.forward.endpoint);
-        let timeout = self.forward.route.timeout;
+        let timeout = self.timeout;
         let opened = open_stream(
             &endpoint.h2,
             endpoint.address,
@@ -225,10 +229,14 @@ impl Exchange<'_, '_> {
         };
         let response = early_end(early, listener, cluster)?;
 
-        let (parts, mut body) = response.into_parts();
+        let (mut parts, mut body) = response.into_parts();
         let status = parts.status.as_u16();
         stats.record_upstream_status(status);
-        let upstream_time = Some(pumping.started.elapsed());
+        let elapsed = pumping.started.elapsed();
+        let upstream_time = Some(elapsed);
+        if !listener.config.suppress_envoy_headers {
+            convert::set_service_time(&mut parts.headers, elapsed);
+        }
         let head_only = head.method == ringway_http1::Method::Head;
         let no_body = head_only || status == 204 || status == 304 || (100..200).contains(&status);
         let framing = if no_body {
@@ -362,22 +370,31 @@ struct Pumping {
     timeout: Duration,
 }
 
-/// The HTTP/2 request for an HTTP/1.1 head.
+/// The HTTP/2 request for an HTTP/1.1 head, and its timeout.
 fn build_request(
     ctx: &RequestContext<'_>,
     forward: &Forward<'_>,
     down: &Downstream,
     scratch: &mut Scratch,
     head: &RequestHead,
-) -> Option<http::Request<()>> {
+) -> Option<(http::Request<()>, Duration)> {
     let route = forward.route;
-    let next_hop = NextHop::new(
-        &mut ctx.state.rng.borrow_mut(),
-        down.peer.ip(),
-        head.request_id.is_some(),
-        route,
-    );
     let buf = &down.buf;
+    let parsed = super::head::ParsedHead {
+        buf,
+        head,
+        headers: &scratch.headers,
+    };
+    let hop = Hop {
+        listener: &ctx.listener.config,
+        route,
+        peer: down.peer.ip(),
+        has_request_id: head.request_id.is_some(),
+        endpoint_hostname: forward.endpoint.hostname.as_deref(),
+    };
+    let mut next_hop = NextHop::new(&mut ctx.state.rng.borrow_mut(), hop, || {
+        parsed.forwarded_for()
+    });
     let target = head.target.get(buf);
     let authority = match next_hop.host_rewrite {
         Some(host) => host.as_bytes(),
@@ -386,10 +403,12 @@ fn build_request(
             .unwrap_or_default(),
     };
     let mut rewritten = std::mem::take(&mut scratch.rewrite);
-    let path = if ringway_route::rewrite_prefix(route, target, &mut rewritten) {
+    let original = ringway_route::origin_form(target);
+    let path = if ringway_route::rewrite_path(route, target, &mut rewritten) {
+        next_hop.path_rewritten();
         &rewritten[..]
     } else {
-        ringway_route::origin_form(target)
+        original
     };
     let path: &[u8] = if path.first() == Some(&b'/') {
         path
@@ -413,8 +432,8 @@ fn build_request(
     {
         scratch.log.set_request_id(id);
     }
-    convert::prepare_request(headers, &next_hop);
-    Some(request)
+    let timeout = convert::prepare_request(headers, &next_hop, original);
+    Some((request, timeout))
 }
 
 /// Sends the HTTP/1.1 request body (from `buf[start..]` on, reading more

@@ -10,7 +10,7 @@
 use std::net::SocketAddr;
 use std::rc::Rc;
 use std::task::Poll;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use h2::server::SendResponse;
@@ -23,10 +23,11 @@ use super::exchange::{Exchanged, Request, Target};
 use super::shared::ConnShared;
 use super::{upstream_h1, upstream_h2};
 use crate::http2::headers::{
-    GRPC_TIMEOUT, MapLookup, X_REQUEST_ID, grpc_trailers, prepare_request,
+    GRPC_TIMEOUT, MapLookup, X_FORWARDED_FOR, X_REQUEST_ID, grpc_trailers, prepare_request,
 };
 use crate::request::admission::Admitted;
 use crate::request::finish::finish;
+use crate::request::next_hop::Hop;
 use crate::request::{
     Decision, Forward, LocalReply, LogLine, NextHop, Outcome, Reply, RequestContext, Started,
 };
@@ -142,11 +143,12 @@ async fn serve(
         Decision::Reply(reply) => return writer.write(respond, &reply).into(),
         Decision::Forward(forward) => forward,
     };
-    let Some(request) = forwarded_request(ctx, forward.route, parts, body, &authority, &target)
+    let Some((request, timeout)) =
+        forwarded_request(ctx, &forward, parts, body, &authority, &target)
     else {
         return writer.local(respond, LocalReply::MalformedRequest).into();
     };
-    exchange(ctx, conn, &forward, request, respond, writer).await
+    exchange(ctx, conn, &forward, (request, timeout), respond, writer).await
 }
 
 /// Forwards to the decided endpoint and writes how it ended.
@@ -154,7 +156,7 @@ async fn exchange(
     ctx: &RequestContext<'_>,
     conn: &ConnShared,
     forward: &Forward<'_>,
-    request: Request,
+    (request, timeout): (Request, Duration),
     respond: &mut SendResponse<Bytes>,
     writer: ReplyWriter,
 ) -> StreamEnd {
@@ -174,7 +176,7 @@ async fn exchange(
         listener,
         cluster: &forward.cluster,
         endpoint: &forward.endpoint,
-        timeout: forward.route.timeout,
+        timeout,
         deadline,
         limit: forward.body_limit,
         grpc: writer.grpc,
@@ -227,30 +229,39 @@ async fn exchange(
     }
 }
 
-/// The request's method, absolute URI and headers for the next hop.
+/// The request's method, absolute URI and headers for the next hop, and
+/// its timeout.
 fn forwarded_request(
     ctx: &RequestContext<'_>,
-    route: &Route,
+    forward: &Forward<'_>,
     parts: http::request::Parts,
     body: RecvStream,
     authority: &str,
     target: &str,
-) -> Option<Request> {
+) -> Option<(Request, Duration)> {
     let http::request::Parts {
         method,
         uri,
         mut headers,
         ..
     } = parts;
-    let next_hop = NextHop::new(
-        &mut ctx.state.rng.borrow_mut(),
-        ctx.peer.ip(),
-        headers.contains_key(X_REQUEST_ID),
+    let route: &Route = forward.route;
+    let hop = Hop {
+        listener: &ctx.listener.config,
         route,
-    );
-    prepare_request(&mut headers, &next_hop);
+        peer: ctx.peer.ip(),
+        has_request_id: headers.contains_key(X_REQUEST_ID),
+        endpoint_hostname: forward.endpoint.hostname.as_deref(),
+    };
+    let mut next_hop = NextHop::new(&mut ctx.state.rng.borrow_mut(), hop, || {
+        forwarded_for(&headers)
+    });
     let mut rewritten = Vec::new();
-    let path_rewritten = ringway_route::rewrite_prefix(route, target.as_bytes(), &mut rewritten);
+    let path_rewritten = ringway_route::rewrite_path(route, target.as_bytes(), &mut rewritten);
+    if path_rewritten {
+        next_hop.path_rewritten();
+    }
+    let timeout = prepare_request(&mut headers, &next_hop, target.as_bytes());
     let uri = if !path_rewritten
         && next_hop.host_rewrite.is_none()
         && uri.scheme() == Some(&http::uri::Scheme::HTTP)
@@ -272,12 +283,26 @@ fn forwarded_request(
             .build()
             .ok()?
     };
-    Some(Request {
+    let request = Request {
         method,
         uri,
         headers,
         body,
-    })
+    };
+    Some((request, timeout))
+}
+
+/// The `x-forwarded-for` values, joined by `,` when there are several.
+fn forwarded_for(headers: &http::HeaderMap) -> Option<std::borrow::Cow<'_, [u8]>> {
+    let mut values = headers.get_all(X_FORWARDED_FOR).iter();
+    let first = values.next()?.as_bytes();
+    let mut joined: Option<Vec<u8>> = None;
+    for value in values {
+        let all = joined.get_or_insert_with(|| first.to_vec());
+        all.push(b',');
+        all.extend_from_slice(value.as_bytes());
+    }
+    Some(joined.map_or(std::borrow::Cow::Borrowed(first), std::borrow::Cow::Owned))
 }
 
 /// `:authority`, else `Host`.

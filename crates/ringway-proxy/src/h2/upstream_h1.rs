@@ -215,6 +215,9 @@ impl H1Attempts<'_, '_> {
         *response.status_mut() =
             http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::BAD_GATEWAY);
         convert::from_h1(buf, &spans, response.headers_mut());
+        if !target.listener.config.suppress_envoy_headers {
+            convert::set_service_time(response.headers_mut(), head_after);
+        }
         let body_start = response_head.head_len;
         let end = matches!(
             response_head.framing,

@@ -21,7 +21,7 @@ use h2::{Reason, RecvStream};
 
 use super::exchange::{Exchanged, Request, Target};
 use crate::http2::body::{PumpError, Replay, poll_unless_done, pump};
-use crate::http2::headers::grpc_trailers;
+use crate::http2::headers::{grpc_trailers, set_service_time};
 use crate::http2::timer::HeadTimer;
 use crate::request::LocalReply;
 use crate::request::attempt::http2::{open_failed, stream_failed};
@@ -228,9 +228,12 @@ async fn respond_with<P: Future<Output = Result<u64, PumpError>>>(
         mut timer,
     } = phase;
     let stats = &target.cluster.stats;
-    let (parts, mut upstream_body) = response.into_parts();
+    let (mut parts, mut upstream_body) = response.into_parts();
     let status = parts.status.as_u16();
     let head_after = started.elapsed();
+    if !target.listener.config.suppress_envoy_headers {
+        set_service_time(&mut parts.headers, head_after);
+    }
     stats.record_upstream_status(status);
     let end = upstream_body.is_end_stream();
     let mut down = match respond.send_response(http::Response::from_parts(parts, ()), end) {

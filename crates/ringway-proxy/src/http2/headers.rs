@@ -3,8 +3,10 @@
 //! §8.2.2), `Host` ↔ `:authority`, trailers both ways, and the proxy's own
 //! `x-forwarded-*` and `x-request-id` fields.
 
+use std::cell::RefCell;
 use std::io::Write as _;
 use std::net::IpAddr;
+use std::time::Duration;
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use ringway_http1::{HeaderSpan, connection_tokens_contain, is_hop_by_hop};
@@ -12,7 +14,8 @@ use ringway_http1::{HeaderSpan, connection_tokens_contain, is_hop_by_hop};
 use ringway_grpc::Code;
 use ringway_route::HeaderLookup;
 
-use crate::request::next_hop::{self, NextHop, push_ip};
+use crate::request::envoy_headers::{self, FieldAction};
+use crate::request::next_hop::{self, NextHop};
 
 /// Field names ringway reads or writes on every request, built once
 /// (a `&str` name is parsed again at each map lookup).
@@ -22,6 +25,24 @@ pub(crate) const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forw
 pub(crate) const GRPC_TIMEOUT: HeaderName = HeaderName::from_static("grpc-timeout");
 pub(crate) const GRPC_STATUS: HeaderName = HeaderName::from_static("grpc-status");
 pub(crate) const GRPC_MESSAGE: HeaderName = HeaderName::from_static("grpc-message");
+const X_ENVOY_INTERNAL: HeaderName = HeaderName::from_static("x-envoy-internal");
+const X_ENVOY_EXTERNAL_ADDRESS: HeaderName = HeaderName::from_static("x-envoy-external-address");
+const X_ENVOY_EXPECTED_RQ_TIMEOUT_MS: HeaderName =
+    HeaderName::from_static("x-envoy-expected-rq-timeout-ms");
+const X_ENVOY_ORIGINAL_PATH: HeaderName = HeaderName::from_static("x-envoy-original-path");
+const X_ENVOY_UPSTREAM_SERVICE_TIME: HeaderName =
+    HeaderName::from_static("x-envoy-upstream-service-time");
+
+thread_local! {
+    /// One-entry caches of values that repeat request after request on a
+    /// worker (the route's expected timeout, the client's address): a hit
+    /// clones a shared value instead of formatting and allocating one.
+    static EXPECTED_TIMEOUT: RefCell<Option<(u64, HeaderValue)>> = const { RefCell::new(None) };
+    static EXTERNAL_ADDRESS: RefCell<Option<(IpAddr, HeaderValue)>> = const { RefCell::new(None) };
+}
+
+/// Service times under 10 ms (most of them), without allocating.
+const SMALL_MS: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
 
 /// How an HTTP/1.1 message body is framed on the wire we write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,16 +58,27 @@ pub(crate) enum H1Framing {
 }
 
 /// Readies a request's headers for the next hop: drops `host` (the
-/// authority travels separately), appends the peer to `x-forwarded-for`,
-/// and sets `x-forwarded-proto` and `x-request-id` if absent.
+/// authority travels separately), applies Envoy's `x-forwarded-*` and
+/// `x-envoy-*` rules, and sets `x-request-id` if absent. `original` is
+/// the path and query before any rewrite. Returns the request's timeout.
 ///
 /// The map holds no connection-specific field already: `h2` refuses
 /// requests that carry one (and `TE` other than `trailers`) as malformed,
 /// and [`from_h1`] leaves them out.
-pub(crate) fn prepare_request(headers: &mut HeaderMap, next_hop: &NextHop<'_>) {
+pub(crate) fn prepare_request(
+    headers: &mut HeaderMap,
+    next_hop: &NextHop<'_>,
+    original: &[u8],
+) -> Duration {
     headers.remove(header::HOST);
-    append_forwarded_for(headers, next_hop.peer);
-    if !headers.contains_key(X_FORWARDED_PROTO) {
+    // Room for the fields added below, in one growth at most.
+    headers.reserve(6);
+    let timeout_header = strip_envoy_fields(headers, next_hop);
+    let timeout = next_hop.timeout(timeout_header.as_ref().map(HeaderValue::as_bytes));
+    if let Some(peer) = &next_hop.forwarded_for {
+        append_forwarded_for(headers, peer.as_bytes());
+    }
+    if next_hop.overwrite_forwarded_proto || !headers.contains_key(X_FORWARDED_PROTO) {
         headers.insert(
             X_FORWARDED_PROTO,
             HeaderValue::from_static(next_hop::FORWARDED_PROTO),
@@ -58,15 +90,104 @@ pub(crate) fn prepare_request(headers: &mut HeaderMap, next_hop: &NextHop<'_>) {
     {
         headers.insert(X_REQUEST_ID, id);
     }
+    let envoy = &next_hop.envoy;
+    if envoy.trust.internal {
+        headers.insert(X_ENVOY_INTERNAL, HeaderValue::from_static("true"));
+    }
+    if let Some(ip) = envoy.trust.external_address
+        && let Some(v) = cached(&EXTERNAL_ADDRESS, ip, || {
+            next_hop
+                .external_address()
+                .and_then(|text| HeaderValue::from_bytes(text.as_bytes()).ok())
+        })
+    {
+        headers.insert(X_ENVOY_EXTERNAL_ADDRESS, v);
+    }
+    if let Some(ms) = envoy.expected_timeout_ms(timeout)
+        && let Some(v) = cached(&EXPECTED_TIMEOUT, ms, || Some(HeaderValue::from(ms)))
+    {
+        headers.insert(X_ENVOY_EXPECTED_RQ_TIMEOUT_MS, v);
+    }
+    if envoy.original_path {
+        let path: &[u8] = if original.first() == Some(&b'/') {
+            original
+        } else {
+            b"/"
+        };
+        if let Ok(v) = HeaderValue::from_bytes(path) {
+            headers.insert(X_ENVOY_ORIGINAL_PATH, v);
+        }
+    }
+    timeout
 }
 
-fn append_forwarded_for(headers: &mut HeaderMap, peer: IpAddr) {
+/// Removes the `x-envoy-*` fields Envoy's rules drop; returns a honoured
+/// `x-envoy-upstream-rq-timeout-ms`. Maps without such fields (nearly
+/// all) are only scanned.
+fn strip_envoy_fields(headers: &mut HeaderMap, next_hop: &NextHop<'_>) -> Option<HeaderValue> {
+    let any = headers
+        .keys()
+        .any(|name| name.as_str().starts_with("x-envoy-"));
+    if !any {
+        return None;
+    }
+    let mut dropped = Vec::new();
+    let mut timeout = None;
+    for name in headers.keys() {
+        let Some(field) = envoy_headers::envoy_field(name.as_str().as_bytes()) else {
+            continue;
+        };
+        match next_hop.envoy.action(field) {
+            FieldAction::Keep => {}
+            FieldAction::Drop => dropped.push(name.clone()),
+            FieldAction::Timeout => {
+                timeout = headers.get(name).cloned();
+                dropped.push(name.clone());
+            }
+        }
+    }
+    for name in dropped {
+        headers.remove(name);
+    }
+    timeout
+}
+
+/// Sets `x-envoy-upstream-service-time` on a response going downstream.
+pub(crate) fn set_service_time(headers: &mut HeaderMap, elapsed: Duration) {
+    let ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+    let value = match SMALL_MS.get(ms as usize) {
+        Some(text) => HeaderValue::from_static(text),
+        None => HeaderValue::from(ms),
+    };
+    headers.insert(X_ENVOY_UPSTREAM_SERVICE_TIME, value);
+}
+
+/// The value for `key` from a one-entry `cache`, made by `make` on a miss.
+fn cached<K: Copy + PartialEq + 'static>(
+    cache: &'static std::thread::LocalKey<RefCell<Option<(K, HeaderValue)>>>,
+    key: K,
+    make: impl FnOnce() -> Option<HeaderValue>,
+) -> Option<HeaderValue> {
+    cache.with(|slot| {
+        let mut slot = slot.borrow_mut();
+        if let Some((k, v)) = slot.as_ref()
+            && *k == key
+        {
+            return Some(v.clone());
+        }
+        let value = make()?;
+        *slot = Some((key, value.clone()));
+        Some(value)
+    })
+}
+
+fn append_forwarded_for(headers: &mut HeaderMap, peer: &[u8]) {
     let mut value = Vec::with_capacity(64);
     for existing in headers.get_all(X_FORWARDED_FOR) {
         value.extend_from_slice(existing.as_bytes());
         value.extend_from_slice(b", ");
     }
-    push_ip(&mut value, peer);
+    value.extend_from_slice(peer);
     if let Ok(v) = HeaderValue::from_bytes(&value) {
         headers.insert(X_FORWARDED_FOR, v);
     }
@@ -268,18 +389,51 @@ mod tests {
         map.insert("te", HeaderValue::from_static("trailers"));
         map.insert("host", HeaderValue::from_static("a"));
         map.insert("x-forwarded-for", HeaderValue::from_static("10.0.0.1"));
-        let next_hop = NextHop {
-            peer: "127.0.0.1".parse().expect("ip"),
+        map.insert("x-forwarded-proto", HeaderValue::from_static("https"));
+        map.insert("x-envoy-retry-on", HeaderValue::from_static("5xx"));
+        map.insert(
+            "x-envoy-upstream-rq-timeout-ms",
+            HeaderValue::from_static("5"),
+        );
+        map.insert("x-envoy-internal", HeaderValue::from_static("true"));
+        map.insert("x-envoy-unknown", HeaderValue::from_static("kept"));
+        let mut next_hop = NextHop {
+            forwarded_for: Some(next_hop::IpText::new("127.0.0.1".parse().expect("ip"))),
+            overwrite_forwarded_proto: true,
             request_id: Some(next_hop::RequestId::generate(
                 &mut fastrand::Rng::with_seed(1),
             )),
             host_rewrite: None,
+            envoy: envoy_headers::EnvoyEdits {
+                trust: envoy_headers::Trust {
+                    internal: false,
+                    edge: true,
+                    external_address: Some("127.0.0.1".parse().expect("ip")),
+                    external_is_peer: true,
+                },
+                suppress: false,
+                original_path: false,
+            },
+            route_timeout: Duration::from_secs(15),
         };
-        prepare_request(&mut map, &next_hop);
+        next_hop.path_rewritten();
+        let timeout = prepare_request(&mut map, &next_hop, b"/before?q");
+        assert_eq!(timeout, Duration::from_secs(15));
         assert!(map.get("host").is_none());
         assert_eq!(map["te"], "trailers");
         assert_eq!(map["x-forwarded-for"], "10.0.0.1, 127.0.0.1");
         assert_eq!(map["x-forwarded-proto"], "http");
+        assert_eq!(map["x-envoy-external-address"], "127.0.0.1");
+        assert_eq!(map["x-envoy-expected-rq-timeout-ms"], "15000");
+        assert_eq!(map["x-envoy-original-path"], "/before?q");
+        assert_eq!(map["x-envoy-unknown"], "kept");
+        for gone in [
+            "x-envoy-retry-on",
+            "x-envoy-upstream-rq-timeout-ms",
+            "x-envoy-internal",
+        ] {
+            assert!(map.get(gone).is_none(), "{gone}");
+        }
         assert_eq!(
             Some(map["x-request-id"].as_bytes()),
             next_hop.request_id().map(str::as_bytes)

@@ -11,6 +11,7 @@ pub(crate) mod attempt;
 pub(crate) mod cluster;
 pub(crate) mod context;
 pub(crate) mod decide;
+pub(crate) mod envoy_headers;
 pub(crate) mod finish;
 pub(crate) mod next_hop;
 pub(crate) mod reply;

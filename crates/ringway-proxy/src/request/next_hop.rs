@@ -1,16 +1,22 @@
 //! What changes in a request on its way to the upstream, the same for
-//! both codecs: the peer appended to `x-forwarded-for`, `x-forwarded-proto`
-//! set when absent, an `x-request-id` generated when absent, the route's
-//! host rewrite, and the fields never forwarded (hop-by-hop ones, those
+//! both codecs: the peer appended to `x-forwarded-for` (with
+//! `use_remote_address`), `x-forwarded-proto` set, an `x-request-id`
+//! generated when absent, the route's host rewrite (or the endpoint's
+//! hostname), Envoy's `x-envoy-*` edits ([`super::envoy_headers`]), the
+//! request timeout, and the fields never forwarded (hop-by-hop ones, those
 //! `Connection` names, and `expect`: ringway answers `100-continue` itself).
 //! The HTTP/1.1 writer (`h1::head`) and the HTTP/2 writer
 //! (`http2::headers`) apply these as data.
 
+use std::borrow::Cow;
 use std::io::Write as _;
 use std::net::IpAddr;
+use std::time::Duration;
 
-use ringway_config::model::Route;
+use ringway_config::model::{Listener, Route};
 use ringway_http1::is_hop_by_hop;
+
+use super::envoy_headers::{self, EnvoyEdits};
 
 /// `x-forwarded-proto` when the request has none.
 pub(crate) const FORWARDED_PROTO: &str = "http";
@@ -18,28 +24,92 @@ pub(crate) const FORWARDED_PROTO: &str = "http";
 /// The edits for one forwarded request.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct NextHop<'a> {
-    /// Appended to `x-forwarded-for`.
-    pub peer: IpAddr,
+    /// Appended to `x-forwarded-for` (`use_remote_address`).
+    pub forwarded_for: Option<IpText>,
+    /// `x-forwarded-proto` is replaced, not only set when absent
+    /// (`use_remote_address` without trusted hops).
+    pub overwrite_forwarded_proto: bool,
     /// Set as `x-request-id`: generated when the request has none.
     pub request_id: Option<RequestId>,
     /// Replaces `Host` / `:authority`.
     pub host_rewrite: Option<&'a str>,
+    pub envoy: EnvoyEdits,
+    /// The route's timeout, before `x-envoy-upstream-rq-timeout-ms`.
+    pub route_timeout: Duration,
+}
+
+/// What [`NextHop::new`] needs to know about the request.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Hop<'a> {
+    pub listener: &'a Listener,
+    pub route: &'a Route,
+    pub peer: IpAddr,
+    /// Whether the request carries an `x-request-id` already.
+    pub has_request_id: bool,
+    /// The chosen endpoint's hostname, if it has one.
+    pub endpoint_hostname: Option<&'a str>,
 }
 
 impl<'a> NextHop<'a> {
-    /// The edits for a request from `peer` on `route`; `has_request_id`
-    /// says whether it carries an `x-request-id` already.
-    pub(crate) fn new(
+    /// The edits for a request; `forwarded_for` gives its
+    /// `x-forwarded-for` values joined by `,` and is called only when the
+    /// listener's settings need them.
+    pub(crate) fn new<'x>(
         rng: &mut fastrand::Rng,
-        peer: IpAddr,
-        has_request_id: bool,
-        route: &'a Route,
+        hop: Hop<'a>,
+        forwarded_for: impl FnOnce() -> Option<Cow<'x, [u8]>>,
     ) -> Self {
-        Self {
+        let Hop {
+            listener,
+            route,
             peer,
+            has_request_id,
+            endpoint_hostname,
+        } = hop;
+        let trust = if envoy_headers::needs_forwarded_for(listener) {
+            envoy_headers::trust(listener, peer, forwarded_for().as_deref())
+        } else {
+            envoy_headers::trust(listener, peer, None)
+        };
+        let host_rewrite = match (&route.host_rewrite, route.auto_host_rewrite) {
+            (Some(host), _) => Some(host.as_str()),
+            (None, true) => endpoint_hostname,
+            (None, false) => None,
+        };
+        Self {
+            forwarded_for: listener.use_remote_address.then(|| IpText::new(peer)),
+            overwrite_forwarded_proto: listener.use_remote_address
+                && listener.xff_num_trusted_hops == 0,
             request_id: (!has_request_id).then(|| RequestId::generate(rng)),
-            host_rewrite: route.host_rewrite.as_deref(),
+            host_rewrite,
+            envoy: EnvoyEdits {
+                trust,
+                suppress: listener.suppress_envoy_headers,
+                original_path: false,
+            },
+            route_timeout: route.timeout,
         }
+    }
+
+    /// The text of `x-envoy-external-address`, if the request gets one.
+    pub(crate) fn external_address(&self) -> Option<IpText> {
+        let ip = self.envoy.trust.external_address?;
+        match self.forwarded_for {
+            Some(text) if self.envoy.trust.external_is_peer => Some(text),
+            _ => Some(IpText::new(ip)),
+        }
+    }
+
+    /// Records that the path was rewritten: the original goes up as
+    /// `x-envoy-original-path` unless Envoy's headers are suppressed.
+    pub(crate) fn path_rewritten(&mut self) {
+        self.envoy.original_path = !self.envoy.suppress;
+    }
+
+    /// The request's timeout, given the `x-envoy-upstream-rq-timeout-ms`
+    /// value honoured (if any).
+    pub(crate) fn timeout(&self, header: Option<&[u8]>) -> Duration {
+        envoy_headers::upstream_timeout(self.route_timeout, header)
     }
 
     /// The generated request id, if any.
@@ -83,27 +153,59 @@ impl RequestId {
     }
 }
 
-/// Appends the textual form of `ip` (IPv4 without going through `fmt`).
-pub(crate) fn push_ip(out: &mut Vec<u8>, ip: IpAddr) {
-    match ip {
-        IpAddr::V4(v4) => {
-            for (i, octet) in v4.octets().iter().enumerate() {
-                if i > 0 {
-                    out.push(b'.');
+/// The text of an IP address, on the stack: formatted once per request
+/// for both `x-forwarded-for` and `x-envoy-external-address`.
+#[derive(Clone, Copy)]
+pub(crate) struct IpText {
+    buf: [u8; 46],
+    len: u8,
+}
+
+impl IpText {
+    /// IPv4 without going through `fmt`.
+    pub(crate) fn new(ip: IpAddr) -> Self {
+        let mut text = Self {
+            buf: [0; 46],
+            len: 0,
+        };
+        match ip {
+            IpAddr::V4(v4) => {
+                let mut at = 0;
+                for (i, &o) in v4.octets().iter().enumerate() {
+                    if i > 0 {
+                        text.buf[at] = b'.';
+                        at += 1;
+                    }
+                    if o >= 100 {
+                        text.buf[at] = b'0' + o / 100;
+                        at += 1;
+                    }
+                    if o >= 10 {
+                        text.buf[at] = b'0' + (o / 10) % 10;
+                        at += 1;
+                    }
+                    text.buf[at] = b'0' + o % 10;
+                    at += 1;
                 }
-                let o = *octet;
-                if o >= 100 {
-                    out.push(b'0' + o / 100);
-                }
-                if o >= 10 {
-                    out.push(b'0' + (o / 10) % 10);
-                }
-                out.push(b'0' + o % 10);
+                text.len = at as u8;
+            }
+            IpAddr::V6(v6) => {
+                let mut cursor = std::io::Cursor::new(&mut text.buf[..]);
+                let _ = write!(cursor, "{v6}");
+                text.len = cursor.position() as u8;
             }
         }
-        IpAddr::V6(v6) => {
-            let _ = write!(out, "{v6}");
-        }
+        text
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.buf[..usize::from(self.len)]
+    }
+}
+
+impl std::fmt::Debug for IpText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&String::from_utf8_lossy(self.as_bytes()))
     }
 }
 
@@ -131,10 +233,18 @@ mod tests {
 
     #[test]
     fn ip_text() {
-        for ip in ["0.0.0.0", "127.0.0.1", "10.20.255.9", "::1", "fe80::1"] {
-            let mut out = Vec::new();
-            push_ip(&mut out, ip.parse().unwrap_or_else(|_| unreachable!()));
-            assert_eq!(out, ip.as_bytes());
+        let longest = "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff";
+        for ip in [
+            "0.0.0.0",
+            "127.0.0.1",
+            "10.20.255.9",
+            "::1",
+            "fe80::1",
+            longest,
+            "::ffff:1.2.3.4",
+        ] {
+            let text = IpText::new(ip.parse().unwrap_or_else(|_| unreachable!()));
+            assert_eq!(text.as_bytes(), ip.as_bytes());
         }
     }
 }

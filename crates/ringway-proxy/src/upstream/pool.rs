@@ -33,6 +33,8 @@ pub struct UpstreamConn {
 #[derive(Debug)]
 pub struct EndpointPool {
     pub address: SocketAddr,
+    /// The DNS name the address came from, if any (`auto_host_rewrite`).
+    pub hostname: Option<Box<str>>,
     pub active_requests: Cell<u32>,
     idle: RefCell<Vec<UpstreamConn>>,
     max_idle: Cell<usize>,
@@ -73,9 +75,15 @@ impl UpstreamConn {
 // === impl EndpointPool ===
 
 impl EndpointPool {
-    pub fn new(address: SocketAddr, max_idle: usize, idle_timeout: Duration) -> Self {
+    pub fn new(
+        address: SocketAddr,
+        hostname: Option<&str>,
+        max_idle: usize,
+        idle_timeout: Duration,
+    ) -> Self {
         Self {
             address,
+            hostname: hostname.map(Box::from),
             active_requests: Cell::new(0),
             idle: RefCell::new(Vec::new()),
             max_idle: Cell::new(max_idle),
