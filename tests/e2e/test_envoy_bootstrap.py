@@ -316,3 +316,36 @@ dynamic_resources:
     assert curl(proxy.url("/x")).json()["origin"] == "orders"
     nodes = c.json("/v1/nodes")
     assert [n["node_id"] for n in nodes] == ["sidecar-7"], nodes
+
+
+def test_envoy_route_matchers_rewrites_and_headers(env):
+    """Query-parameter and case-insensitive matching, regex_rewrite with
+    x-envoy-original-path, and use_remote_address, from Envoy's fields."""
+    a, b = env.origin("a"), env.origin("b")
+    routes = r"""
+              - match:
+                  prefix: "/"
+                  query_parameters:
+                  - name: debug
+                    string_match: { exact: "1" }
+                route: { cluster: b }
+              - match: { prefix: "/API/", case_sensitive: false }
+                route:
+                  cluster: a
+                  regex_rewrite:
+                    pattern: { regex: "^/api/v(\\d+)/(.*)$" }
+                    substitution: "/\\2?version=\\1"
+              - match: { prefix: "/" }
+                route: { cluster: a }
+"""
+    hcm = "\n          use_remote_address: true"
+    proxy = env.proxy(bootstrap(listener(routes, extra_hcm=hcm), static_cluster("a", a) + static_cluster("b", b)))
+    assert curl(proxy.url("/x?debug=1")).json()["origin"] == "b"
+    assert curl(proxy.url("/x?debug=2")).json()["origin"] == "a"
+    r = curl(proxy.url("/api/v2/users"))
+    headers = {k.lower(): v for k, v in r.json()["headers"]}
+    assert r.json()["origin"] == "a"
+    assert r.json()["target"].startswith("/users"), r.json()["target"]
+    assert headers["x-envoy-original-path"] == "/api/v2/users"
+    assert headers["x-forwarded-for"] == "127.0.0.1"
+    assert r.header("x-envoy-upstream-service-time") is not None

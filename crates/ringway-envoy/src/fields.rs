@@ -315,6 +315,7 @@ pub static TABLE: &[MessageFields] = &[
                 A("x-forwarded-for appended and internal/external origin from the peer address"),
             ),
             ("xff_num_trusted_hops", A("trusted x-forwarded-for hops")),
+            ("internal_address_config", A("which client addresses are internal (`x-envoy-internal`, `x-envoy-*` headers honoured)")),
             (
                 "request_headers_timeout",
                 A("time allowed for the request head (408)"),
@@ -344,6 +345,19 @@ pub static TABLE: &[MessageFields] = &[
         fields: &[
             ("config_source", A("must be ADS")),
             ("route_config_name", A("the RouteConfiguration to take")),
+        ],
+    },
+    MessageFields {
+        message: "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.InternalAddressConfig",
+        title: "HttpConnectionManager.InternalAddressConfig",
+        fields: &[("cidr_ranges", A("the internal ranges"))],
+    },
+    MessageFields {
+        message: "envoy.config.core.v3.CidrRange",
+        title: "CidrRange",
+        fields: &[
+            ("address_prefix", A("the network")),
+            ("prefix_len", A("its length")),
         ],
     },
     MessageFields {

@@ -15,7 +15,10 @@ use envoy_types::pb::envoy::extensions::filters::network::http_connection_manage
 use envoy_types::pb::envoy::extensions::filters::network::http_connection_manager::v3::HttpConnectionManager;
 use envoy_types::pb::google::protobuf::Any;
 use prost::Message;
-use ringway_config::model::{self, AccessLog, AccessLogFormat, Limits, ListenerProtocol};
+use envoy_types::pb::envoy::extensions::filters::http::router::v3::Router;
+use ringway_config::model::{
+    self, AccessLog, AccessLogFormat, CidrRange, InternalAddressConfig, Limits, ListenerProtocol,
+};
 use ringway_config::values;
 
 use crate::cluster::http2_settings;
@@ -100,7 +103,7 @@ fn http_connection_manager(
     if hcm.stat_prefix.is_empty() {
         return Err((format!("{field}.stat_prefix"), "required".into()));
     }
-    routers(hcm, field)?;
+    let router = router(hcm, field)?;
     let (virtual_hosts, rds) = match &hcm.route_specifier {
         Some(RouteSpecifier::RouteConfig(rc)) => (
             route::convert(rc)
@@ -181,11 +184,15 @@ fn http_connection_manager(
         access_log,
         protocol,
         http2,
+        use_remote_address: hcm.use_remote_address.is_some_and(|v| v.value),
+        xff_num_trusted_hops: hcm.xff_num_trusted_hops,
+        internal_address_config: internal_addresses(hcm, field)?,
+        suppress_envoy_headers: router.suppress_envoy_headers,
     })
 }
 
 /// The HTTP filters: the router, last (and for now, alone).
-fn routers(hcm: &HttpConnectionManager, field: &str) -> Result<(), Refused> {
+fn router(hcm: &HttpConnectionManager, field: &str) -> Result<Router, Refused> {
     let Some((last, others)) = hcm.http_filters.split_last() else {
         return Err((
             format!("{field}.http_filters"),
@@ -202,18 +209,49 @@ fn routers(hcm: &HttpConnectionManager, field: &str) -> Result<(), Refused> {
             format!("the HTTP filter {what} is not supported by ringway"),
         ));
     }
-    let is_router = match &last.config_type {
-        Some(HttpFilterConfig::TypedConfig(any)) => type_name(any) == ROUTER_TYPE,
-        None => last.name == "envoy.filters.http.router",
-        _ => false,
-    };
-    if !is_router {
-        return Err((
-            format!("{field}.http_filters[{}]", hcm.http_filters.len() - 1),
+    let last_field = format!("{field}.http_filters[{}]", hcm.http_filters.len() - 1);
+    match &last.config_type {
+        Some(HttpFilterConfig::TypedConfig(any)) if type_name(any) == ROUTER_TYPE => {
+            Router::decode(any.value.as_slice())
+                .map_err(|e| (format!("{last_field}.typed_config"), format!("cannot decode: {e}")))
+        }
+        None if last.name == "envoy.filters.http.router" => Ok(Router::default()),
+        _ => Err((
+            last_field,
             "the last HTTP filter must be envoy.filters.http.router".into(),
-        ));
+        )),
     }
-    Ok(())
+}
+
+/// `internal_address_config`: which client addresses count as internal
+/// (none when unset, as in current Envoy).
+fn internal_addresses(
+    hcm: &HttpConnectionManager,
+    field: &str,
+) -> Result<Option<InternalAddressConfig>, Refused> {
+    let Some(config) = &hcm.internal_address_config else {
+        return Ok(None);
+    };
+    let mut cidr_ranges = Vec::with_capacity(config.cidr_ranges.len());
+    for (i, r) in config.cidr_ranges.iter().enumerate() {
+        let rfield = format!("{field}.internal_address_config.cidr_ranges[{i}]");
+        let address_prefix: IpAddr = r.address_prefix.parse().map_err(|_| {
+            (
+                format!("{rfield}.address_prefix"),
+                format!("`{}` is not an IP address", r.address_prefix),
+            )
+        })?;
+        let max = if address_prefix.is_ipv4() { 32 } else { 128 };
+        let prefix_len = r.prefix_len.map_or(0, |p| p.value);
+        let prefix_len = u8::try_from(prefix_len).ok().filter(|p| u32::from(*p) <= max).ok_or_else(|| {
+            (format!("{rfield}.prefix_len"), format!("{prefix_len} is more than {max}"))
+        })?;
+        cidr_ranges.push(CidrRange {
+            address_prefix,
+            prefix_len,
+        });
+    }
+    Ok(Some(InternalAddressConfig { cidr_ranges }))
 }
 
 /// The access log: one file, stdout or stderr logger in Envoy's default

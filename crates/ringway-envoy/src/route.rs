@@ -17,7 +17,11 @@ use envoy_types::pb::envoy::config::route::v3::{
 use envoy_types::pb::envoy::r#type::matcher::v3::StringMatcher;
 use envoy_types::pb::envoy::r#type::matcher::v3::string_matcher::MatchPattern;
 use ringway_config::defaults;
-use ringway_config::model::{self, HeaderValueMatch, PathMatch, Redirect, WeightedCluster};
+use envoy_types::pb::envoy::config::route::v3::query_parameter_matcher::QueryParameterMatchSpecifier as QuerySpecifier;
+use ringway_config::model::{
+    self, HeaderValueMatch, PathMatch, QueryParameterMatch, QueryParameterValueMatch, Redirect,
+    RegexRewrite, StringMatch, StringMatchKind, WeightedCluster,
+};
 use ringway_config::values;
 
 use crate::{Rejected, duration};
@@ -100,7 +104,9 @@ fn route(route: &Route, field: &str) -> Result<model::Route, Refused> {
         },
         timeout: defaults::ROUTE_TIMEOUT,
         prefix_rewrite: None,
+        regex_rewrite: None,
         host_rewrite: None,
+        auto_host_rewrite: false,
         max_request_body_bytes: None,
         on_demand: None,
     };
@@ -129,18 +135,6 @@ fn route(route: &Route, field: &str) -> Result<model::Route, Refused> {
 }
 
 fn route_match(m: &RouteMatch, field: &str) -> Result<model::RouteMatch, Refused> {
-    if m.case_sensitive.is_some_and(|c| !c.value) {
-        return Err((
-            format!("{field}.case_sensitive"),
-            "false is not supported yet".into(),
-        ));
-    }
-    if !m.query_parameters.is_empty() {
-        return Err((
-            format!("{field}.query_parameters"),
-            "not supported yet".into(),
-        ));
-    }
     let path = match &m.path_specifier {
         Some(PathSpecifier::Prefix(p)) => PathMatch::Prefix(p.clone()),
         Some(PathSpecifier::Path(p)) => PathMatch::Exact(p.clone()),
@@ -164,17 +158,36 @@ fn route_match(m: &RouteMatch, field: &str) -> Result<model::RouteMatch, Refused
     let mut methods = Vec::new();
     let mut headers = Vec::new();
     for (i, h) in m.headers.iter().enumerate() {
-        let hfield = format!("{field}.headers[{i}]");
         // Envoy matches the method as the `:method` pseudo-header.
         if let Some(method) = method_match(h) {
             methods.push(method);
             continue;
         }
-        headers.push(header_match(h, &hfield)?);
+        headers.push(header_match(h, &format!("{field}.headers[{i}]"))?);
+    }
+    let mut query_parameters = Vec::with_capacity(m.query_parameters.len());
+    for (i, q) in m.query_parameters.iter().enumerate() {
+        let qfield = format!("{field}.query_parameters[{i}]");
+        if q.name.is_empty() {
+            return Err((format!("{qfield}.name"), "required".into()));
+        }
+        let value = match &q.query_parameter_match_specifier {
+            Some(QuerySpecifier::PresentMatch(p)) => QueryParameterValueMatch::Present(*p),
+            Some(QuerySpecifier::StringMatch(sm)) => {
+                QueryParameterValueMatch::String(string_match(sm, &format!("{qfield}.string_match"))?)
+            }
+            None => QueryParameterValueMatch::Present(true),
+        };
+        query_parameters.push(QueryParameterMatch {
+            name: q.name.clone(),
+            value,
+        });
     }
     Ok(model::RouteMatch {
         path,
+        case_sensitive: m.case_sensitive.is_none_or(|c| c.value),
         headers,
+        query_parameters,
         methods,
     })
 }
@@ -198,58 +211,53 @@ fn method_match(h: &HeaderMatcher) -> Option<String> {
 fn header_match(h: &HeaderMatcher, field: &str) -> Result<model::HeaderMatch, Refused> {
     let name =
         values::header_name(&h.name).map_err(|e| (format!("{field}.name"), e.to_string()))?;
-    if h.treat_missing_header_as_empty {
-        return Err((
-            format!("{field}.treat_missing_header_as_empty"),
-            "not supported yet".into(),
-        ));
-    }
-    let mut invert = h.invert_match;
+    let exact = |kind| HeaderValueMatch::String(StringMatch { kind, ignore_case: false });
     #[allow(deprecated)]
     let value = match &h.header_match_specifier {
-        None => HeaderValueMatch::Present,
-        Some(HeaderMatchSpecifier::PresentMatch(true)) => HeaderValueMatch::Present,
-        Some(HeaderMatchSpecifier::PresentMatch(false)) => {
-            invert = !invert;
-            HeaderValueMatch::Present
+        None => HeaderValueMatch::Present(true),
+        Some(HeaderMatchSpecifier::PresentMatch(p)) => HeaderValueMatch::Present(*p),
+        Some(HeaderMatchSpecifier::ExactMatch(v)) => exact(StringMatchKind::Exact(v.clone())),
+        Some(HeaderMatchSpecifier::PrefixMatch(v)) => exact(StringMatchKind::Prefix(v.clone())),
+        Some(HeaderMatchSpecifier::SuffixMatch(v)) => exact(StringMatchKind::Suffix(v.clone())),
+        Some(HeaderMatchSpecifier::ContainsMatch(v)) => {
+            exact(StringMatchKind::Contains(v.clone()))
         }
-        Some(HeaderMatchSpecifier::ExactMatch(v)) => HeaderValueMatch::Exact(v.clone()),
-        Some(HeaderMatchSpecifier::PrefixMatch(v)) => HeaderValueMatch::Prefix(v.clone()),
-        Some(HeaderMatchSpecifier::SafeRegexMatch(r)) => HeaderValueMatch::Regex(
+        Some(HeaderMatchSpecifier::SafeRegexMatch(r)) => exact(StringMatchKind::SafeRegex(
             values::pattern(&r.regex)
                 .map_err(|e| (format!("{field}.safe_regex_match.regex"), e.to_string()))?,
-        ),
-        Some(HeaderMatchSpecifier::StringMatch(s)) => {
-            string_match(s, &format!("{field}.string_match"))?
+        )),
+        Some(HeaderMatchSpecifier::StringMatch(sm)) => {
+            HeaderValueMatch::String(string_match(sm, &format!("{field}.string_match"))?)
         }
-        Some(_) => {
-            return Err((
-                field.to_owned(),
-                "this header matcher is not supported yet".into(),
-            ));
+        Some(HeaderMatchSpecifier::RangeMatch(_)) => {
+            return Err((format!("{field}.range_match"), "not supported yet".into()));
         }
     };
     Ok(model::HeaderMatch {
         name,
         value,
-        invert,
+        invert_match: h.invert_match,
+        treat_missing_header_as_empty: h.treat_missing_header_as_empty,
     })
 }
 
-fn string_match(s: &StringMatcher, field: &str) -> Result<HeaderValueMatch, Refused> {
-    if s.ignore_case {
-        return Err((format!("{field}.ignore_case"), "not supported yet".into()));
-    }
-    match &s.match_pattern {
-        Some(MatchPattern::Exact(v)) => Ok(HeaderValueMatch::Exact(v.clone())),
-        Some(MatchPattern::Prefix(v)) => Ok(HeaderValueMatch::Prefix(v.clone())),
-        Some(MatchPattern::SafeRegex(r)) => Ok(HeaderValueMatch::Regex(
+fn string_match(s: &StringMatcher, field: &str) -> Result<StringMatch, Refused> {
+    let kind = match &s.match_pattern {
+        Some(MatchPattern::Exact(v)) => StringMatchKind::Exact(v.clone()),
+        Some(MatchPattern::Prefix(v)) => StringMatchKind::Prefix(v.clone()),
+        Some(MatchPattern::Suffix(v)) => StringMatchKind::Suffix(v.clone()),
+        Some(MatchPattern::Contains(v)) => StringMatchKind::Contains(v.clone()),
+        Some(MatchPattern::SafeRegex(r)) => StringMatchKind::SafeRegex(
             values::pattern(&r.regex)
                 .map_err(|e| (format!("{field}.safe_regex.regex"), e.to_string()))?,
-        )),
-        Some(_) => Err((field.to_owned(), "not supported yet".into())),
-        None => Err((field.to_owned(), "needs a pattern".into())),
-    }
+        ),
+        Some(_) => return Err((field.to_owned(), "this matcher is not supported".into())),
+        None => return Err((field.to_owned(), "needs a pattern".into())),
+    };
+    Ok(StringMatch {
+        kind,
+        ignore_case: s.ignore_case,
+    })
 }
 
 fn forward(action: &RouteAction, field: &str, out: &mut model::Route) -> Result<(), Refused> {
@@ -329,8 +337,18 @@ fn forward(action: &RouteAction, field: &str, out: &mut model::Route) -> Result<
     if !action.prefix_rewrite.is_empty() {
         out.prefix_rewrite = Some(action.prefix_rewrite.clone());
     }
-    if action.regex_rewrite.is_some() {
-        return Err((format!("{field}.regex_rewrite"), "not supported yet".into()));
+    if let Some(rr) = &action.regex_rewrite {
+        if out.prefix_rewrite.is_some() {
+            return Err((
+                format!("{field}.regex_rewrite"),
+                "not with prefix_rewrite".into(),
+            ));
+        }
+        let pattern = rr.pattern.as_ref().map_or("", |p| p.regex.as_str());
+        out.regex_rewrite = Some(
+            RegexRewrite::new(pattern, &rr.substitution)
+                .map_err(|e| (format!("{field}.regex_rewrite"), e.to_string()))?,
+        );
     }
     match &action.host_rewrite_specifier {
         None => {}
