@@ -500,6 +500,7 @@ def test_rds_by_name_field_by_field_then_changes_and_removal(lctl, lclient):
     assert not r.resources
     x.ack(r)
     assert lctl.versions(ROUTE_TYPE) == {}
+    assert "the listener's route configuration is not served" in lctl.log(), "ingress names it"
 
 
 def test_route_nack_shows_in_nodes_and_resources_are_summarised(lctl, lclient):

@@ -12,7 +12,9 @@ use envoy_types::pb::envoy::service::discovery::v3::{
     DeltaDiscoveryRequest, DeltaDiscoveryResponse,
 };
 use ringway_config::model::Cluster;
-use ringway_xds::{CLUSTER_TYPE, ENDPOINTS_TYPE, ProxyStream, ResourceSet, WILDCARD};
+use ringway_xds::{
+    CLUSTER_TYPE, ENDPOINTS_TYPE, LISTENER_TYPE, ProxyStream, ROUTE_TYPE, ResourceSet, WILDCARD,
+};
 use tokio::sync::{mpsc, watch};
 
 use crate::source::{FolderRefresh, Kind, Refresh, Served};
@@ -170,6 +172,9 @@ impl Hub {
                 );
             }
             state.read_once(kind.label());
+            if state.set.generation() != before {
+                state.warn_unknown_rds();
+            }
             (state.set.generation() != before).then(|| state.set.generation())
         };
         if let Some(generation) = generation {
@@ -276,6 +281,25 @@ impl State {
             self.unread = self.unread.saturating_sub(1);
         }
         self.ready = self.unread == 0;
+    }
+
+    /// Warns of listeners whose `rds` names a route configuration nobody
+    /// serves (when a routes folder is followed): proxies then serve 404
+    /// `NR` on them until it appears.
+    fn warn_unknown_rds(&self) {
+        let Some(routes) = self.envoy.get(ROUTE_TYPE) else {
+            return;
+        };
+        if !self.first_reads.contains(Kind::Routes.label()) {
+            return;
+        }
+        for (name, listener) in self.envoy.get(LISTENER_TYPE).into_iter().flatten() {
+            if let Some(rds) = listener.rds.as_deref()
+                && !routes.contains_key(rds)
+            {
+                tracing::warn!(listener = %name, rds, "the listener's route configuration is not served; proxies answer 404 on it until it is");
+            }
+        }
     }
 
     /// Makes the set hold exactly these resources of one type: gone ones

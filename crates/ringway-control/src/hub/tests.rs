@@ -83,6 +83,7 @@ fn served(kind: Kind, name: &str, content: &str) -> Served {
         },
         canonical: content.as_bytes().to_vec(),
         summary: serde_json::Value::Null,
+        rds: None,
         file: "f.yaml".into(),
     }
 }
@@ -101,7 +102,7 @@ fn routes_and_listeners_from_folders_are_served_and_removed() {
     let _wanted = hub.add_source("directory", false);
     hub.add_folder(Kind::Routes);
     hub.add_folder(Kind::Listeners);
-    hub.source_refreshed("directory", refresh(vec![cluster("a", 1)]));
+    hub.source_refreshed("directory", refresh(vec![cluster("c", 5)]));
     hub.folder_refreshed(
         Kind::Listeners,
         folder(vec![served(Kind::Listeners, "l", "l1")]),

@@ -41,6 +41,8 @@ pub struct Served {
     pub canonical: Vec<u8>,
     /// What the admin API shows of it.
     pub summary: Value,
+    /// A listener's route configuration, when it takes its routes by name.
+    pub rds: Option<String>,
     pub file: PathBuf,
 }
 
@@ -240,7 +242,7 @@ fn resource(kind: Kind, document: &Value, path: &Path) -> Result<Served, FileErr
         text::message(kind.message_name(), document).map_err(|e| refused(e.field, e.reason))?;
     let bytes = message.encode_to_vec();
     let decode_error = |e: prost::DecodeError| refused("-".into(), e.to_string());
-    let (name, summary) = match kind {
+    let (name, summary, rds) = match kind {
         Kind::Routes => {
             let config = RouteConfiguration::decode(bytes.as_slice()).map_err(decode_error)?;
             named(&config.name)?;
@@ -253,7 +255,7 @@ fn resource(kind: Kind, document: &Value, path: &Path) -> Result<Served, FileErr
                 "domains": domains,
                 "routes": hosts.iter().map(|h| h.routes.len()).sum::<usize>(),
             });
-            (config.name, summary)
+            (config.name, summary, None)
         }
         Kind::Listeners => {
             let listener = Listener::decode(bytes.as_slice()).map_err(decode_error)?;
@@ -263,10 +265,10 @@ fn resource(kind: Kind, document: &Value, path: &Path) -> Result<Served, FileErr
             let summary = json!({
                 "file": path.display().to_string(),
                 "address": model.address.to_string(),
-                "rds": model.rds,
+                "rds": model.rds.as_deref(),
                 "virtual_hosts": model.virtual_hosts.len(),
             });
-            (listener.name, summary)
+            (listener.name, summary, model.rds)
         }
     };
     let canonical = serde_json::to_vec(&text::to_json(&message)).unwrap_or_default();
@@ -278,6 +280,7 @@ fn resource(kind: Kind, document: &Value, path: &Path) -> Result<Served, FileErr
         },
         canonical,
         summary,
+        rds,
         file: path.to_owned(),
     })
 }
