@@ -271,7 +271,7 @@ fn resource(kind: Kind, document: &Value, path: &Path) -> Result<Served, FileErr
             (listener.name, summary, model.rds)
         }
     };
-    let canonical = serde_json::to_vec(&text::to_json(&message)).unwrap_or_default();
+    let canonical = text::to_json(&message).to_string().into_bytes();
     Ok(Served {
         name,
         resource: Any {
