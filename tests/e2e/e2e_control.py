@@ -22,18 +22,24 @@ from e2e_proxy import admin_request, kill_process, stop_process, strip_ansi
 
 CLUSTER_TYPE = "type.googleapis.com/envoy.config.cluster.v3.Cluster"
 ENDPOINTS_TYPE = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment"
+LISTENER_TYPE = "type.googleapis.com/envoy.config.listener.v3.Listener"
+ROUTE_TYPE = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration"
 START_TIMEOUT = 20.0
 METRIC = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{[^}]*\})?) (\S+)$")
 
 
 class Control:
-    """One ringway-control process on port 0, with its clusters folder."""
+    """One ringway-control process on port 0, with its clusters, routes and
+    listeners folders."""
 
     def __init__(self, binary: str, workdir: Path):
         self.binary = binary
         self.dir = Path(workdir)
         self.clusters_dir = self.dir / "clusters"
-        self.clusters_dir.mkdir(parents=True, exist_ok=True)
+        self.routes_dir = self.dir / "routes"
+        self.listeners_dir = self.dir / "listeners"
+        for d in (self.clusters_dir, self.routes_dir, self.listeners_dir):
+            d.mkdir(parents=True, exist_ok=True)
         self.xds_path = self.dir / "xds.addr"
         self.admin_path = self.dir / "admin.addr"
         self.stderr_path = self.dir / "stderr.log"
@@ -41,32 +47,59 @@ class Control:
         self.xds: str | None = None
         self.admin: str | None = None
 
-    # -- cluster files ---------------------------------------------------
-    def write_clusters(self, name: str, clusters) -> None:
-        """Writes a cluster file whole: a temporary file (a dot name, which
-        the control plane skips) renamed into place. JSON is YAML."""
-        text = clusters if isinstance(clusters, str) else json.dumps(clusters, indent=2)
-        tmp = self.clusters_dir / f".{name}.tmp"
+    # -- folder files ----------------------------------------------------
+    @staticmethod
+    def _write(folder: Path, name: str, content) -> None:
+        """Writes a file whole: a temporary file (a dot name, which the
+        control plane skips) renamed into place. JSON is YAML."""
+        text = content if isinstance(content, str) else json.dumps(content, indent=2)
+        tmp = folder / f".{name}.tmp"
         tmp.write_text(text)
-        os.replace(tmp, self.clusters_dir / name)
+        os.replace(tmp, folder / name)
+
+    def write_clusters(self, name: str, clusters) -> None:
+        """A cluster file: a list of clusters in ringway's shape."""
+        self._write(self.clusters_dir, name, clusters)
 
     def remove_clusters(self, name: str) -> None:
         (self.clusters_dir / name).unlink()
 
+    def write_routes(self, name: str, configs) -> None:
+        """A route file: one Envoy RouteConfiguration (a dict, or YAML text)
+        or a list of them."""
+        self._write(self.routes_dir, name, configs)
+
+    def remove_routes(self, name: str) -> None:
+        (self.routes_dir / name).unlink()
+
+    def write_listeners(self, name: str, listeners) -> None:
+        """A listener file: one Envoy Listener or a list of them."""
+        self._write(self.listeners_dir, name, listeners)
+
+    def remove_listeners(self, name: str) -> None:
+        (self.listeners_dir / name).unlink()
+
     # -- process ---------------------------------------------------------
     def start(self, poll_interval: str = "50ms", wait: bool = True,
-              xds_address: str = "127.0.0.1:0", extra_args=()) -> "Control":
-        """Starts (or, after stop/kill, restarts) the process. A restart may
-        ask for the xDS port it had: ``xds_address=c.xds``. The log is
-        appended to, so a restarted process keeps the earlier lines."""
+              xds_address: str = "127.0.0.1:0", extra_args=(), routes: bool = True,
+              listeners: bool = True) -> "Control":
+        """Starts (or, after stop/kill, restarts) the process, following the
+        clusters folder and (unless turned off) the routes and listeners
+        folders. A restart may ask for the xDS port it had:
+        ``xds_address=c.xds``. The log is appended to, so a restarted
+        process keeps the earlier lines."""
         for p in (self.xds_path, self.admin_path):
             if p.exists():
                 p.unlink()
         args = [self.binary, "--xds-address", xds_address, "--admin-address", "127.0.0.1:0",
                 "--xds-address-path", str(self.xds_path),
                 "--admin-address-path", str(self.admin_path),
-                "--clusters-dir", str(self.clusters_dir), "--poll-interval", poll_interval,
-                *extra_args]
+                "--clusters-dir", str(self.clusters_dir), "--poll-interval", poll_interval]
+        if routes:
+            args += ["--routes-dir", str(self.routes_dir)]
+        if listeners:
+            args += ["--listeners-dir", str(self.listeners_dir)]
+        args += extra_args
         env = dict(os.environ, NO_COLOR="1", RUST_BACKTRACE="1",
                    RUST_LOG=os.environ.get("RUST_LOG", "info"))
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL,

@@ -4,14 +4,21 @@ ADS exchange driven by a client built only on Envoy's published protobufs
 
 from __future__ import annotations
 
+import json
+
 import grpc
 import pytest
 from envoy.config.cluster.v3 import cluster_pb2
 from envoy.config.endpoint.v3 import endpoint_pb2
+from envoy.config.listener.v3 import listener_pb2
+from envoy.config.route.v3 import route_components_pb2, route_pb2
+from envoy.extensions.filters.network.http_connection_manager.v3 import http_connection_manager_pb2
 from envoy.service.discovery.v3 import ads_pb2_grpc, discovery_pb2
+from google.protobuf import json_format
 from envoy.extensions.upstreams.http.v3 import http_protocol_options_pb2
 
-from e2e_control import CLUSTER_TYPE, ENDPOINTS_TYPE, XdsClient, names, wait_for
+from e2e_control import (CLUSTER_TYPE, ENDPOINTS_TYPE, LISTENER_TYPE, ROUTE_TYPE, XdsClient, names,
+                         wait_for)
 
 ORDERS = {"name": "orders", "lb_policy": "least_request", "connect_timeout": "1500ms",
           "endpoints": ["127.0.0.1:8081", "127.0.0.1:8082"]}
@@ -222,8 +229,8 @@ def test_envoy_first_cds_request_is_a_wildcard(ctl, client):
     """Envoy's first delta CDS request names nothing (the legacy wildcard:
     xDS protocol, "How the client specifies what resources to return"):
     node set, type_url Cluster, no names, no initial versions. It gets
-    every cluster, then each change. (ringway-control serves no Listeners
-    yet; the same rule is written for them.)"""
+    every cluster, then each change. (Listeners follow the same rule:
+    test_envoy_first_lds_request_gets_every_listener.)"""
     x = client("envoy-1")
     x.send(CLUSTER_TYPE)
     r = x.recv()
@@ -272,3 +279,272 @@ def test_envoy_first_cds_request_is_a_wildcard(ctl, client):
     assert r.type_url == ENDPOINTS_TYPE and names(r) == ["payments"], "no Cluster for late"
     x.ack(r)
     x.expect_nothing(0.3)
+
+
+# -- routes (RDS) and listeners (LDS) ---------------------------------------
+
+HCM = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
+ROUTER = "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"
+
+LOCAL_ROUTE = """
+name: local_route
+virtual_hosts:
+- name: backend
+  domains: ["api.example.com", "*.api.example.com"]
+  routes:
+  - match:
+      prefix: /orders
+      headers:
+      - name: x-canary
+        string_match: { exact: "1" }
+    route: { cluster: orders-canary, timeout: 1.5s }
+  - match: { prefix: /orders }
+    route:
+      timeout: 3s
+      prefix_rewrite: /v2/orders
+      weighted_clusters:
+        clusters:
+        - { name: orders, weight: 90 }
+        - { name: orders-canary, weight: 10 }
+  - match: { path: /old }
+    redirect: { path_redirect: /new, strip_query: true }
+- name: fallback
+  domains: ["*"]
+  routes:
+  - match: { prefix: / }
+    direct_response: { status: 404 }
+"""
+
+
+def hcm(routes: dict) -> dict:
+    return {"name": "envoy.filters.network.http_connection_manager",
+            "typed_config": {"@type": HCM, "stat_prefix": "ingress_http", **routes,
+                             "http_filters": [{"name": "envoy.filters.http.router",
+                                               "typed_config": {"@type": ROUTER}}]}}
+
+
+def listener(name: str, port: int, rds: str | None = "local_route") -> dict:
+    """An Envoy Listener with one http_connection_manager: routes over
+    RDS (ADS) by name, or inline when `rds` is None."""
+    if rds is not None:
+        routes = {"rds": {"route_config_name": rds, "config_source": {"ads": {}}}}
+    else:
+        routes = {"route_config": {"name": f"{name}_routes", "virtual_hosts": [
+            {"name": "all", "domains": ["*"], "routes": [
+                {"match": {"prefix": "/"}, "route": {"cluster": "users"}}]}]}}
+    return {"name": name,
+            "address": {"socket_address": {"address": "127.0.0.1", "port_value": port}},
+            "filter_chains": [{"filters": [hcm(routes)]}]}
+
+
+@pytest.fixture
+def lctl(control):
+    """Clusters, routes and listeners in their folders."""
+    c = control()
+    c.write_clusters("mesh.yaml", [ORDERS, USERS])
+    c.write_routes("local.yaml", LOCAL_ROUTE)
+    c.write_listeners("ingress.json", [listener("ingress", 10000), listener("admin", 10001, rds=None)])
+    return c.start()
+
+
+@pytest.fixture
+def lclient(lctl):
+    made = []
+
+    def make(node_id="envoy-1"):
+        x = XdsClient(lctl.xds, node_id)
+        made.append(x)
+        return x
+
+    yield make
+    for x in made:
+        x.close()
+
+
+def unpack_route(response, name) -> route_pb2.RouteConfiguration:
+    [resource] = [r for r in response.resources if r.name == name]
+    config = route_pb2.RouteConfiguration()
+    assert resource.resource.Unpack(config)
+    return config
+
+
+def test_envoy_first_lds_request_gets_every_listener(lctl, lclient):
+    """Envoy's first delta LDS request names nothing: every listener, then
+    each change, and each removal."""
+    assert lctl.get("/ready") == (200, "LIVE\n")
+    x = lclient()
+    x.send(LISTENER_TYPE)
+    r = x.recv()
+    assert r.type_url == LISTENER_TYPE and names(r) == ["admin", "ingress"]
+    assert not r.removed_resources
+    by_name = {}
+    for res in r.resources:
+        lis = listener_pb2.Listener()
+        assert res.resource.Unpack(lis)
+        by_name[res.name] = lis
+    ingress = by_name["ingress"]
+    assert ingress.name == "ingress"
+    assert ingress.address.socket_address.address == "127.0.0.1"
+    assert ingress.address.socket_address.port_value == 10000
+    [chain] = ingress.filter_chains
+    [network_filter] = chain.filters
+    manager = http_connection_manager_pb2.HttpConnectionManager()
+    assert network_filter.typed_config.Unpack(manager)
+    assert manager.stat_prefix == "ingress_http"
+    assert manager.rds.route_config_name == "local_route"
+    assert manager.rds.config_source.HasField("ads")
+    assert [f.name for f in manager.http_filters] == ["envoy.filters.http.router"]
+    manager = http_connection_manager_pb2.HttpConnectionManager()
+    assert by_name["admin"].filter_chains[0].filters[0].typed_config.Unpack(manager)
+    assert manager.route_config.virtual_hosts[0].routes[0].route.cluster == "users"
+    x.ack(r)
+    x.expect_nothing(0.3)
+    [node] = lctl.json("/v1/nodes")
+    assert node["types"][LISTENER_TYPE]["subscribed"] == ["*"]
+    assert set(node["types"][LISTENER_TYPE]["acked"]) == {"admin", "ingress"}
+
+    # Then RDS for the name the listener gives, as Envoy does.
+    x.send(ROUTE_TYPE, subscribe=["local_route"])
+    r = x.recv()
+    assert r.type_url == ROUTE_TYPE and names(r) == ["local_route"]
+    x.ack(r)
+
+    # A new listener file is pushed; a changed one too; a removed file's
+    # listeners are removed.
+    lctl.write_listeners("edge.yaml", listener("edge", 10002))
+    r = x.recv()
+    assert r.type_url == LISTENER_TYPE and names(r) == ["edge"] and not r.removed_resources
+    x.ack(r)
+    lctl.write_listeners("ingress.json", [listener("ingress", 10010), listener("admin", 10001, rds=None)])
+    r = x.recv()
+    assert names(r) == ["ingress"], "admin did not change"
+    lis = listener_pb2.Listener()
+    r.resources[0].resource.Unpack(lis)
+    assert lis.address.socket_address.port_value == 10010
+    x.ack(r)
+    lctl.remove_listeners("ingress.json")
+    r = x.recv()
+    assert r.type_url == LISTENER_TYPE and sorted(r.removed_resources) == ["admin", "ingress"]
+    assert not r.resources
+    x.ack(r)
+    x.expect_nothing(0.3)
+    assert set(lctl.versions(LISTENER_TYPE)) == {"edge"}
+
+
+def test_rds_by_name_field_by_field_then_changes_and_removal(lctl, lclient):
+    x = lclient()
+    x.send(ROUTE_TYPE, subscribe=["local_route", "ghost"])
+    r = x.recv()
+    assert r.type_url == ROUTE_TYPE and names(r) == ["local_route"]
+    assert list(r.removed_resources) == ["ghost"], "a missing name is said not to exist"
+    config = unpack_route(r, "local_route")
+    assert config.name == "local_route"
+    backend, fallback = config.virtual_hosts
+    assert backend.name == "backend"
+    assert list(backend.domains) == ["api.example.com", "*.api.example.com"]
+    canary, split, redirect = backend.routes
+    assert canary.match.prefix == "/orders"
+    [header] = canary.match.headers
+    assert header.name == "x-canary" and header.string_match.exact == "1"
+    assert canary.route.cluster == "orders-canary"
+    assert canary.route.timeout.ToMilliseconds() == 1500
+    assert split.match.prefix == "/orders" and not split.match.headers
+    assert split.route.timeout.seconds == 3
+    assert split.route.prefix_rewrite == "/v2/orders"
+    assert [(c.name, c.weight.value) for c in split.route.weighted_clusters.clusters] == [
+        ("orders", 90), ("orders-canary", 10)]
+    assert redirect.match.path == "/old"
+    assert redirect.redirect.path_redirect == "/new" and redirect.redirect.strip_query
+    assert fallback.domains == ["*"]
+    assert fallback.routes[0].direct_response.status == 404
+    assert isinstance(fallback.routes[0], route_components_pb2.Route)
+    version = r.resources[0].version
+    x.ack(r)
+    x.expect_nothing(0.3)
+
+    # A route file change is pushed with a new version.
+    lctl.write_routes("local.yaml", LOCAL_ROUTE.replace("timeout: 3s", "timeout: 5s"))
+    r = x.recv()
+    assert names(r) == ["local_route"] and r.resources[0].version != version
+    assert unpack_route(r, "local_route").virtual_hosts[0].routes[1].route.timeout.seconds == 5
+    version = r.resources[0].version
+    x.ack(r)
+
+    # A file with one bad resource is refused whole: logged with the file,
+    # the field path and why; the previous version keeps being served.
+    bad = [{"name": "local_route", "virtual_hosts": [
+               {"name": "v", "domains": ["*"], "routes": [
+                   {"match": {"prefix": "/"}, "route": {"cluster": "orders"}}]}]},
+           {"name": "other", "virtual_hosts": [
+               {"name": "o", "domains": ["o.example"], "routes": [
+                   {"match": {"prefix": "/"}, "route": {"cluster": "orders", "timeout": "-1s"}}]}]}]
+    lctl.write_routes("local.yaml", json.dumps(bad))
+    wait_for(lambda: lctl.metrics()['ringway_control_source_reloads_total{result="failed"}'] == 1,
+             desc="the bad route file counted")
+    log = lctl.log()
+    assert "local.yaml" in log and "routes file refused" in log
+    assert "[1].virtual_hosts[0].routes[0].route.timeout" in log, log[-2000:]
+    x.expect_nothing(0.5)
+    assert lctl.versions(ROUTE_TYPE) == {"local_route": version}
+    y = lclient("envoy-late")
+    y.send(ROUTE_TYPE, subscribe=["local_route"])
+    r = y.recv()
+    assert r.resources[0].version == version, "a new proxy gets the last good version"
+    assert unpack_route(r, "local_route").virtual_hosts[0].name == "backend"
+    y.ack(r)
+
+    # A removed file: its route configurations are removed.
+    lctl.remove_routes("local.yaml")
+    r = x.recv()
+    assert r.type_url == ROUTE_TYPE and list(r.removed_resources) == ["local_route"]
+    assert not r.resources
+    x.ack(r)
+    assert lctl.versions(ROUTE_TYPE) == {}
+    assert "the listener's route configuration is not served" in lctl.log(), "ingress names it"
+
+
+def test_route_nack_shows_in_nodes_and_resources_are_summarised(lctl, lclient):
+    x = lclient("envoy-nack")
+    x.send(ROUTE_TYPE, subscribe=["local_route"])
+    r = x.recv()
+    x.nack(r, "RouteConfiguration `local_route`: virtual_hosts[0]: not supported")
+
+    def nacked():
+        [node] = lctl.json("/v1/nodes")
+        return node if node["types"].get(ROUTE_TYPE, {}).get("last_nack") else None
+
+    node = wait_for(nacked, desc="the RDS NACK in /v1/nodes")
+    status = node["types"][ROUTE_TYPE]
+    assert status["last_nack"] == "RouteConfiguration `local_route`: virtual_hosts[0]: not supported"
+    assert status["subscribed"] == ["local_route"] and status["acked"] == {}
+    assert lctl.metrics()["ringway_control_xds_nacks_total"] == 1
+
+    resources = lctl.json("/v1/resources")
+    assert set(resources["versions"][ROUTE_TYPE]) == {"local_route"}
+    assert set(resources["versions"][LISTENER_TYPE]) == {"admin", "ingress"}
+    summary = resources["route_configurations"]["local_route"]
+    assert summary["virtual_hosts"] == ["backend", "fallback"] and summary["routes"] == 4
+    assert summary["file"].endswith("local.yaml")
+    assert resources["listeners"]["ingress"]["rds"] == "local_route"
+    assert resources["listeners"]["admin"]["rds"] is None
+    m = lctl.metrics()
+    assert m[f'ringway_control_xds_resources{{type_url="{ROUTE_TYPE}"}}'] == 1
+    assert m[f'ringway_control_xds_resources{{type_url="{LISTENER_TYPE}"}}'] == 2
+
+
+def test_replicas_give_routes_and_listeners_the_same_versions(lctl, lclient, control):
+    """Versions hash content, so two control planes over the same resources
+    agree (a proxy moving between them is sent nothing new), whatever the
+    files' format, key order or split."""
+    x = lclient()
+    x.send(ROUTE_TYPE, subscribe=["local_route"])
+    served = unpack_route(x.recv(), "local_route")
+    other = control()
+    other.write_clusters("mesh.yaml", [ORDERS, USERS])
+    # The same route configuration as Envoy's protobuf library writes JSON.
+    other.write_routes("local.json", json_format.MessageToJson(served, sort_keys=True))
+    other.write_listeners("a.json", listener("admin", 10001, rds=None))
+    other.write_listeners("b.json", [listener("ingress", 10000)])
+    other.start()
+    for type_url in (ROUTE_TYPE, LISTENER_TYPE, CLUSTER_TYPE):
+        assert other.versions(type_url) == lctl.versions(type_url), type_url

@@ -4,8 +4,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// ringway-control: serves clusters to ringway proxies over delta xDS
-/// (docs/xds-lite.md), from a folder of cluster files.
+/// ringway-control: serves clusters, route configurations and listeners to
+/// ringway proxies (and Envoy) over delta xDS (docs/xds-lite.md), from
+/// watched folders and Eureka.
 #[derive(Debug, Clone, clap::Parser)]
 #[command(name = "ringway-control", version)]
 pub struct Cli {
@@ -19,7 +20,17 @@ pub struct Cli {
     /// of clusters as in ringway's `clusters:`; watched for changes.
     #[arg(long)]
     pub clusters_dir: Option<PathBuf>,
-    /// How often the folder is looked at, like `200ms` or `2s`.
+    /// Folder of route files (`*.yaml`, `*.yml`, `*.json`), each one Envoy
+    /// v3 `RouteConfiguration` or a list of them, served by name (RDS);
+    /// watched for changes. A file with any bad resource is refused whole.
+    #[arg(long)]
+    pub routes_dir: Option<PathBuf>,
+    /// Folder of listener files, each one Envoy v3 `Listener` or a list of
+    /// them, served by name or to every wildcard subscriber (LDS); watched
+    /// for changes. A file with any bad resource is refused whole.
+    #[arg(long)]
+    pub listeners_dir: Option<PathBuf>,
+    /// How often the folders are looked at, like `200ms` or `2s`.
     #[arg(long, default_value = "200ms", value_parser = humantime::parse_duration)]
     pub poll_interval: Duration,
     /// Write the xDS address actually bound (`ip:port` and a newline) here.

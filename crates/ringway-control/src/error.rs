@@ -16,13 +16,14 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("--clusters-dir {}: {source}", path.display())]
-    ClustersDir {
+    #[error("--{option} {}: {source}", path.display())]
+    Folder {
+        option: &'static str,
         path: PathBuf,
         source: std::io::Error,
     },
     #[error(
-        "no source of clusters: give --clusters-dir, --eureka-registry-address or --eureka-url"
+        "nothing to serve: give --clusters-dir, --routes-dir, --listeners-dir, --eureka-registry-address or --eureka-url"
     )]
     NoSource,
     #[error("cannot install the {0} handler: {1}")]

@@ -12,10 +12,12 @@ use envoy_types::pb::envoy::service::discovery::v3::{
     DeltaDiscoveryRequest, DeltaDiscoveryResponse,
 };
 use ringway_config::model::Cluster;
-use ringway_xds::{CLUSTER_TYPE, ENDPOINTS_TYPE, ProxyStream, ResourceSet, WILDCARD};
+use ringway_xds::{
+    CLUSTER_TYPE, ENDPOINTS_TYPE, LISTENER_TYPE, ProxyStream, ROUTE_TYPE, ResourceSet, WILDCARD,
+};
 use tokio::sync::{mpsc, watch};
 
-use crate::source::Refresh;
+use crate::source::{FolderRefresh, Kind, Refresh, Served};
 
 /// Shared by the xDS streams, the sources and the admin API.
 #[derive(Debug)]
@@ -38,6 +40,12 @@ pub struct State {
     pub set: ResourceSet,
     /// The clusters the set was built from, by name.
     pub clusters: BTreeMap<String, Cluster>,
+    /// The route configurations and listeners served, by `type_url` and
+    /// name.
+    pub envoy: BTreeMap<&'static str, BTreeMap<String, Served>>,
+    /// Sources and folders not yet read once (the hub is ready when none
+    /// is left).
+    unread: usize,
     /// Each source's clusters, in the order the sources were added (the
     /// first to name a cluster wins).
     by_source: Vec<(&'static str, Vec<Cluster>)>,
@@ -46,8 +54,9 @@ pub struct State {
     /// The sources, told of cluster names proxies asked for that no
     /// resource has.
     sources: Vec<SourceHook>,
-    /// Whether the sources have been read once.
+    /// Whether every source and folder has been read once.
     pub ready: bool,
+    first_reads: std::collections::BTreeSet<&'static str>,
     pub closing: bool,
     pub proxies: BTreeMap<u64, Proxy>,
     next_id: u64,
@@ -91,6 +100,7 @@ impl Hub {
     ) -> mpsc::UnboundedReceiver<String> {
         let (wanted, wanted_rx) = mpsc::unbounded_channel();
         let mut state = self.lock();
+        state.unread += 1;
         state.sources.push(SourceHook { wanted, looks_up });
         if !state.by_source.iter().any(|(k, _)| *k == kind) {
             state.by_source.push((kind, Vec::new()));
@@ -127,7 +137,44 @@ impl Hub {
             for name in &refresh.answered {
                 state.answered(name);
             }
-            state.ready = true;
+            state.read_once(kind);
+            (state.set.generation() != before).then(|| state.set.generation())
+        };
+        if let Some(generation) = generation {
+            self.changed.send_replace(generation);
+        }
+    }
+
+    /// Adds a folder of Envoy resources; the hub is not ready until it has
+    /// been read once.
+    pub fn add_folder(&self, kind: Kind) {
+        let mut state = self.lock();
+        state.unread += 1;
+        state.envoy.entry(kind.type_url()).or_default();
+    }
+
+    /// Takes a folder's refresh: counts it, and replaces the resources of
+    /// its type in one step when they changed.
+    pub fn folder_refreshed(&self, kind: Kind, refresh: FolderRefresh) {
+        let generation = {
+            let mut state = self.lock();
+            state.counters.source_loaded += refresh.loaded;
+            state.counters.source_failed += refresh.failed;
+            let before = state.set.generation();
+            if let Some(resources) = refresh.resources {
+                state.replace_envoy(kind.type_url(), resources);
+                tracing::info!(
+                    source = kind.label(),
+                    resources = state.envoy.get(kind.type_url()).map_or(0, BTreeMap::len),
+                    generation = state.set.generation(),
+                    "{} updated",
+                    kind.label()
+                );
+            }
+            state.read_once(kind.label());
+            if state.set.generation() != before {
+                state.warn_unknown_rds();
+            }
             (state.set.generation() != before).then(|| state.set.generation())
         };
         if let Some(generation) = generation {
@@ -227,6 +274,50 @@ impl Hub {
 }
 
 impl State {
+    /// A source or folder has been read: the first read of each counts
+    /// towards readiness.
+    fn read_once(&mut self, kind: &'static str) {
+        if self.first_reads.insert(kind) {
+            self.unread = self.unread.saturating_sub(1);
+        }
+        self.ready = self.unread == 0;
+    }
+
+    /// Warns of listeners whose `rds` names a route configuration nobody
+    /// serves (when a routes folder is followed): proxies then serve 404
+    /// `NR` on them until it appears.
+    fn warn_unknown_rds(&self) {
+        let Some(routes) = self.envoy.get(ROUTE_TYPE) else {
+            return;
+        };
+        if !self.first_reads.contains(Kind::Routes.label()) {
+            return;
+        }
+        for (name, listener) in self.envoy.get(LISTENER_TYPE).into_iter().flatten() {
+            if let Some(rds) = listener.rds.as_deref()
+                && !routes.contains_key(rds)
+            {
+                tracing::warn!(listener = %name, rds, "the listener's route configuration is not served; proxies answer 404 on it until it is");
+            }
+        }
+    }
+
+    /// Makes the set hold exactly these resources of one type: gone ones
+    /// removed, changed ones replaced (each encoded once, by its folder).
+    fn replace_envoy(&mut self, type_url: &'static str, resources: Vec<Served>) {
+        let new: BTreeMap<String, Served> =
+            resources.into_iter().map(|s| (s.name.clone(), s)).collect();
+        let held = self.envoy.entry(type_url).or_default();
+        for name in held.keys().filter(|n| !new.contains_key(*n)) {
+            self.set.remove(type_url, name);
+        }
+        for (name, served) in &new {
+            self.set
+                .upsert_canonical(type_url, name, served.resource.clone(), &served.canonical);
+        }
+        *held = new;
+    }
+
     /// Replaces one source's clusters, and the set with the union of all
     /// sources' (the first source to name a cluster wins).
     fn set_source_clusters(&mut self, kind: &'static str, clusters: Vec<Cluster>) {

@@ -1,8 +1,10 @@
 //! ringway-control, the xDS-lite control plane (docs/xds-lite.md): clusters
-//! from pluggable [`source`]s (a watched folder of cluster files first),
-//! kept in one versioned resource set and served to ringway proxies over
-//! delta ADS, each proxy getting only the changes to what it subscribed to;
-//! an admin API shows the proxies, their subscriptions, ACKs and NACKs.
+//! from pluggable [`source`]s (a watched folder of cluster files, Eureka),
+//! and route configurations and listeners from watched folders of Envoy
+//! resources, kept in one versioned resource set and served to ringway
+//! proxies over delta ADS, each proxy getting only the changes to what it
+//! subscribed to; an admin API shows the proxies, their subscriptions, ACKs
+//! and NACKs.
 
 #![forbid(unsafe_code)]
 

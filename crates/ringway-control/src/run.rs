@@ -1,5 +1,5 @@
 //! Start-up and shutdown: bind both ports, report the bound addresses,
-//! start the source, the admin API and the xDS server, and stop on SIGTERM
+//! start the sources and folders, the admin API and the xDS server, and stop on SIGTERM
 //! or SIGINT (streams are ended, then the server closes).
 
 use std::net::SocketAddr;
@@ -13,7 +13,7 @@ use tokio_stream::wrappers::TcpListenerStream;
 
 use crate::ads::Ads;
 use crate::hub::Hub;
-use crate::source::{self, DirectorySource};
+use crate::source::{self, DirectorySource, EnvoyFolder, Kind};
 use crate::{Cli, Error};
 
 /// How long open streams get to close after a stop signal.
@@ -26,17 +26,25 @@ const KEEPALIVE: Duration = Duration::from_secs(30);
 
 /// Runs the control plane until SIGTERM or SIGINT.
 pub async fn run(cli: Cli) -> Result<(), Error> {
-    if cli.clusters_dir.is_none()
+    let folders = [
+        ("clusters-dir", &cli.clusters_dir),
+        ("routes-dir", &cli.routes_dir),
+        ("listeners-dir", &cli.listeners_dir),
+    ];
+    if folders.iter().all(|(_, dir)| dir.is_none())
         && cli.eureka_registry_address.is_none()
         && cli.eureka_urls.is_empty()
     {
         return Err(Error::NoSource);
     }
-    if let Some(dir) = &cli.clusters_dir {
-        std::fs::read_dir(dir).map_err(|source| Error::ClustersDir {
-            path: dir.clone(),
-            source,
-        })?;
+    for (option, dir) in folders {
+        if let Some(dir) = dir {
+            std::fs::read_dir(dir).map_err(|source| Error::Folder {
+                option,
+                path: dir.clone(),
+                source,
+            })?;
+        }
     }
     let mut sigterm = signal(SignalKind::terminate()).map_err(|e| Error::Signal("SIGTERM", e))?;
     let mut sigint = signal(SignalKind::interrupt()).map_err(|e| Error::Signal("SIGINT", e))?;
@@ -65,6 +73,17 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             cli.poll_interval,
             wanted,
         ));
+    }
+    for (kind, dir) in [
+        (Kind::Routes, &cli.routes_dir),
+        (Kind::Listeners, &cli.listeners_dir),
+    ] {
+        if let Some(dir) = dir {
+            tracing::info!(dir = %dir.display(), "following a folder of {}", kind.label());
+            hub.add_folder(kind);
+            let folder = EnvoyFolder::new(kind, dir.clone());
+            tokio::spawn(source::drive_folder(folder, hub.clone(), cli.poll_interval));
+        }
     }
     tokio::spawn(crate::admin::serve(admin, hub.clone()));
     let eureka_registry = match cli.eureka_registry_address {

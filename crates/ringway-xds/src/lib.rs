@@ -11,5 +11,5 @@ mod delta;
 mod server;
 
 pub use delta::{DeltaClient, Update};
-pub use ringway_envoy::{CLUSTER_TYPE, ENDPOINTS_TYPE, LISTENER_TYPE};
+pub use ringway_envoy::{CLUSTER_TYPE, ENDPOINTS_TYPE, LISTENER_TYPE, ROUTE_TYPE};
 pub use server::{ProxyStream, ResourceSet, StreamStatus, WILDCARD, wildcard_capable};

@@ -92,6 +92,28 @@ impl ResourceSet {
         true
     }
 
+    /// Adds or replaces a resource whose encoding may vary for the same
+    /// content (protobuf maps are encoded in no fixed order): its version
+    /// is the hash of `content`, a canonical form of it (like its JSON
+    /// with sorted keys), so replicas give it the same version. Returns
+    /// whether it changed.
+    pub fn upsert_canonical(
+        &mut self,
+        type_url: &str,
+        name: &str,
+        resource: Any,
+        content: &[u8],
+    ) -> bool {
+        let version = hash_version(type_url, content);
+        let resources = self.types.entry(type_url.to_owned()).or_default();
+        if resources.get(name).is_some_and(|v| v.version == version) {
+            return false;
+        }
+        self.generation += 1;
+        resources.insert(name.to_owned(), Versioned { version, resource });
+        true
+    }
+
     /// Removes a resource; returns whether it was there.
     pub fn remove(&mut self, type_url: &str, name: &str) -> bool {
         let removed = self
@@ -160,13 +182,14 @@ impl ResourceSet {
 /// hold (and a changed one never reuses an old version by chance, as a
 /// counter starting again at 1 would).
 fn content_version(resource: &Any) -> String {
-    // FNV-1a, 64 bits: stable across builds and platforms.
+    hash_version(&resource.type_url, &resource.value)
+}
+
+/// FNV-1a, 64 bits, over the type and the bytes: stable across builds and
+/// platforms.
+fn hash_version(type_url: &str, bytes: &[u8]) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in resource
-        .type_url
-        .bytes()
-        .chain(resource.value.iter().copied())
-    {
+    for byte in type_url.bytes().chain(bytes.iter().copied()) {
         hash ^= u64::from(byte);
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
@@ -487,6 +510,57 @@ mod tests {
         assert_eq!(response.removed_resources, ["a"]);
         stream.on_request(client.ack(&client.receive(response)));
         assert!(stream.next_response(&set, CLUSTER_TYPE).is_none());
+    }
+
+    #[test]
+    fn a_canonical_upsert_versions_by_content_not_by_bytes() {
+        let mut set = ResourceSet::default();
+        let route = |bytes: &[u8]| Any {
+            type_url: crate::ROUTE_TYPE.into(),
+            value: bytes.to_vec(),
+        };
+        assert!(set.upsert_canonical(crate::ROUTE_TYPE, "r", route(b"ab"), b"{}"));
+        let first = set.version(crate::ROUTE_TYPE, "r").unwrap().to_owned();
+        assert!(
+            !set.upsert_canonical(crate::ROUTE_TYPE, "r", route(b"ba"), b"{}"),
+            "other bytes, same content: unchanged"
+        );
+        let mut replica = ResourceSet::default();
+        replica.upsert_canonical(crate::ROUTE_TYPE, "r", route(b"ba"), b"{}");
+        assert_eq!(
+            replica.version(crate::ROUTE_TYPE, "r"),
+            Some(first.as_str())
+        );
+        assert!(set.upsert_canonical(crate::ROUTE_TYPE, "r", route(b"ab"), b"{\"x\":1}"));
+        assert_ne!(set.version(crate::ROUTE_TYPE, "r"), Some(first.as_str()));
+        assert_eq!(set.generation(), 2);
+    }
+
+    /// RDS has no wildcard: a route configuration is asked for by name,
+    /// and a name that does not exist is answered in `removed_resources`.
+    #[test]
+    fn route_configurations_are_served_by_name_only() {
+        let mut set = ResourceSet::default();
+        let route = Any {
+            type_url: crate::ROUTE_TYPE.into(),
+            value: b"r1".to_vec(),
+        };
+        set.upsert_canonical(crate::ROUTE_TYPE, "local_route", route.clone(), b"r1");
+        set.upsert_canonical(crate::ROUTE_TYPE, "other", route, b"r2");
+        let mut stream = ProxyStream::default();
+        stream.on_request(request(crate::ROUTE_TYPE, &[], &[]));
+        assert!(
+            stream.next_response(&set, crate::ROUTE_TYPE).is_none(),
+            "an empty first RDS request asks for nothing"
+        );
+        stream.on_request(request(crate::ROUTE_TYPE, &["local_route", "ghost"], &[]));
+        let r = stream.next_response(&set, crate::ROUTE_TYPE).unwrap();
+        assert_eq!(names(&r), ["local_route"]);
+        assert_eq!(r.removed_resources, ["ghost"]);
+        ack(&mut stream, &r);
+        set.remove(crate::ROUTE_TYPE, "local_route");
+        let r = stream.next_response(&set, crate::ROUTE_TYPE).unwrap();
+        assert_eq!(r.removed_resources, ["local_route"]);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use ringway_config::model::Cluster;
-use ringway_xds::{CLUSTER_TYPE, ENDPOINTS_TYPE};
+use ringway_xds::{CLUSTER_TYPE, ENDPOINTS_TYPE, LISTENER_TYPE, ROUTE_TYPE};
 use serde_json::{Value, json};
 
 use crate::hub::State;
@@ -50,21 +50,26 @@ pub fn prometheus(state: &State) -> String {
         &[("", c.nacks)],
     );
     let count = |type_url| state.set.names(type_url).count() as u64;
-    let cluster_label = format!("{{type_url=\"{CLUSTER_TYPE}\"}}");
-    let endpoints_label = format!("{{type_url=\"{ENDPOINTS_TYPE}\"}}");
+    let types = [CLUSTER_TYPE, ENDPOINTS_TYPE, LISTENER_TYPE, ROUTE_TYPE];
+    let labels: Vec<String> = types
+        .iter()
+        .map(|t| format!("{{type_url=\"{t}\"}}"))
+        .collect();
+    let samples: Vec<(&str, u64)> = labels
+        .iter()
+        .zip(types)
+        .map(|(label, t)| (label.as_str(), count(t)))
+        .collect();
     metric(
         "ringway_control_xds_resources",
         "gauge",
         "Resources served, by type.",
-        &[
-            (&cluster_label, count(CLUSTER_TYPE)),
-            (&endpoints_label, count(ENDPOINTS_TYPE)),
-        ],
+        &samples,
     );
     metric(
         "ringway_control_source_reloads_total",
         "counter",
-        "Source reads (one per cluster file read), by result.",
+        "Source reads (one per file read), by result.",
         &[
             ("{result=\"ok\"}", c.source_loaded),
             ("{result=\"failed\"}", c.source_failed),
@@ -114,7 +119,7 @@ pub fn nodes(state: &State) -> Value {
 }
 
 /// Every resource's version by type and name, and a readable summary of
-/// each cluster.
+/// each cluster, route configuration and listener.
 pub fn resources(state: &State) -> Value {
     let versions = |type_url: &str| -> serde_json::Map<String, Value> {
         state
@@ -131,13 +136,26 @@ pub fn resources(state: &State) -> Value {
         .iter()
         .map(|(name, c)| (name.clone(), summary(c)))
         .collect();
+    let summaries = |type_url: &str| -> serde_json::Map<String, Value> {
+        state
+            .envoy
+            .get(type_url)
+            .into_iter()
+            .flatten()
+            .map(|(name, served)| (name.clone(), served.summary.clone()))
+            .collect()
+    };
     json!({
         "generation": state.set.generation(),
         "versions": {
             CLUSTER_TYPE: versions(CLUSTER_TYPE),
             ENDPOINTS_TYPE: versions(ENDPOINTS_TYPE),
+            LISTENER_TYPE: versions(LISTENER_TYPE),
+            ROUTE_TYPE: versions(ROUTE_TYPE),
         },
         "clusters": clusters,
+        "route_configurations": summaries(ROUTE_TYPE),
+        "listeners": summaries(LISTENER_TYPE),
     })
 }
 

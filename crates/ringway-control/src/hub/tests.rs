@@ -4,6 +4,8 @@
 
 use ringway_xds::DeltaClient;
 
+use crate::source::{FolderRefresh, Kind, Served};
+
 use super::*;
 
 fn cluster(name: &str, port: u16) -> Cluster {
@@ -70,4 +72,91 @@ fn a_proxy_gets_what_it_asked_for_then_only_changes() {
 
     hub.disconnect(id);
     assert!(hub.lock().proxies.is_empty());
+}
+
+fn served(kind: Kind, name: &str, content: &str) -> Served {
+    Served {
+        name: name.to_owned(),
+        resource: envoy_types::pb::google::protobuf::Any {
+            type_url: kind.type_url().to_owned(),
+            value: content.as_bytes().to_vec(),
+        },
+        canonical: content.as_bytes().to_vec(),
+        summary: serde_json::Value::Null,
+        rds: None,
+        file: "f.yaml".into(),
+    }
+}
+
+fn folder(resources: Vec<Served>) -> FolderRefresh {
+    FolderRefresh {
+        resources: Some(resources),
+        loaded: 1,
+        failed: 0,
+    }
+}
+
+#[test]
+fn routes_and_listeners_from_folders_are_served_and_removed() {
+    let hub = Hub::new();
+    let _wanted = hub.add_source("directory", false);
+    hub.add_folder(Kind::Routes);
+    hub.add_folder(Kind::Listeners);
+    hub.source_refreshed("directory", refresh(vec![cluster("c", 5)]));
+    hub.folder_refreshed(
+        Kind::Listeners,
+        folder(vec![served(Kind::Listeners, "l", "l1")]),
+    );
+    assert!(!hub.lock().ready, "the routes folder is still unread");
+    hub.folder_refreshed(
+        Kind::Routes,
+        folder(vec![
+            served(Kind::Routes, "r1", "a"),
+            served(Kind::Routes, "r2", "b"),
+        ]),
+    );
+    assert!(hub.lock().ready);
+
+    let id = hub.connect(None);
+    let mut client = DeltaClient::new("p1", "mesh");
+    client.subscribe(ringway_xds::LISTENER_TYPE, [WILDCARD]);
+    client.subscribe(ringway_xds::ROUTE_TYPE, ["r1", "ghost"]);
+    let mut responses = Vec::new();
+    for request in client.pending_requests() {
+        responses.extend(hub.on_request(id, request));
+    }
+    assert_eq!(responses.len(), 2);
+    for response in &responses {
+        let names: Vec<&str> = response.resources.iter().map(|r| r.name.as_str()).collect();
+        if response.type_url == ringway_xds::LISTENER_TYPE {
+            assert_eq!(names, ["l"]);
+        } else {
+            assert_eq!(names, ["r1"]);
+            assert_eq!(response.removed_resources, ["ghost"]);
+        }
+    }
+    for response in responses {
+        let update = client.receive(response);
+        assert!(hub.on_request(id, client.ack(&update)).is_empty());
+    }
+    assert_eq!(hub.lock().counters.acks, 2);
+
+    // r1 changes, r2 goes: only r1 is sent; nothing held is removed.
+    hub.folder_refreshed(Kind::Routes, folder(vec![served(Kind::Routes, "r1", "c")]));
+    let due = hub.pending(id);
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].resources[0].name, "r1");
+    assert!(due[0].removed_resources.is_empty());
+    client.receive(due.into_iter().next().unwrap());
+    assert_eq!(
+        hub.lock()
+            .set
+            .names(ringway_xds::ROUTE_TYPE)
+            .collect::<Vec<_>>(),
+        ["r1"]
+    );
+    // Unchanged content is no change at all.
+    let generation = hub.lock().set.generation();
+    hub.folder_refreshed(Kind::Routes, folder(vec![served(Kind::Routes, "r1", "c")]));
+    assert_eq!(hub.lock().set.generation(), generation);
 }

@@ -34,7 +34,7 @@ struct FileState {
 /// What tells that a file changed: a replaced file has a new inode, an
 /// edited one a new mtime or size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Stamp {
+pub(super) struct Stamp {
     modified: Option<SystemTime>,
     len: u64,
     inode: u64,
@@ -134,7 +134,7 @@ impl ClusterSource for DirectorySource {
 }
 
 /// The cluster files in `dir`, with their stamps.
-fn list(dir: &Path) -> std::io::Result<BTreeMap<PathBuf, Stamp>> {
+pub(super) fn list(dir: &Path) -> std::io::Result<BTreeMap<PathBuf, Stamp>> {
     let mut out = BTreeMap::new();
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();

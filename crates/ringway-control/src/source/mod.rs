@@ -3,9 +3,15 @@
 //! first ([`DirectorySource`]). A source can also be told that a proxy asked
 //! for a name nobody has ([`ClusterSource::wanted`]), for registries that
 //! look names up on demand.
+//!
+//! Routes and listeners come from folders of Envoy resources
+//! ([`EnvoyFolder`], one per type), checked as a proxy would check them.
 
 mod directory;
+mod envoy_folder;
 mod eureka;
+#[cfg(test)]
+mod test_dir;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -17,6 +23,7 @@ use tokio::sync::mpsc;
 use crate::hub::Hub;
 
 pub use directory::DirectorySource;
+pub use envoy_folder::{EnvoyFolder, FileError, FolderRefresh, Kind, Served, drive_folder};
 pub use eureka::EurekaSource;
 
 /// What one look at a source found.
