@@ -7,6 +7,7 @@ and `--mode validate` errors naming file, field path and reason."""
 from __future__ import annotations
 
 import json
+import time
 import subprocess
 from collections import Counter
 
@@ -349,3 +350,99 @@ def test_envoy_route_matchers_rewrites_and_headers(env):
     assert headers["x-envoy-original-path"] == "/api/v2/users"
     assert headers["x-forwarded-for"] == "127.0.0.1"
     assert r.header("x-envoy-upstream-service-time") is not None
+
+
+def test_ads_bootstrap_takes_listeners_and_routes_from_ringway_control(env, control):
+    """Envoy's full ADS bootstrap (LDS and CDS over delta ADS, routes by
+    RDS) against ringway-control's listener and route folders: a listener
+    is bound live, its routes change under load with no failed request,
+    and it goes when its file does."""
+    import threading
+
+    from e2e_client import RawConn
+
+    a, b = env.origin("a"), env.origin("b")
+    c = control()
+    c.write_clusters("c.yaml", [{"name": "a", "endpoints": [a.address]},
+                                {"name": "b", "endpoints": [b.address]}])
+    c.write_routes("edge.yaml", {"name": "edge-routes", "virtual_hosts": [
+        {"name": "all", "domains": ["*"], "routes": [{"match": {"prefix": "/"}, "route": {"cluster": "a"}}]}]})
+    c.write_listeners("edge.yaml", {
+        "name": "edge",
+        "address": {"socket_address": {"address": "127.0.0.1", "port_value": 0}},
+        "filter_chains": [{"filters": [{
+            "name": "envoy.filters.network.http_connection_manager",
+            "typed_config": {"@type": HCM, "stat_prefix": "edge",
+                             "rds": {"route_config_name": "edge-routes", "config_source": {"ads": {}}},
+                             "http_filters": [{"name": "envoy.filters.http.router",
+                                               "typed_config": {"@type": ROUTER}}]}}]}]})
+    c.start()
+    host, port = c.xds.rsplit(":", 1)
+    config = f"""node: {{ id: edge-1, cluster: edge }}
+dynamic_resources:
+  ads_config:
+    api_type: DELTA_GRPC
+    transport_api_version: V3
+    grpc_services:
+    - envoy_grpc: {{ cluster_name: xds_cluster }}
+  cds_config: {{ ads: {{}}, resource_api_version: V3 }}
+  lds_config: {{ ads: {{}}, resource_api_version: V3 }}
+static_resources:
+  clusters:
+  - name: xds_cluster
+    type: STATIC
+    typed_extension_protocol_options:
+      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+        "@type": {H2_OPTIONS}
+        explicit_http_config: {{ http2_protocol_options: {{}} }}
+    load_assignment:
+      cluster_name: xds_cluster
+      endpoints:
+      - lb_endpoints:
+        - endpoint: {{ address: {{ socket_address: {{ address: {host}, port_value: {port} }} }} }}
+admin:
+  address: {{ socket_address: {{ address: 127.0.0.1, port_value: 0 }} }}
+"""
+    proxy = env.proxy(config)
+
+    def edge_port():
+        proxy.refresh_listeners()
+        return proxy.listeners.get("edge", (None, None))[1]
+    edge = eventually(edge_port, 10, 0.05, "listener edge from ringway-control")
+    url = f"http://127.0.0.1:{edge}/"
+    eventually(lambda: curl(url).status == 200, 10, 0.05, "edge routes to a")
+    assert curl(url).json()["origin"] == "a"
+
+    stop = threading.Event()
+    failures, seen = [], set()
+
+    def load():
+        deadline = time.monotonic() + 60  # bounded
+        with RawConn(edge, timeout=10) as conn:
+            while not stop.is_set() and time.monotonic() < deadline:
+                resp = conn.request("GET", "/load")
+                if resp.status != 200:
+                    failures.append(resp.status)
+                else:
+                    seen.add(json.loads(resp.body)["origin"])
+
+    t = threading.Thread(target=load)
+    t.start()
+    try:
+        for i in range(6):
+            target = "b" if i % 2 == 0 else "a"
+            c.write_routes("edge.yaml", {"name": "edge-routes", "virtual_hosts": [
+                {"name": "all", "domains": ["*"],
+                 "routes": [{"match": {"prefix": "/"}, "route": {"cluster": target}}]}]})
+            eventually(lambda: curl(url).json()["origin"] == target, 10, 0.05, f"route change {i}")
+    finally:
+        stop.set()
+        t.join(30)
+    assert failures == [] and seen == {"a", "b"}, (failures, seen)
+
+    c.remove_listeners("edge.yaml")
+
+    def gone():
+        proxy.refresh_listeners()
+        return "edge" not in proxy.listeners
+    eventually(gone, 10, 0.05, "listener edge removed")

@@ -163,6 +163,12 @@ pub static TABLE: &[MessageFields] = &[
                 "cds_config",
                 A("`ads: {}`: every cluster of the control plane (wildcard CDS)"),
             ),
+            (
+                "lds_config",
+                A(
+                    "`ads: {}`: every listener of the control plane (wildcard LDS), bound and removed live",
+                ),
+            ),
         ],
     },
     MessageFields {
@@ -315,7 +321,12 @@ pub static TABLE: &[MessageFields] = &[
                 A("x-forwarded-for appended and internal/external origin from the peer address"),
             ),
             ("xff_num_trusted_hops", A("trusted x-forwarded-for hops")),
-            ("internal_address_config", A("which client addresses are internal (`x-envoy-internal`, `x-envoy-*` headers honoured)")),
+            (
+                "internal_address_config",
+                A(
+                    "which client addresses are internal (`x-envoy-internal`, `x-envoy-*` headers honoured)",
+                ),
+            ),
             (
                 "request_headers_timeout",
                 A("time allowed for the request head (408)"),

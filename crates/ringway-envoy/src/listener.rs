@@ -212,8 +212,12 @@ fn router(hcm: &HttpConnectionManager, field: &str) -> Result<Router, Refused> {
     let last_field = format!("{field}.http_filters[{}]", hcm.http_filters.len() - 1);
     match &last.config_type {
         Some(HttpFilterConfig::TypedConfig(any)) if type_name(any) == ROUTER_TYPE => {
-            Router::decode(any.value.as_slice())
-                .map_err(|e| (format!("{last_field}.typed_config"), format!("cannot decode: {e}")))
+            Router::decode(any.value.as_slice()).map_err(|e| {
+                (
+                    format!("{last_field}.typed_config"),
+                    format!("cannot decode: {e}"),
+                )
+            })
         }
         None if last.name == "envoy.filters.http.router" => Ok(Router::default()),
         _ => Err((
@@ -243,9 +247,15 @@ fn internal_addresses(
         })?;
         let max = if address_prefix.is_ipv4() { 32 } else { 128 };
         let prefix_len = r.prefix_len.map_or(0, |p| p.value);
-        let prefix_len = u8::try_from(prefix_len).ok().filter(|p| u32::from(*p) <= max).ok_or_else(|| {
-            (format!("{rfield}.prefix_len"), format!("{prefix_len} is more than {max}"))
-        })?;
+        let prefix_len = u8::try_from(prefix_len)
+            .ok()
+            .filter(|p| u32::from(*p) <= max)
+            .ok_or_else(|| {
+                (
+                    format!("{rfield}.prefix_len"),
+                    format!("{prefix_len} is more than {max}"),
+                )
+            })?;
         cidr_ranges.push(CidrRange {
             address_prefix,
             prefix_len,

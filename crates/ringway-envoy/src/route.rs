@@ -2,6 +2,7 @@
 
 use envoy_types::pb::envoy::config::core::v3::data_source::Specifier as DataSpecifier;
 use envoy_types::pb::envoy::config::route::v3::header_matcher::HeaderMatchSpecifier;
+use envoy_types::pb::envoy::config::route::v3::query_parameter_matcher::QueryParameterMatchSpecifier as QuerySpecifier;
 use envoy_types::pb::envoy::config::route::v3::redirect_action::{
     PathRewriteSpecifier, RedirectResponseCode, SchemeRewriteSpecifier,
 };
@@ -17,7 +18,6 @@ use envoy_types::pb::envoy::config::route::v3::{
 use envoy_types::pb::envoy::r#type::matcher::v3::StringMatcher;
 use envoy_types::pb::envoy::r#type::matcher::v3::string_matcher::MatchPattern;
 use ringway_config::defaults;
-use envoy_types::pb::envoy::config::route::v3::query_parameter_matcher::QueryParameterMatchSpecifier as QuerySpecifier;
 use ringway_config::model::{
     self, HeaderValueMatch, PathMatch, QueryParameterMatch, QueryParameterValueMatch, Redirect,
     RegexRewrite, StringMatch, StringMatchKind, WeightedCluster,
@@ -173,9 +173,9 @@ fn route_match(m: &RouteMatch, field: &str) -> Result<model::RouteMatch, Refused
         }
         let value = match &q.query_parameter_match_specifier {
             Some(QuerySpecifier::PresentMatch(p)) => QueryParameterValueMatch::Present(*p),
-            Some(QuerySpecifier::StringMatch(sm)) => {
-                QueryParameterValueMatch::String(string_match(sm, &format!("{qfield}.string_match"))?)
-            }
+            Some(QuerySpecifier::StringMatch(sm)) => QueryParameterValueMatch::String(
+                string_match(sm, &format!("{qfield}.string_match"))?,
+            ),
             None => QueryParameterValueMatch::Present(true),
         };
         query_parameters.push(QueryParameterMatch {
@@ -211,7 +211,12 @@ fn method_match(h: &HeaderMatcher) -> Option<String> {
 fn header_match(h: &HeaderMatcher, field: &str) -> Result<model::HeaderMatch, Refused> {
     let name =
         values::header_name(&h.name).map_err(|e| (format!("{field}.name"), e.to_string()))?;
-    let exact = |kind| HeaderValueMatch::String(StringMatch { kind, ignore_case: false });
+    let exact = |kind| {
+        HeaderValueMatch::String(StringMatch {
+            kind,
+            ignore_case: false,
+        })
+    };
     #[allow(deprecated)]
     let value = match &h.header_match_specifier {
         None => HeaderValueMatch::Present(true),
@@ -219,9 +224,7 @@ fn header_match(h: &HeaderMatcher, field: &str) -> Result<model::HeaderMatch, Re
         Some(HeaderMatchSpecifier::ExactMatch(v)) => exact(StringMatchKind::Exact(v.clone())),
         Some(HeaderMatchSpecifier::PrefixMatch(v)) => exact(StringMatchKind::Prefix(v.clone())),
         Some(HeaderMatchSpecifier::SuffixMatch(v)) => exact(StringMatchKind::Suffix(v.clone())),
-        Some(HeaderMatchSpecifier::ContainsMatch(v)) => {
-            exact(StringMatchKind::Contains(v.clone()))
-        }
+        Some(HeaderMatchSpecifier::ContainsMatch(v)) => exact(StringMatchKind::Contains(v.clone())),
         Some(HeaderMatchSpecifier::SafeRegexMatch(r)) => exact(StringMatchKind::SafeRegex(
             values::pattern(&r.regex)
                 .map_err(|e| (format!("{field}.safe_regex_match.regex"), e.to_string()))?,
