@@ -23,6 +23,7 @@ mod histogram;
 mod listener;
 mod metric;
 mod prometheus;
+mod select;
 mod snapshot;
 mod text;
 mod worker;
@@ -34,6 +35,7 @@ pub use histogram::{
 };
 pub use listener::{ListenerSnapshot, ListenerStats};
 pub use metric::{ConfigGauge, Counter, Gauge};
+pub use select::Select;
 pub use snapshot::{StatsSnapshot, WorkerTotals};
 pub use worker::WorkerStats;
 

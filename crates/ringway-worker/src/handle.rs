@@ -41,6 +41,9 @@ pub enum Command {
     },
     /// Report stats and activity.
     Report(oneshot::Sender<WorkerReport>),
+    /// Zero every counter (Envoy's `/reset_counters`); `done` fires once
+    /// they are.
+    ResetCounters(oneshot::Sender<()>),
     /// Stop accepting; connections close after their current request.
     Drain,
     /// The control plane has no cluster of this name: requests waiting
@@ -127,6 +130,15 @@ impl WorkerHandle {
             return None;
         }
         rx.await.ok()
+    }
+
+    /// Zeroes the worker's counters; false when the worker is gone.
+    pub async fn reset_counters(&self) -> bool {
+        let (tx, rx) = oneshot::channel();
+        if !self.send(Command::ResetCounters(tx)) {
+            return false;
+        }
+        rx.await.is_ok()
     }
 
     /// Hands the worker a new snapshot and waits until it serves it.

@@ -192,6 +192,10 @@ async fn worker_main(
                     stats,
                 });
             }
+            Command::ResetCounters(done) => {
+                state.stats.reset_counters();
+                let _ = done.send(());
+            }
             Command::ClusterMissing(name) => state.discovery.missing(&name),
             Command::Drain => {
                 state.start_draining();
