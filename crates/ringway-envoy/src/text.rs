@@ -119,6 +119,25 @@ pub fn to_json(message: &DynamicMessage) -> serde_json::Value {
         .unwrap_or(serde_json::Value::Null)
 }
 
+/// A generated (prost) message as Envoy's admin JSON (proto3's mapping,
+/// field names as in the proto, 64-bit integers as strings). With
+/// `all_fields`, scalar fields at their default are printed too, as Envoy's
+/// `/server_info` and `/memory` print them; else they are left out, as in
+/// `/config_dump` and `/clusters?format=json`. `Null` if the descriptors
+/// lack the type.
+pub fn render<M: prost::Message + prost::Name>(message: &M, all_fields: bool) -> serde_json::Value {
+    let Some(dynamic) = dynamic(message) else {
+        return serde_json::Value::Null;
+    };
+    let options = SerializeOptions::new()
+        .use_proto_field_name(true)
+        .stringify_64_bit_integers(true)
+        .skip_default_fields(!all_fields);
+    dynamic
+        .serialize_with_options(serde_json::value::Serializer, &options)
+        .unwrap_or(serde_json::Value::Null)
+}
+
 /// A generated (prost) message as a dynamic one, for walking its fields or
 /// rendering it as JSON. `None` if the descriptors lack the type.
 pub fn dynamic<M: prost::Message + prost::Name>(message: &M) -> Option<DynamicMessage> {
@@ -137,6 +156,23 @@ mod tests {
                 .get_message_by_name("envoy.config.bootstrap.v3.Bootstrap")
                 .is_some()
         );
+    }
+
+    #[test]
+    fn render_prints_defaults_only_when_asked() {
+        use envoy_types::pb::envoy::admin::v3::{Memory, ServerInfo};
+        let memory = Memory {
+            allocated: 1 << 40,
+            ..Default::default()
+        };
+        let all = render(&memory, true);
+        assert_eq!(all["allocated"], "1099511627776");
+        assert_eq!(all["heap_size"], "0");
+        let sparse = render(&memory, false);
+        assert!(sparse.get("heap_size").is_none(), "{sparse}");
+        let info = render(&ServerInfo::default(), true);
+        assert_eq!(info["state"], "LIVE");
+        assert!(info.get("node").is_none(), "{info}");
     }
 
     #[test]
