@@ -20,6 +20,7 @@
 mod block;
 mod cluster;
 mod histogram;
+mod host;
 mod listener;
 mod metric;
 mod prometheus;
@@ -33,6 +34,7 @@ pub use histogram::{
     BUCKETS, HISTOGRAM_HIGHEST_US, HISTOGRAM_LOWEST_US, HISTOGRAM_SIGFIG, HistogramSnapshot,
     LatencyHistogram,
 };
+pub use host::{HostSnapshot, HostStats};
 pub use listener::{ListenerSnapshot, ListenerStats};
 pub use metric::{ConfigGauge, Counter, Gauge};
 pub use select::Select;

@@ -237,3 +237,22 @@ fn select_keeps_used_and_named_stats() {
         "{prom}"
     );
 }
+
+#[test]
+fn host_stats_snapshot_merge_and_reset() {
+    let h = HostStats::default();
+    h.cx_total.inc();
+    h.cx_active.inc();
+    h.rq_total.add(3);
+    h.record_status(200);
+    h.record_status(404);
+    h.record_status(503);
+    let mut s = h.snapshot(2);
+    assert_eq!((s.rq_success, s.rq_error, s.rq_active), (2, 1, 2));
+    s.merge(&h.snapshot(1));
+    assert_eq!((s.rq_total, s.rq_active, s.cx_active), (6, 3, 2));
+    h.reset_counters();
+    let r = h.snapshot(0);
+    assert_eq!((r.rq_total, r.cx_total, r.cx_active), (0, 0, 1));
+    assert!(r.counters().windows(2).all(|w| w[0].0 < w[1].0));
+}

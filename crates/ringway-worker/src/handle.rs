@@ -1,13 +1,14 @@
 //! The control thread's side of a worker: spawning it and talking to it.
 
+use std::collections::BTreeMap;
 use std::fmt;
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use ringway_config::model::{IoDriver, Snapshot};
 use ringway_proxy::DiscoveryRequest;
-use ringway_stats::StatsSnapshot;
+use ringway_stats::{HostSnapshot, StatsSnapshot};
 use tokio::sync::oneshot;
 
 use crate::worker;
@@ -61,6 +62,8 @@ pub struct WorkerReport {
     pub requests_total: u64,
     pub requests_active: i64,
     pub stats: StatsSnapshot,
+    /// Each endpoint's stats, by cluster.
+    pub hosts: BTreeMap<String, Vec<(SocketAddr, HostSnapshot)>>,
 }
 
 /// A running worker.

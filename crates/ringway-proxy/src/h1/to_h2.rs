@@ -19,6 +19,7 @@ use bytes::Bytes;
 use h2::{RecvStream, SendStream};
 use http::header::{self, HeaderMap};
 use ringway_http1::{BodyFraming, ChunkEvent, ChunkedDecoder, RequestHead};
+use ringway_stats::HostStats;
 
 use super::downstream::{Downstream, Scratch, Served};
 use super::forward::Forwarded;
@@ -121,6 +122,7 @@ impl Transport for ToH2Attempts<'_, '_> {
         let exchange = Exchange {
             ctx: self.ctx,
             cluster,
+            host: &endpoint.stats,
             down: &mut *self.down,
             scratch: &mut *self.scratch,
             head: self.head,
@@ -142,6 +144,8 @@ impl Transport for ToH2Attempts<'_, '_> {
 struct Exchange<'a, 'r> {
     ctx: &'a RequestContext<'r>,
     cluster: &'a ClusterState,
+    /// The endpoint's stats.
+    host: &'a HostStats,
     down: &'a mut Downstream,
     scratch: &'a mut Scratch,
     head: &'a RequestHead,
@@ -163,6 +167,7 @@ impl Exchange<'_, '_> {
         let Exchange {
             ctx,
             cluster,
+            host,
             down,
             scratch,
             head,
@@ -228,6 +233,7 @@ impl Exchange<'_, '_> {
         let (parts, mut body) = response.into_parts();
         let status = parts.status.as_u16();
         stats.record_upstream_status(status);
+        host.record_status(status);
         let upstream_time = Some(pumping.started.elapsed());
         let head_only = head.method == ringway_http1::Method::Head;
         let no_body = head_only || status == 204 || status == 304 || (100..200).contains(&status);
@@ -283,6 +289,7 @@ impl Exchange<'_, '_> {
             }
             Ok(Err(PumpError::Idle)) => {
                 stats.upstream_rq_timeout.inc();
+                host.rq_timeout.inc();
                 flag = Some(ResponseFlag::UpstreamTimeout);
             }
         }
