@@ -138,6 +138,38 @@ pub fn render<M: prost::Message + prost::Name>(message: &M, all_fields: bool) ->
         .unwrap_or(serde_json::Value::Null)
 }
 
+/// What a field mask path (`cluster.name`) names inside a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MaskField {
+    /// The last field is repeated.
+    pub repeated: bool,
+    /// The last field's message type, if it holds a message.
+    pub message: Option<String>,
+}
+
+/// Walks `path` (dot-separated field names) from the message `full_name`,
+/// as Envoy checks a `?mask=` path: `None` when a segment names no field,
+/// or a segment before the last is repeated or not a message.
+pub fn mask_field(full_name: &str, path: &str) -> Option<MaskField> {
+    let mut message = pool().get_message_by_name(full_name)?;
+    let mut segments = path.split('.').peekable();
+    loop {
+        let field = message.get_field_by_name(segments.next()?)?;
+        let kind = field.kind();
+        let inner = kind.as_message().cloned();
+        if segments.peek().is_none() {
+            return Some(MaskField {
+                repeated: field.is_list() || field.is_map(),
+                message: inner.map(|m| m.full_name().to_owned()),
+            });
+        }
+        if field.is_list() || field.is_map() {
+            return None;
+        }
+        message = inner?;
+    }
+}
+
 /// A generated (prost) message as a dynamic one, for walking its fields or
 /// rendering it as JSON. `None` if the descriptors lack the type.
 pub fn dynamic<M: prost::Message + prost::Name>(message: &M) -> Option<DynamicMessage> {
@@ -173,6 +205,26 @@ mod tests {
         let info = render(&ServerInfo::default(), true);
         assert_eq!(info["state"], "LIVE");
         assert!(info.get("node").is_none(), "{info}");
+    }
+
+    #[test]
+    fn mask_paths_walk_singular_messages() {
+        let dump = "envoy.admin.v3.ClustersConfigDump";
+        let field = mask_field(dump, "static_clusters");
+        assert_eq!(
+            field.and_then(|f| f.message.filter(|_| f.repeated)),
+            Some("envoy.admin.v3.ClustersConfigDump.StaticCluster".to_owned())
+        );
+        assert!(mask_field(dump, "version_info").is_some_and(|f| !f.repeated));
+        assert!(mask_field(dump, "static_clusters.cluster").is_none());
+        assert!(mask_field(dump, "nope").is_none());
+        assert!(
+            mask_field(
+                "envoy.config.cluster.v3.Cluster",
+                "load_assignment.cluster_name"
+            )
+            .is_some()
+        );
     }
 
     #[test]
