@@ -177,8 +177,9 @@ class Proxy:
         data = json.loads(self.admin_get("/listeners?format=json"))
         self.listeners = {}
         for st in data["listener_statuses"]:
-            host, _, port = st["local_address"].rpartition(":")
-            self.listeners[st["name"]] = (host, int(port))
+            # Envoy's ListenerStatus: the address as a socket_address.
+            sa = st["local_address"]["socket_address"]
+            self.listeners[st["name"]] = (sa["address"], int(sa.get("port_value", 0)))
 
     @property
     def pid(self) -> int:

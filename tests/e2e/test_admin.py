@@ -234,10 +234,15 @@ def test_clusters(admin_proxy):
 
 
 def test_config_dump(admin_proxy):
+    """Envoy's ConfigDump (more in test_admin_envoy.py); ringway's own
+    snapshot stays at /ringway/config."""
     proxy, origin = admin_proxy
     dump = json.loads(proxy.admin_get("/config_dump"))
     text = json.dumps(dump)
-    assert '"main"' in text and '"backend"' in text and origin.address in text
+    assert '"main"' in text and '"backend"' in text and str(origin.port) in text
+    own = json.loads(proxy.admin_get("/ringway/config"))
+    assert own["listeners"][0]["name"] == "main"
+    assert own["clusters"]["backend"]["endpoints"][0]["address"] == origin.address
 
 
 def test_server_info(admin_proxy):
@@ -252,8 +257,9 @@ def test_listeners(admin_proxy):
     data = json.loads(proxy.admin_get("/listeners?format=json"))
     [st] = data["listener_statuses"]
     assert st["name"] == "main"
-    host, port = st["local_address"].rsplit(":", 1)
-    assert host == "127.0.0.1" and int(port) > 0
+    sa = st["local_address"]["socket_address"]
+    assert sa["address"] == "127.0.0.1" and sa["port_value"] == proxy.port
+    assert proxy.admin_get("/listeners") == f"main::127.0.0.1:{proxy.port}\n"
 
 
 def test_workers_report_driver(admin_proxy, driver):

@@ -117,6 +117,21 @@ def test_front_proxy_routes_rewrites_and_logs_like_envoy(env):
     clusters = proxy.admin_get("/clusters")
     assert f"service1::{service1.address}::health_flags::healthy" in clusters
     assert f"service2::{service2.address}::hostname::localhost" in clusters
+    # /config_dump as tools read it: the bootstrap as loaded, and the
+    # listener and clusters under their dumps' types.
+    dump = {c["@type"].rsplit(".", 1)[-1]: c for c in json.loads(proxy.admin_get("/config_dump"))["configs"]}
+    boot = dump["BootstrapConfigDump"]["bootstrap"]
+    [boot_listener] = boot["static_resources"]["listeners"]
+    assert boot_listener["name"] == "listener_0"
+    assert boot_listener["address"]["socket_address"]["port_value"] == 0, "as loaded, not as bound"
+    assert [c["name"] for c in boot["static_resources"]["clusters"]] == ["service1", "service2"]
+    assert boot["static_resources"]["clusters"][1]["type"] == "STRICT_DNS"
+    assert [s["cluster"]["name"] for s in dump["ClustersConfigDump"]["static_clusters"]] == ["service1", "service2"]
+    assert "dynamic_active_clusters" not in dump["ClustersConfigDump"]
+    [dumped] = dump["ListenersConfigDump"]["static_listeners"]
+    assert dumped["listener"]["name"] == "listener_0"
+    [routes] = dump["RoutesConfigDump"]["static_route_configs"]
+    assert routes["route_config"]["virtual_hosts"][0]["routes"][0]["match"]["prefix"] == "/service/1"
 
 
 def test_weighted_clusters_split_traffic(env):
@@ -317,6 +332,21 @@ dynamic_resources:
     assert curl(proxy.url("/x")).json()["origin"] == "orders"
     nodes = c.json("/v1/nodes")
     assert [n["node_id"] for n in nodes] == ["sidecar-7"], nodes
+    # /config_dump: the bootstrap's node and ADS source as loaded, the
+    # control plane's cluster among the dynamic ones with its version.
+    dump = {c["@type"].rsplit(".", 1)[-1]: c for c in json.loads(proxy.admin_get("/config_dump"))["configs"]}
+    boot = dump["BootstrapConfigDump"]["bootstrap"]
+    assert boot["node"]["id"] == "sidecar-7"
+    assert boot["dynamic_resources"]["ads_config"]["api_type"] == "DELTA_GRPC"
+    [dynamic] = dump["ClustersConfigDump"]["dynamic_active_clusters"]
+    assert dynamic["cluster"]["name"] == "orders" and dynamic["version_info"]
+    assert dynamic["cluster"]["type"] == "EDS"
+    static = [s["cluster"]["name"] for s in dump["ClustersConfigDump"].get("static_clusters", [])]
+    assert "orders" not in static
+    assert dump["ListenersConfigDump"]["static_listeners"][0]["listener"]["name"] == "listener_0"
+    only = json.loads(proxy.admin_get("/config_dump?resource=dynamic_active_clusters&mask=cluster.name"))
+    assert [c["cluster"]["name"] for c in only["configs"]] == ["orders"]
+    assert "orders::added_via_api::true" in proxy.admin_get("/clusters")
 
 
 def test_envoy_route_matchers_rewrites_and_headers(env):

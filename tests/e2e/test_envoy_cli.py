@@ -64,7 +64,9 @@ def test_envoy_command_line_serves(env, tmp_path):
     proxy = env.proxy(simple_config(DIRECT), concurrency=None, extra_args=args)
     assert len(proxy.workers()) == 3, "--concurrency=3 honoured"
     info = proxy.server_info()
-    assert info["node"] == {"id": "edge-7", "cluster": "edge", "locality": {"zone": "eu-1a"}}
+    node = info["node"]
+    assert (node["id"], node["cluster"], node["locality"]["zone"]) == ("edge-7", "edge", "eu-1a")
+    assert node["user_agent_name"] == "ringway"
     options = info["command_line_options"]
     assert options["service_node"] == "edge-7" and options["concurrency"] == 3
     assert base_id_path.read_text() == "5", "written as Envoy does: decimal, no newline"

@@ -94,7 +94,11 @@ class Ringway(Proxy):
         wait_until(lambda: http_get(inst.admin_port, "/ready")[0] == 200, 20, "ringway /ready", inst.proc)
         status, body = http_get(inst.admin_port, "/listeners?format=json")
         listeners = json.loads(body).get("listener_statuses", []) if status == 200 else []
-        addrs = [lst.get("local_address", "") for lst in listeners]
+        # Envoy's ListenerStatus: local_address.socket_address.{address, port_value}.
+        addrs = []
+        for lst in listeners:
+            sa = lst.get("local_address", {}).get("socket_address", {})
+            addrs.append(f"{sa.get('address', '')}:{sa.get('port_value', 0)}")
         if not any(a.endswith(f":{inst.port}") for a in addrs):
             raise RuntimeError(f"ringway /listeners shows {addrs}, expected port {inst.port}")
         probe_through(self.ctx, inst, sc)

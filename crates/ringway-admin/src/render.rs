@@ -1,66 +1,165 @@
-//! Rendering admin responses.
+//! Rendering the smaller admin responses: stats (through ringway-stats),
+//! listeners, workers, and the endpoint list.
 
-use crate::server::ControlStat;
 use std::net::SocketAddr;
 
-use ringway_config::model::Snapshot;
-use ringway_stats::StatsSnapshot;
+use envoy_types::pb::envoy::admin::v3::{ListenerStatus, Listeners};
+use ringway_stats::{Select, StatsSnapshot};
 use ringway_worker::WorkerReport;
 use serde_json::{Value, json};
 
-pub(crate) const INDEX: &str = "\
-ringway admin
-  GET  /ready               LIVE (200), or DRAINING / HEALTHCHECK_FAILED (503)
-  GET  /stats               counters, gauges and histograms (?format=json|prometheus, ?filter=REGEX)
-  GET  /stats/prometheus    Prometheus text exposition
-  GET  /clusters            clusters and their endpoints (?format=json)
-  GET  /listeners           listeners and the addresses they accept on (?format=json)
-  GET  /workers             per worker: CPU, I/O driver, connections, requests
-  GET  /config_dump         the live configuration snapshot as JSON
-  GET  /server_info         version, state, uptime, options
-  POST /healthcheck/fail    make /ready answer 503
-  POST /healthcheck/ok      undo /healthcheck/fail
-  POST /drain_listeners     stop accepting new connections
-  POST /quitquitquit        drain and exit
-";
+use crate::control::ControlStat;
+
+/// One admin endpoint: path, whether it needs POST (as in Envoy), help.
+pub(crate) struct Endpoint {
+    pub path: &'static str,
+    pub post: bool,
+    pub help: &'static str,
+}
+
+/// Every endpoint, sorted by path (what `/help` lists).
+pub(crate) const ENDPOINTS: &[Endpoint] = &[
+    ep("/", false, "this list"),
+    ep(
+        "/certs",
+        false,
+        "TLS certificates (none: ringway has no TLS yet)",
+    ),
+    ep(
+        "/clusters",
+        false,
+        "upstream clusters, their endpoints and per-endpoint stats (?format=json)",
+    ),
+    ep(
+        "/config_dump",
+        false,
+        "the configuration as Envoy's ConfigDump (?resource=, ?mask=, ?name_regex=, ?include_eds)",
+    ),
+    ep("/drain_listeners", true, "stop accepting new connections"),
+    ep("/healthcheck/fail", true, "make /ready answer 503"),
+    ep("/healthcheck/ok", true, "undo /healthcheck/fail"),
+    ep("/help", false, "this list"),
+    ep(
+        "/hot_restart_version",
+        false,
+        "the hot restart version (disabled)",
+    ),
+    ep(
+        "/listeners",
+        false,
+        "listeners and the addresses they accept on (?format=json)",
+    ),
+    ep(
+        "/logging",
+        true,
+        "list loggers; change levels (?level=, ?paths=name:level,..., ?name=level)",
+    ),
+    ep("/memory", false, "process memory, as Envoy's Memory"),
+    ep("/quitquitquit", true, "drain and exit"),
+    ep("/ready", false, "LIVE (200), else the state (503)"),
+    ep(
+        "/reset_counters",
+        true,
+        "zero every counter on every worker",
+    ),
+    ep(
+        "/ringway/config",
+        false,
+        "the live configuration snapshot in ringway's own model",
+    ),
+    ep("/runtime", false, "runtime layers and values"),
+    ep(
+        "/runtime_modify",
+        true,
+        "set runtime values in the admin layer (?key=value, empty removes)",
+    ),
+    ep(
+        "/server_info",
+        false,
+        "version, state, uptime, command line options, node",
+    ),
+    ep(
+        "/stats",
+        false,
+        "counters, gauges and histograms (?format=json|prometheus, ?filter=REGEX, ?usedonly)",
+    ),
+    ep(
+        "/stats/prometheus",
+        false,
+        "Prometheus text exposition (?filter=REGEX, ?usedonly)",
+    ),
+    ep(
+        "/workers",
+        false,
+        "per worker: CPU, I/O driver, connections, requests",
+    ),
+];
+
+const fn ep(path: &'static str, post: bool, help: &'static str) -> Endpoint {
+    Endpoint { path, post, help }
+}
+
+/// `/help`, in Envoy's layout.
+pub(crate) fn help() -> String {
+    let mut out = String::from("admin commands are:\n");
+    for e in ENDPOINTS {
+        let post = if e.post { " (POST)" } else { "" };
+        out.push_str(&format!("  {}{post}: {}\n", e.path, e.help));
+    }
+    out
+}
 
 pub(crate) fn merge(reports: &[WorkerReport]) -> StatsSnapshot {
     StatsSnapshot::merged(reports.iter().map(|r| &r.stats))
 }
 
-/// Envoy's `/stats` text, optionally keeping only lines whose stat name
-/// matches `filter` (a regular expression, as in Envoy).
-pub(crate) fn stats_text(merged: &StatsSnapshot, filter: Option<&str>) -> String {
-    let mut out = String::new();
-    merged.render_text(&mut out);
-    filter_lines(out, filter)
-}
-
-/// Keeps the lines whose stat name matches `filter` (a regular expression).
-pub(crate) fn filter_lines(out: String, filter: Option<&str>) -> String {
-    match filter.filter(|f| !f.is_empty()).map(regex::Regex::new) {
-        Some(Ok(re)) => out
-            .lines()
-            .filter(|line| re.is_match(line.split(':').next().unwrap_or("")))
-            .map(|line| format!("{line}\n"))
-            .collect(),
-        Some(Err(err)) => format!("invalid filter: {err}\n"),
-        None => out,
-    }
-}
-
-/// The control thread's stats as `/stats` text lines.
-pub(crate) fn control_stats_text(stats: &[ControlStat]) -> String {
+fn kept<'a>(
+    stats: &'a [ControlStat],
+    select: &'a Select<'_>,
+) -> impl Iterator<Item = &'a ControlStat> {
     stats
         .iter()
-        .map(|s| format!("{}: {}\n", s.name, s.value))
-        .collect()
+        .filter(|s| (!select.used_only || s.value != 0) && select.name.is_none_or(|f| f(s.name)))
 }
 
-/// The control thread's stats in Prometheus text, as `envoy_<name>`.
-pub(crate) fn control_stats_prometheus(stats: &[ControlStat]) -> String {
+/// `/stats` text: the control thread's stats, then the workers' merged.
+pub(crate) fn stats_text(
+    merged: &StatsSnapshot,
+    control: &[ControlStat],
+    select: &Select<'_>,
+) -> String {
+    let mut out: String = kept(control, select)
+        .map(|s| format!("{}: {}\n", s.name, s.value))
+        .collect();
+    merged.render_text_selected(&mut out, select);
+    out
+}
+
+/// `/stats?format=json`: Envoy's `{"stats": [...]}`.
+pub(crate) fn stats_json(
+    merged: &StatsSnapshot,
+    control: &[ControlStat],
+    select: &Select<'_>,
+) -> Value {
+    let mut all = merged.to_json_selected(select);
+    if let Some(Value::Array(stats)) = all.get_mut("stats") {
+        let first: Vec<Value> = kept(control, select)
+            .map(|s| json!({ "name": s.name, "value": s.value }))
+            .collect();
+        stats.splice(0..0, first);
+    }
+    all
+}
+
+/// Prometheus text: the control thread's stats as `envoy_<name>`, then
+/// the workers'.
+pub(crate) fn stats_prometheus(
+    merged: &StatsSnapshot,
+    control: &[ControlStat],
+    select: &Select<'_>,
+) -> String {
     let mut out = String::new();
-    for s in stats {
+    for s in kept(control, select) {
         let name = format!("envoy_{}", s.name.replace('.', "_"));
         let kind = if s.gauge { "gauge" } else { "counter" };
         out.push_str(&format!(
@@ -68,69 +167,11 @@ pub(crate) fn control_stats_prometheus(stats: &[ControlStat]) -> String {
             s.help, s.value
         ));
     }
+    merged.render_prometheus_selected(&mut out, select);
     out
 }
 
-pub(crate) fn stats_json(merged: &StatsSnapshot, filter: Option<&str>) -> Value {
-    let all = merged.to_json();
-    let Some(Ok(re)) = filter.filter(|f| !f.is_empty()).map(regex::Regex::new) else {
-        return all;
-    };
-    match all {
-        Value::Object(mut map) => {
-            if let Some(Value::Array(stats)) = map.get_mut("stats") {
-                stats.retain(|s| {
-                    s.get("name")
-                        .and_then(Value::as_str)
-                        .is_some_and(|n| re.is_match(n))
-                });
-            }
-            Value::Object(map)
-        }
-        other => other,
-    }
-}
-
-/// Envoy-style `/clusters` lines: `name::address::field::value`.
-pub(crate) fn clusters_text(snapshot: &Snapshot) -> String {
-    let mut out = String::new();
-    for (name, cluster) in &snapshot.clusters {
-        out.push_str(&format!(
-            "{name}::default_priority::lb_policy::{:?}\n",
-            cluster.lb_policy
-        ));
-        for e in &cluster.endpoints {
-            let a = e.address;
-            out.push_str(&format!("{name}::{a}::weight::{}\n", e.weight));
-            out.push_str(&format!("{name}::{a}::health_flags::healthy\n"));
-            if let Some(host) = &e.hostname {
-                out.push_str(&format!("{name}::{a}::hostname::{host}\n"));
-            }
-        }
-    }
-    out
-}
-
-pub(crate) fn clusters_json(snapshot: &Snapshot) -> Value {
-    let clusters: Vec<Value> = snapshot
-        .clusters
-        .values()
-        .map(|c| {
-            json!({
-                "name": c.name,
-                "lb_policy": c.lb_policy,
-                "host_statuses": c.endpoints.iter().map(|e| json!({
-                    "address": e.address.to_string(),
-                    "weight": e.weight,
-                    "hostname": e.hostname,
-                    "health_status": "HEALTHY",
-                })).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    json!({ "cluster_statuses": clusters })
-}
-
+/// `/listeners`: `name::address` lines.
 pub(crate) fn listeners_text(listeners: &[(String, SocketAddr)]) -> String {
     listeners
         .iter()
@@ -138,12 +179,17 @@ pub(crate) fn listeners_text(listeners: &[(String, SocketAddr)]) -> String {
         .collect()
 }
 
+/// `/listeners?format=json`: Envoy's `envoy.admin.v3.Listeners`.
 pub(crate) fn listeners_json(listeners: &[(String, SocketAddr)]) -> Value {
-    let list: Vec<Value> = listeners
+    let listener_statuses = listeners
         .iter()
-        .map(|(name, addr)| json!({ "name": name, "local_address": addr.to_string() }))
+        .map(|(name, addr)| ListenerStatus {
+            name: name.clone(),
+            local_address: Some(ringway_envoy::socket(*addr)),
+            ..Default::default()
+        })
         .collect();
-    json!({ "listener_statuses": list })
+    ringway_envoy::text::render(&Listeners { listener_statuses }, false)
 }
 
 pub(crate) fn workers_json(reports: &[WorkerReport]) -> Value {

@@ -3,60 +3,25 @@
 use std::convert::Infallible;
 use std::rc::Rc;
 
-use http_body_util::Full;
+use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use ringway_worker::WorkerReport;
+use ringway_stats::Select;
 use tokio::net::TcpListener;
 
-use crate::render;
+use crate::clusters;
+use crate::config_dump::{self, DumpQuery};
+use crate::control::{Control, LogChange, Readiness};
+use crate::query::Query;
+use crate::render::{self, ENDPOINTS};
 
-/// Server state as `/ready` reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Readiness {
-    Live,
-    /// Waiting for the control plane's first answers (503), up to the
-    /// `xds.initial_fetch_timeout`.
-    Initializing,
-    Draining,
-    HealthcheckFailed,
-}
+/// Envoy's log level names, as `/logging` takes them.
+const LEVELS: &[&str] = &[
+    "trace", "debug", "info", "warning", "error", "critical", "off",
+];
 
-/// A process-wide stat kept by the control thread (not by the workers),
-/// such as the control plane connection's: Envoy-style dotted name.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ControlStat {
-    pub name: &'static str,
-    pub value: i64,
-    pub gauge: bool,
-    pub help: &'static str,
-}
-
-/// What the admin API needs from the process. Implemented by the binary;
-/// every method runs on the control thread.
-pub trait Control {
-    /// Reports from every worker.
-    fn reports(&self) -> impl std::future::Future<Output = Vec<WorkerReport>>;
-    fn snapshot(&self) -> std::sync::Arc<ringway_config::model::Snapshot>;
-    /// (listener name, address it accepts on)
-    fn listeners(&self) -> Vec<(String, std::net::SocketAddr)>;
-    fn readiness(&self) -> Readiness;
-    fn set_healthcheck_failed(&self, failed: bool);
-    fn drain_listeners(&self);
-    fn quit(&self);
-    /// Static facts for `/server_info`.
-    fn server_info(&self) -> serde_json::Value;
-    /// Lines added under `LIVE` in `/ready` (e.g. that the control plane is
-    /// unreachable and the config is stale).
-    fn readiness_detail(&self) -> Vec<String> {
-        Vec::new()
-    }
-    /// Stats the control thread keeps, added to `/stats`.
-    fn control_stats(&self) -> Vec<ControlStat> {
-        Vec::new()
-    }
-}
+type Reply = Response<Full<Bytes>>;
 
 /// Serves the admin API until the process exits. Must run inside a tokio
 /// `LocalSet`.
@@ -83,73 +48,48 @@ pub async fn serve<C: Control + 'static>(listener: TcpListener, control: Rc<C>) 
     }
 }
 
-async fn handle<C: Control>(control: &C, req: Request<Incoming>) -> Response<Full<Bytes>> {
+async fn handle<C: Control>(control: &C, req: Request<Incoming>) -> Reply {
     let path = req.uri().path().to_owned();
-    let query = req.uri().query().unwrap_or("").to_owned();
-    let format = query_param(&query, "format");
-    let filter = query_param(&query, "filter");
+    let query = Query::parse(req.uri().query().unwrap_or(""));
     let method = req.method().clone();
-    let mutating = matches!(
-        path.as_str(),
-        "/healthcheck/fail" | "/healthcheck/ok" | "/drain_listeners" | "/quitquitquit"
-    );
-    if mutating && method != Method::POST {
-        return text(StatusCode::METHOD_NOT_ALLOWED, "this endpoint needs POST\n");
-    }
-    if !mutating && method != Method::GET && method != Method::HEAD {
-        return text(StatusCode::METHOD_NOT_ALLOWED, "this endpoint needs GET\n");
+    let Some(endpoint) = ENDPOINTS.iter().find(|e| e.path == path) else {
+        return text(
+            StatusCode::NOT_FOUND,
+            &format!("invalid path. {}", render::help()),
+        );
+    };
+    // As Envoy: state-changing endpoints need POST (listing loggers is
+    // also allowed with GET).
+    let listing_loggers = path == "/logging" && query.is_empty();
+    if endpoint.post && method != Method::POST && !listing_loggers {
+        return text(
+            StatusCode::METHOD_NOT_ALLOWED,
+            &format!("Method {method} not allowed, POST required."),
+        );
     }
     match path.as_str() {
-        "/" => text(StatusCode::OK, render::INDEX),
-        "/ready" => match control.readiness() {
-            Readiness::Live => {
-                let mut body = String::from("LIVE\n");
-                for line in control.readiness_detail() {
-                    body.push_str(&line);
-                    body.push('\n');
-                }
-                text(StatusCode::OK, &body)
-            }
-            Readiness::Initializing => text(StatusCode::SERVICE_UNAVAILABLE, "INITIALIZING\n"),
-            Readiness::Draining => text(StatusCode::SERVICE_UNAVAILABLE, "DRAINING\n"),
-            Readiness::HealthcheckFailed => {
-                text(StatusCode::SERVICE_UNAVAILABLE, "HEALTHCHECK_FAILED\n")
-            }
-        },
-        "/stats" => {
-            let merged = render::merge(&control.reports().await);
-            match format.as_deref() {
-                Some("json") => json(&render::stats_json(&merged, filter.as_deref())),
-                Some("prometheus") => prometheus(&merged, &control.control_stats()),
-                _ => {
-                    let mut out = render::control_stats_text(&control.control_stats());
-                    out.push_str(&render::stats_text(&merged, None));
-                    text(
-                        StatusCode::OK,
-                        &render::filter_lines(out, filter.as_deref()),
-                    )
-                }
-            }
-        }
-        "/stats/prometheus" => prometheus(
-            &render::merge(&control.reports().await),
-            &control.control_stats(),
-        ),
+        "/" | "/help" => text(StatusCode::OK, &render::help()),
+        "/ready" => ready(control),
+        "/stats" => stats(control, &query, query.get("format")).await,
+        "/stats/prometheus" => stats(control, &query, Some("prometheus")).await,
         "/clusters" => {
             let snapshot = control.snapshot();
-            match format.as_deref() {
-                Some("json") => json(&render::clusters_json(&snapshot)),
-                _ => text(StatusCode::OK, &render::clusters_text(&snapshot)),
+            let hosts = clusters::merge_hosts(&control.reports().await);
+            let dynamic = |name: &str| control.cluster_version(name).is_some();
+            match query.get("format") {
+                Some("json") => json(&clusters::json(&snapshot, &hosts, &dynamic)),
+                _ => text(StatusCode::OK, &clusters::text(&snapshot, &hosts, &dynamic)),
             }
         }
         "/listeners" => {
             let listeners = control.listeners();
-            match format.as_deref() {
+            match query.get("format") {
                 Some("json") => json(&render::listeners_json(&listeners)),
                 _ => text(StatusCode::OK, &render::listeners_text(&listeners)),
             }
         }
-        "/config_dump" => match serde_json::to_value(&*control.snapshot()) {
+        "/config_dump" => config_dump(control, &query),
+        "/ringway/config" => match serde_json::to_value(&*control.snapshot()) {
             Ok(v) => json(&v),
             Err(err) => text(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -157,7 +97,17 @@ async fn handle<C: Control>(control: &C, req: Request<Incoming>) -> Response<Ful
             ),
         },
         "/server_info" => json(&control.server_info()),
+        "/hot_restart_version" => text(StatusCode::OK, "disabled"),
+        "/certs" => json(&serde_json::json!({ "certificates": [] })),
+        "/memory" => json(&ringway_envoy::text::render(&crate::memory::memory(), true)),
+        "/runtime" => json(&control.runtime().borrow().to_json()),
+        "/runtime_modify" => runtime_modify(control, req, query).await,
+        "/logging" => logging(control, &query),
         "/workers" => json(&render::workers_json(&control.reports().await)),
+        "/reset_counters" => {
+            control.reset_counters().await;
+            text(StatusCode::OK, "OK\n")
+        }
         "/healthcheck/fail" => {
             control.set_healthcheck_failed(true);
             text(StatusCode::OK, "OK\n")
@@ -174,53 +124,252 @@ async fn handle<C: Control>(control: &C, req: Request<Incoming>) -> Response<Ful
             control.quit();
             text(StatusCode::OK, "OK\n")
         }
-        _ => text(
-            StatusCode::NOT_FOUND,
-            "unknown admin path; GET / lists them\n",
+        _ => text(StatusCode::NOT_FOUND, "invalid path.\n"),
+    }
+}
+
+/// `/ready`: the state's name (Envoy's), 200 only when LIVE.
+fn ready<C: Control>(control: &C) -> Reply {
+    let readiness = control.readiness();
+    let mut body = format!("{}\n", readiness.envoy_state());
+    if readiness != Readiness::Live {
+        return text(StatusCode::SERVICE_UNAVAILABLE, &body);
+    }
+    for line in control.readiness_detail() {
+        body.push_str(&line);
+        body.push('\n');
+    }
+    text(StatusCode::OK, &body)
+}
+
+async fn stats<C: Control>(control: &C, query: &Query, format: Option<&str>) -> Reply {
+    if let Some(mode) = query.get("histogram_buckets").filter(|m| *m != "none") {
+        return text(
+            StatusCode::BAD_REQUEST,
+            &format!("histogram_buckets={mode} is not supported by ringway (only summaries)\n"),
+        );
+    }
+    let filter = match query.get("filter").filter(|f| !f.is_empty()) {
+        None => None,
+        Some(f) => match regex::Regex::new(f) {
+            Ok(re) => Some(re),
+            Err(err) => {
+                return text(StatusCode::BAD_REQUEST, &format!("Invalid regex: {err}\n"));
+            }
+        },
+    };
+    let matches = |name: &str| filter.as_ref().is_some_and(|re| re.is_match(name));
+    let select = Select {
+        used_only: query.has("usedonly"),
+        name: filter
+            .is_some()
+            .then_some(&matches as &dyn Fn(&str) -> bool),
+    };
+    let merged = render::merge(&control.reports().await);
+    let extra = control.control_stats();
+    match format {
+        Some("json") => json(&render::stats_json(&merged, &extra, &select)),
+        Some("prometheus") => respond(
+            StatusCode::OK,
+            "text/plain; version=0.0.4; charset=utf-8",
+            render::stats_prometheus(&merged, &extra, &select).into_bytes(),
+        ),
+        None | Some("text") => text(
+            StatusCode::OK,
+            &render::stats_text(&merged, &extra, &select),
+        ),
+        Some(other) => text(
+            StatusCode::BAD_REQUEST,
+            &format!("usage: /stats?format=(json|prometheus|text): {other} is not supported\n"),
         ),
     }
 }
 
-fn query_param(query: &str, key: &str) -> Option<String> {
-    query.split('&').find_map(|pair| {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        (k == key).then(|| v.to_owned())
-    })
+fn config_dump<C: Control>(control: &C, query: &Query) -> Reply {
+    for key in query.keys() {
+        if !matches!(key, "resource" | "mask" | "name_regex" | "include_eds") {
+            return text(
+                StatusCode::BAD_REQUEST,
+                &format!("/config_dump does not take the parameter `{key}`\n"),
+            );
+        }
+    }
+    let name_regex = match query.get("name_regex").filter(|r| !r.is_empty()) {
+        None => None,
+        Some(r) => match regex::Regex::new(&format!("^(?:{r})$")) {
+            Ok(re) => Some(re),
+            Err(err) => {
+                return text(
+                    StatusCode::BAD_REQUEST,
+                    &format!("Error while parsing name_regex from {r}: {err}\n"),
+                );
+            }
+        },
+    };
+    let dump_query = DumpQuery {
+        resource: query
+            .get("resource")
+            .filter(|r| !r.is_empty())
+            .map(str::to_owned),
+        mask: query
+            .get("mask")
+            .filter(|m| !m.is_empty())
+            .map(str::to_owned),
+        name_regex,
+        include_eds: query.has("include_eds"),
+    };
+    let version = |name: &str| control.cluster_version(name);
+    match config_dump::config_dump(&control.config(), &version, &dump_query) {
+        Ok(dump) => json(&dump),
+        Err((status, message)) => text(
+            StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+            &message,
+        ),
+    }
 }
 
-fn text(status: StatusCode, body: &str) -> Response<Full<Bytes>> {
+/// `/runtime_modify`: the query's pairs, else a form body's.
+async fn runtime_modify<C: Control>(control: &C, req: Request<Incoming>, query: Query) -> Reply {
+    let mut pairs = query;
+    let form = req
+        .headers()
+        .get(hyper::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes() == b"application/x-www-form-urlencoded");
+    if pairs.is_empty() && form {
+        let body = req.into_body().collect().await.map(|b| b.to_bytes());
+        if let Ok(body) = body {
+            pairs = Query::parse(&String::from_utf8_lossy(&body));
+        }
+    }
+    if pairs.is_empty() {
+        return text(
+            StatusCode::BAD_REQUEST,
+            "usage: /runtime_modify?key1=value1&key2=value2&keyN=valueN\n       or send the parameters as form values\nuse an empty value to remove a previously added override",
+        );
+    }
+    match control.runtime().borrow_mut().modify(pairs.pairs()) {
+        Ok(()) => text(StatusCode::OK, "OK\n"),
+        Err(err) => text(StatusCode::SERVICE_UNAVAILABLE, &err),
+    }
+}
+
+/// `/logging`: changes levels as asked, then lists the loggers.
+fn logging<C: Control>(control: &C, query: &Query) -> Reply {
+    let mut out = String::new();
+    let mut status = StatusCode::OK;
+    if !query.is_empty()
+        && let Err(err) = log_change(query).and_then(|c| control.set_log_levels(c))
+    {
+        status = StatusCode::BAD_REQUEST;
+        out.push_str(&format!("error: {err}\n\n"));
+        out.push_str("usage: /logging?<name>=<level> (change single level)\n");
+        out.push_str(
+            "usage: /logging?paths=name1:level1,name2:level2,... (change multiple levels)\n",
+        );
+        out.push_str("usage: /logging?level=<level> (change all levels)\n");
+        out.push_str(&format!("levels: {} \n", LEVELS.join(" ")));
+    }
+    out.push_str("active loggers:\n");
+    for (name, level) in control.loggers() {
+        out.push_str(&format!("  {name}: {level}\n"));
+    }
+    out.push('\n');
+    text(status, &out)
+}
+
+/// The change a `/logging` query asks for, in Envoy's three forms.
+fn log_change(query: &Query) -> Result<LogChange, String> {
+    let [(key, value)] = query.pairs() else {
+        return Err("invalid number of parameters".into());
+    };
+    let level = |l: &str| -> Result<String, String> {
+        LEVELS
+            .contains(&l)
+            .then(|| l.to_owned())
+            .ok_or_else(|| format!("unknown logger level {l}"))
+    };
+    match key.as_str() {
+        "level" => Ok(LogChange::All(level(value)?)),
+        "paths" => value
+            .split(',')
+            .filter(|p| !p.trim().is_empty())
+            .map(|pair| match pair.split_once(':') {
+                Some((name, l)) if !name.is_empty() && !l.is_empty() => {
+                    Ok((name.trim().to_owned(), level(l.trim())?))
+                }
+                _ => Err("empty logger name or empty logger level".to_owned()),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(LogChange::Loggers),
+        name => Ok(LogChange::Loggers(vec![(name.to_owned(), level(value)?)])),
+    }
+}
+
+fn text(status: StatusCode, body: &str) -> Reply {
     respond(
         status,
-        "text/plain; charset=utf-8",
+        "text/plain; charset=UTF-8",
         body.to_owned().into_bytes(),
     )
 }
 
-fn json(value: &serde_json::Value) -> Response<Full<Bytes>> {
+fn json(value: &serde_json::Value) -> Reply {
     let mut body = serde_json::to_vec_pretty(value).unwrap_or_default();
     body.push(b'\n');
     respond(StatusCode::OK, "application/json", body)
 }
 
-fn prometheus(
-    merged: &ringway_stats::StatsSnapshot,
-    extra: &[ControlStat],
-) -> Response<Full<Bytes>> {
-    let mut out = render::control_stats_prometheus(extra);
-    merged.render_prometheus(&mut out);
-    respond(
-        StatusCode::OK,
-        "text/plain; version=0.0.4; charset=utf-8",
-        out.into_bytes(),
-    )
-}
-
-fn respond(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> Response<Full<Bytes>> {
+fn respond(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> Reply {
+    use hyper::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue, X_CONTENT_TYPE_OPTIONS};
     let mut response = Response::new(Full::new(Bytes::from(body)));
     *response.status_mut() = status;
-    response.headers_mut().insert(
-        hyper::header::CONTENT_TYPE,
-        hyper::header::HeaderValue::from_static(content_type),
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    // As Envoy's admin answers.
+    headers.insert(
+        CACHE_CONTROL,
+        HeaderValue::from_static("no-cache, max-age=0"),
     );
+    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_changes_in_envoy_forms() {
+        let q = |s: &str| log_change(&Query::parse(s));
+        assert_eq!(q("level=debug"), Ok(LogChange::All("debug".into())));
+        assert_eq!(
+            q("paths=upstream:debug,http:warning"),
+            Ok(LogChange::Loggers(vec![
+                ("upstream".into(), "debug".into()),
+                ("http".into(), "warning".into())
+            ]))
+        );
+        assert_eq!(
+            q("router=trace"),
+            Ok(LogChange::Loggers(vec![("router".into(), "trace".into())]))
+        );
+        assert_eq!(q("level=loud"), Err("unknown logger level loud".into()));
+        assert_eq!(
+            q("a=debug&b=info"),
+            Err("invalid number of parameters".into())
+        );
+        assert_eq!(
+            q("paths=upstream"),
+            Err("empty logger name or empty logger level".into())
+        );
+    }
+
+    #[test]
+    fn endpoints_are_sorted_and_help_marks_post() {
+        assert!(ENDPOINTS.windows(2).all(|w| w[0].path < w[1].path));
+        let help = render::help();
+        assert!(help.starts_with("admin commands are:\n"));
+        assert!(help.contains("  /reset_counters (POST): "));
+        assert!(help.contains("  /stats: "));
+    }
 }

@@ -18,6 +18,8 @@ const ROOTS: &[&str] = &[
     "envoy/admin/v3/config_dump.proto",
     "envoy/admin/v3/server_info.proto",
     "envoy/admin/v3/clusters.proto",
+    "envoy/admin/v3/listeners.proto",
+    "envoy/admin/v3/memory.proto",
     "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto",
     "envoy/extensions/filters/http/router/v3/router.proto",
     "envoy/extensions/filters/http/fault/v3/fault.proto",

@@ -1,7 +1,9 @@
 //! Envoy v3 messages to ringway's model: the one conversion used by the
 //! Envoy bootstrap loader (`ringway -c envoy.yaml`), the xDS client and
 //! ringway-control, and ringway's model back to Envoy resources for the
-//! control plane to serve.
+//! control plane to serve ([`cluster_resources`]) and for the admin API's
+//! `/config_dump` to show ([`envoy_listener`], [`route_configuration`],
+//! [`static_cluster`]).
 //!
 //! Every field of every message is in one of three states, kept in one
 //! table ([`fields`]) that `docs/envoy-compat.md` is generated from:
@@ -18,6 +20,7 @@ mod cluster;
 mod endpoints;
 pub mod fields;
 mod listener;
+mod render;
 mod resources;
 mod route;
 pub mod text;
@@ -25,6 +28,7 @@ pub mod text;
 pub use cluster::{ClusterSpec, EndpointSource, Names, cluster_spec};
 pub use endpoints::{Assignment, assignment, endpoints};
 pub use listener::listener;
+pub use render::{envoy_listener, pack, route_configuration, socket, static_cluster};
 pub use resources::{
     HTTP_PROTOCOL_OPTIONS, cluster_resources, envoy_cluster, load_assignment, uncarried_fields,
 };

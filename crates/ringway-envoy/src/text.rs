@@ -119,6 +119,57 @@ pub fn to_json(message: &DynamicMessage) -> serde_json::Value {
         .unwrap_or(serde_json::Value::Null)
 }
 
+/// A generated (prost) message as Envoy's admin JSON (proto3's mapping,
+/// field names as in the proto, 64-bit integers as strings). With
+/// `all_fields`, scalar fields at their default are printed too, as Envoy's
+/// `/server_info` and `/memory` print them; else they are left out, as in
+/// `/config_dump` and `/clusters?format=json`. `Null` if the descriptors
+/// lack the type.
+pub fn render<M: prost::Message + prost::Name>(message: &M, all_fields: bool) -> serde_json::Value {
+    let Some(dynamic) = dynamic(message) else {
+        return serde_json::Value::Null;
+    };
+    let options = SerializeOptions::new()
+        .use_proto_field_name(true)
+        .stringify_64_bit_integers(true)
+        .skip_default_fields(!all_fields);
+    dynamic
+        .serialize_with_options(serde_json::value::Serializer, &options)
+        .unwrap_or(serde_json::Value::Null)
+}
+
+/// What a field mask path (`cluster.name`) names inside a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MaskField {
+    /// The last field is repeated.
+    pub repeated: bool,
+    /// The last field's message type, if it holds a message.
+    pub message: Option<String>,
+}
+
+/// Walks `path` (dot-separated field names) from the message `full_name`,
+/// as Envoy checks a `?mask=` path: `None` when a segment names no field,
+/// or a segment before the last is repeated or not a message.
+pub fn mask_field(full_name: &str, path: &str) -> Option<MaskField> {
+    let mut message = pool().get_message_by_name(full_name)?;
+    let mut segments = path.split('.').peekable();
+    loop {
+        let field = message.get_field_by_name(segments.next()?)?;
+        let kind = field.kind();
+        let inner = kind.as_message().cloned();
+        if segments.peek().is_none() {
+            return Some(MaskField {
+                repeated: field.is_list() || field.is_map(),
+                message: inner.map(|m| m.full_name().to_owned()),
+            });
+        }
+        if field.is_list() || field.is_map() {
+            return None;
+        }
+        message = inner?;
+    }
+}
+
 /// A generated (prost) message as a dynamic one, for walking its fields or
 /// rendering it as JSON. `None` if the descriptors lack the type.
 pub fn dynamic<M: prost::Message + prost::Name>(message: &M) -> Option<DynamicMessage> {
@@ -136,6 +187,43 @@ mod tests {
             pool()
                 .get_message_by_name("envoy.config.bootstrap.v3.Bootstrap")
                 .is_some()
+        );
+    }
+
+    #[test]
+    fn render_prints_defaults_only_when_asked() {
+        use envoy_types::pb::envoy::admin::v3::{Memory, ServerInfo};
+        let memory = Memory {
+            allocated: 1 << 40,
+            ..Default::default()
+        };
+        let all = render(&memory, true);
+        assert_eq!(all["allocated"], "1099511627776");
+        assert_eq!(all["heap_size"], "0");
+        let sparse = render(&memory, false);
+        assert!(sparse.get("heap_size").is_none(), "{sparse}");
+        let info = render(&ServerInfo::default(), true);
+        assert_eq!(info["state"], "LIVE");
+        assert!(info.get("node").is_none(), "{info}");
+    }
+
+    #[test]
+    fn mask_paths_walk_singular_messages() {
+        let dump = "envoy.admin.v3.ClustersConfigDump";
+        let field = mask_field(dump, "static_clusters");
+        assert_eq!(
+            field.and_then(|f| f.message.filter(|_| f.repeated)),
+            Some("envoy.admin.v3.ClustersConfigDump.StaticCluster".to_owned())
+        );
+        assert!(mask_field(dump, "version_info").is_some_and(|f| !f.repeated));
+        assert!(mask_field(dump, "static_clusters.cluster").is_none());
+        assert!(mask_field(dump, "nope").is_none());
+        assert!(
+            mask_field(
+                "envoy.config.cluster.v3.Cluster",
+                "load_assignment.cluster_name"
+            )
+            .is_some()
         );
     }
 

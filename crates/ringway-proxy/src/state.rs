@@ -7,14 +7,14 @@
 //! state, and endpoints that survive a change keep their idle connections.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
 
 use ringway_balance::{Balancer, WeightedPicker};
 use ringway_config::model::{Cluster, Listener, Route, Snapshot};
-use ringway_stats::{ClusterStats, ListenerStats, WorkerStats};
+use ringway_stats::{ClusterStats, HostSnapshot, ListenerStats, WorkerStats};
 
 use crate::access_log::AccessLogger;
 use crate::discovery::Discovery;
@@ -114,6 +114,39 @@ impl ClusterState {
 // === impl ProxyState ===
 
 impl ProxyState {
+    /// Every endpoint's stats, by cluster (for `/clusters`).
+    pub fn host_stats(&self) -> BTreeMap<String, Vec<(SocketAddr, HostSnapshot)>> {
+        let config = self.config.borrow().clone();
+        config
+            .clusters
+            .iter()
+            .map(|(name, cluster)| {
+                let members = cluster.members.borrow();
+                let hosts = members
+                    .endpoints
+                    .iter()
+                    .map(|e| {
+                        let active = i64::from(e.active_requests.get());
+                        (e.address, e.stats.snapshot(active))
+                    })
+                    .collect();
+                (name.clone(), hosts)
+            })
+            .collect()
+    }
+
+    /// Zeroes every counter: the listeners', clusters' and endpoints'
+    /// (Envoy's `/reset_counters`).
+    pub fn reset_counters(&self) {
+        self.stats.reset_counters();
+        let config = self.config.borrow().clone();
+        for cluster in config.clusters.values() {
+            for e in &cluster.members.borrow().endpoints {
+                e.stats.reset_counters();
+            }
+        }
+    }
+
     pub fn new(worker_id: usize, snapshot: Arc<Snapshot>, discovery: Discovery) -> Self {
         let stats = WorkerStats::new();
         let seed = seed_for(worker_id);

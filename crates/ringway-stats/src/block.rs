@@ -97,6 +97,11 @@ macro_rules! stats_block {
                     $( $name: $crate::metric::Metric::snapshot(&self.$name), )+
                 }
             }
+
+            /// Zeroes every counter (gauges and histograms keep theirs).
+            pub fn reset_counters(&self) {
+                $( $crate::metric::Metric::reset_counter(&self.$name); )+
+            }
         }
 
         impl $snap {

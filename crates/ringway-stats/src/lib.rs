@@ -20,9 +20,11 @@
 mod block;
 mod cluster;
 mod histogram;
+mod host;
 mod listener;
 mod metric;
 mod prometheus;
+mod select;
 mod snapshot;
 mod text;
 mod worker;
@@ -32,8 +34,10 @@ pub use histogram::{
     BUCKETS, HISTOGRAM_HIGHEST_US, HISTOGRAM_LOWEST_US, HISTOGRAM_SIGFIG, HistogramSnapshot,
     LatencyHistogram,
 };
+pub use host::{HostSnapshot, HostStats};
 pub use listener::{ListenerSnapshot, ListenerStats};
 pub use metric::{ConfigGauge, Counter, Gauge};
+pub use select::Select;
 pub use snapshot::{StatsSnapshot, WorkerTotals};
 pub use worker::WorkerStats;
 

@@ -100,6 +100,19 @@ pub(crate) enum Value<'a> {
     Histogram(&'a HistogramSnapshot),
 }
 
+impl Value<'_> {
+    /// Whether the stat has been written: a counter or gauge that is not
+    /// zero, a histogram with a sample (Envoy's `usedonly`, as far as a
+    /// value can tell).
+    pub(crate) fn used(&self) -> bool {
+        match self {
+            Value::Counter(v) => *v != 0,
+            Value::Gauge(v) => *v != 0,
+            Value::Histogram(h) => h.count() != 0,
+        }
+    }
+}
+
 /// Ties a live metric to its snapshot form; the block macro builds the
 /// snapshot, merge and rendering code from it.
 pub(crate) trait Metric {
@@ -108,11 +121,17 @@ pub(crate) trait Metric {
     fn snapshot(&self) -> Self::Snapshot;
     fn merge(into: &mut Self::Snapshot, other: &Self::Snapshot);
     fn value(snapshot: &Self::Snapshot) -> Value<'_>;
+    /// Zeroes the metric if it is a counter (what Envoy's
+    /// `/reset_counters` does); gauges and histograms keep their values.
+    fn reset_counter(&self) {}
 }
 
 impl Metric for Counter {
     type Snapshot = u64;
     const KIND: Kind = Kind::Counter;
+    fn reset_counter(&self) {
+        self.0.set(0);
+    }
     fn snapshot(&self) -> u64 {
         self.get()
     }

@@ -15,35 +15,60 @@ use std::fmt::Write as _;
 use crate::block::{Block, StatDef};
 use crate::histogram::BUCKETS;
 use crate::metric::{Kind, Value};
+use crate::select::Select;
 use crate::snapshot::StatsSnapshot;
 use crate::text::ms;
 
 impl StatsSnapshot {
     /// Appends the Prometheus text exposition (format 0.0.4).
     pub fn render_prometheus(&self, out: &mut String) {
-        render_blocks(out, &self.listeners);
-        render_blocks(out, &self.clusters);
+        self.render_prometheus_selected(out, &Select::ALL);
+    }
+
+    /// [`StatsSnapshot::render_prometheus`] keeping only the stats `select`
+    /// keeps (by their Envoy name, `cluster.a.upstream_rq_total`); a family
+    /// left without samples is left out whole.
+    pub fn render_prometheus_selected(&self, out: &mut String, select: &Select<'_>) {
+        render_blocks(out, &self.listeners, select);
+        render_blocks(out, &self.clusters, select);
     }
 }
 
-fn render_blocks<B: Block>(out: &mut String, blocks: &BTreeMap<String, B>) {
+fn render_blocks<B: Block>(out: &mut String, blocks: &BTreeMap<String, B>, select: &Select<'_>) {
     if blocks.is_empty() {
         return;
     }
     for def in B::STATS {
         let family = format!("envoy_{}_{}", B::ENVOY_PREFIX, def.name.replace('.', "_"));
+        let kept: Vec<(&String, Value<'_>)> = blocks
+            .iter()
+            .map(|(name, block)| (name, (def.value)(block)))
+            .filter(|(name, value)| select.keeps(&envoy_name::<B>(name, def), *value))
+            .collect();
+        if kept.is_empty() {
+            continue;
+        }
         header(out, &family, def.help, def.kind);
-        for (name, block) in blocks {
+        for (name, value) in kept {
             let mut labels = String::new();
             push_label(&mut labels, B::PROMETHEUS_LABEL, name);
-            sample(out, &family, &labels, (def.value)(block));
+            sample(out, &family, &labels, value);
         }
     }
-    render_status_classes(out, blocks);
+    render_status_classes(out, blocks, select);
+}
+
+/// `cluster.<name>.upstream_rq_total`.
+fn envoy_name<B: Block>(block: &str, def: &StatDef<B>) -> String {
+    format!("{}.{}.{}", B::ENVOY_PREFIX, block, def.name)
 }
 
 /// The `*_xx` families built from the `*_<N>xx` counters.
-fn render_status_classes<B: Block>(out: &mut String, blocks: &BTreeMap<String, B>) {
+fn render_status_classes<B: Block>(
+    out: &mut String,
+    blocks: &BTreeMap<String, B>,
+    select: &Select<'_>,
+) {
     let mut bases: Vec<&str> = Vec::new();
     for def in B::STATS {
         if let Some((base, _)) = status_class(def.name).filter(|(b, _)| !bases.contains(b)) {
@@ -53,7 +78,6 @@ fn render_status_classes<B: Block>(out: &mut String, blocks: &BTreeMap<String, B
     for base in bases {
         let family = format!("envoy_{}_{}_xx", B::ENVOY_PREFIX, base);
         let help = format!("The {base}_<N>xx counters, by response code class.");
-        header(out, &family, &help, Kind::Counter);
         let classes: Vec<(char, &StatDef<B>)> = B::STATS
             .iter()
             .filter_map(|def| match status_class(def.name) {
@@ -61,8 +85,13 @@ fn render_status_classes<B: Block>(out: &mut String, blocks: &BTreeMap<String, B
                 _ => None,
             })
             .collect();
+        let mut samples = String::new();
         for (name, block) in blocks {
             for (class, def) in &classes {
+                let value = (def.value)(block);
+                if !select.keeps(&envoy_name::<B>(name, def), value) {
+                    continue;
+                }
                 let mut labels = String::new();
                 push_label(
                     &mut labels,
@@ -70,8 +99,12 @@ fn render_status_classes<B: Block>(out: &mut String, blocks: &BTreeMap<String, B
                     class.encode_utf8(&mut [0; 4]),
                 );
                 push_label(&mut labels, B::PROMETHEUS_LABEL, name);
-                sample(out, &family, &labels, (def.value)(block));
+                sample(&mut samples, &family, &labels, value);
             }
+        }
+        if !samples.is_empty() {
+            header(out, &family, &help, Kind::Counter);
+            out.push_str(&samples);
         }
     }
 }

@@ -178,3 +178,81 @@ fn cumulative_buckets_follow_envoy_bounds() {
     assert_eq!(b[BUCKETS.len() - 1], 7);
     assert!(b.windows(2).all(|w| w[0] <= w[1]));
 }
+
+#[test]
+fn reset_counters_zeroes_counters_only() {
+    let w = busy_worker(10);
+    w.listener("main").downstream_rq_active.inc();
+    w.reset_counters();
+    let s = w.snapshot();
+    assert_eq!(s.listeners["main"].downstream_rq_total, 0);
+    assert_eq!(s.clusters["backend"].upstream_rq_2xx, 0);
+    assert_eq!(s.listeners["main"].downstream_rq_active, 1);
+    assert_eq!(s.clusters["backend"].membership_total, 3);
+    assert_eq!(s.listeners["main"].downstream_rq_time.count(), 10);
+}
+
+#[test]
+fn select_keeps_used_and_named_stats() {
+    let w = busy_worker(10);
+    w.cluster("idle");
+    let s = w.snapshot();
+    let used = Select {
+        used_only: true,
+        name: None,
+    };
+    let mut out = String::new();
+    s.render_text_selected(&mut out, &used);
+    assert!(out.contains("http.main.downstream_rq_total: 10\n"), "{out}");
+    assert!(!out.contains(": 0\n"), "{out}");
+    assert!(!out.contains("cluster.idle."), "{out}");
+    assert!(!out.contains("No recorded values"), "{out}");
+
+    let only_rq_total = |name: &str| name.ends_with(".upstream_rq_total");
+    let named = Select {
+        used_only: false,
+        name: Some(&only_rq_total),
+    };
+    let json = s.to_json_selected(&named);
+    let names: Vec<&str> = json["stats"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v["name"].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "cluster.backend.upstream_rq_total",
+            "cluster.idle.upstream_rq_total"
+        ]
+    );
+
+    let mut prom = String::new();
+    s.render_prometheus_selected(&mut prom, &used);
+    assert!(prom.contains("envoy_cluster_upstream_rq_total{envoy_cluster_name=\"backend\"} 10"));
+    assert!(!prom.contains("envoy_cluster_name=\"idle\""), "{prom}");
+    assert!(
+        !prom.contains("# TYPE envoy_cluster_upstream_cx_total"),
+        "{prom}"
+    );
+}
+
+#[test]
+fn host_stats_snapshot_merge_and_reset() {
+    let h = HostStats::default();
+    h.cx_total.inc();
+    h.cx_active.inc();
+    h.rq_total.add(3);
+    h.record_status(200);
+    h.record_status(404);
+    h.record_status(503);
+    let mut s = h.snapshot(2);
+    assert_eq!((s.rq_success, s.rq_error, s.rq_active), (2, 1, 2));
+    s.merge(&h.snapshot(1));
+    assert_eq!((s.rq_total, s.rq_active, s.cx_active), (6, 3, 2));
+    h.reset_counters();
+    let r = h.snapshot(0);
+    assert_eq!((r.rq_total, r.cx_total, r.cx_active), (0, 0, 1));
+    assert!(r.counters().windows(2).all(|w| w[0].0 < w[1].0));
+}

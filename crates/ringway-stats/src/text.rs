@@ -21,6 +21,7 @@ use serde_json::json;
 use crate::block::Block;
 use crate::histogram::HistogramSnapshot;
 use crate::metric::Value;
+use crate::select::Select;
 use crate::snapshot::StatsSnapshot;
 
 /// Quantiles shown for each histogram, as percentiles, with their labels.
@@ -41,10 +42,15 @@ struct Flat<'a> {
 impl StatsSnapshot {
     /// Appends Envoy-style `/stats` text (format in the module docs).
     pub fn render_text(&self, out: &mut String) {
+        self.render_text_selected(out, &Select::ALL);
+    }
+
+    /// [`StatsSnapshot::render_text`] keeping only the stats `select` keeps.
+    pub fn render_text_selected(&self, out: &mut String, select: &Select<'_>) {
         let Flat {
             scalars,
             histograms,
-        } = self.flatten();
+        } = self.flatten(select);
         for (name, value) in &scalars {
             let _ = match value {
                 Scalar::Counter(v) => writeln!(out, "{name}: {v}"),
@@ -71,10 +77,15 @@ impl StatsSnapshot {
     /// Quantile values are cumulative milliseconds (`null` when empty);
     /// intervals are not tracked and are always `null`.
     pub fn to_json(&self) -> serde_json::Value {
+        self.to_json_selected(&Select::ALL)
+    }
+
+    /// [`StatsSnapshot::to_json`] keeping only the stats `select` keeps.
+    pub fn to_json_selected(&self, select: &Select<'_>) -> serde_json::Value {
         let Flat {
             scalars,
             histograms,
-        } = self.flatten();
+        } = self.flatten(select);
         let mut stats: Vec<serde_json::Value> = scalars
             .iter()
             .map(|(name, value)| match value {
@@ -105,10 +116,11 @@ impl StatsSnapshot {
         json!({ "stats": stats })
     }
 
-    fn flatten(&self) -> Flat<'_> {
+    fn flatten(&self, select: &Select<'_>) -> Flat<'_> {
         let mut all = Vec::new();
         push_named(&mut all, &self.listeners);
         push_named(&mut all, &self.clusters);
+        all.retain(|(name, value)| select.keeps(name, *value));
         all.sort_by(|a, b| a.0.cmp(&b.0));
         let mut scalars = Vec::with_capacity(all.len());
         let mut histograms = Vec::new();

@@ -45,6 +45,16 @@ impl WorkerStats {
             .retain(|_, s| Rc::strong_count(s) > 1);
     }
 
+    /// Zeroes every counter of every block (Envoy's `/reset_counters`).
+    pub fn reset_counters(&self) {
+        for s in self.listeners.borrow().values() {
+            s.reset_counters();
+        }
+        for s in self.clusters.borrow().values() {
+            s.reset_counters();
+        }
+    }
+
     /// A plain copy of every block, to send to the admin thread.
     pub fn snapshot(&self) -> StatsSnapshot {
         StatsSnapshot {

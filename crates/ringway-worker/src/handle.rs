@@ -1,13 +1,14 @@
 //! The control thread's side of a worker: spawning it and talking to it.
 
+use std::collections::BTreeMap;
 use std::fmt;
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use ringway_config::model::{IoDriver, Snapshot};
 use ringway_proxy::DiscoveryRequest;
-use ringway_stats::StatsSnapshot;
+use ringway_stats::{HostSnapshot, StatsSnapshot};
 use tokio::sync::oneshot;
 
 use crate::worker;
@@ -41,6 +42,9 @@ pub enum Command {
     },
     /// Report stats and activity.
     Report(oneshot::Sender<WorkerReport>),
+    /// Zero every counter (Envoy's `/reset_counters`); `done` fires once
+    /// they are.
+    ResetCounters(oneshot::Sender<()>),
     /// Stop accepting; connections close after their current request.
     Drain,
     /// The control plane has no cluster of this name: requests waiting
@@ -58,6 +62,8 @@ pub struct WorkerReport {
     pub requests_total: u64,
     pub requests_active: i64,
     pub stats: StatsSnapshot,
+    /// Each endpoint's stats, by cluster.
+    pub hosts: BTreeMap<String, Vec<(SocketAddr, HostSnapshot)>>,
 }
 
 /// A running worker.
@@ -127,6 +133,15 @@ impl WorkerHandle {
             return None;
         }
         rx.await.ok()
+    }
+
+    /// Zeroes the worker's counters; false when the worker is gone.
+    pub async fn reset_counters(&self) -> bool {
+        let (tx, rx) = oneshot::channel();
+        if !self.send(Command::ResetCounters(tx)) {
+            return false;
+        }
+        rx.await.is_ok()
     }
 
     /// Hands the worker a new snapshot and waits until it serves it.

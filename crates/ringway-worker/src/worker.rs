@@ -190,7 +190,12 @@ async fn worker_main(
                     requests_total: state.requests_total.get(),
                     requests_active,
                     stats,
+                    hosts: state.host_stats(),
                 });
+            }
+            Command::ResetCounters(done) => {
+                state.reset_counters();
+                let _ = done.send(());
             }
             Command::ClusterMissing(name) => state.discovery.missing(&name),
             Command::Drain => {

@@ -17,7 +17,6 @@ use std::path::PathBuf;
 use clap::{Parser, ValueEnum};
 
 pub use compat::BaseId;
-pub use log::LogFile;
 
 #[derive(Debug, Parser)]
 #[command(

@@ -6,21 +6,25 @@
 //! binds any new listener sockets, then hands the snapshot to every worker;
 //! an invalid file is rejected whole and the running snapshot stays.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use ringway_admin::{Control, ControlStat, Readiness};
+use envoy_types::pb::envoy::admin::v3::CommandLineOptions;
+use ringway_admin::{ConfigView, Control, ControlStat, LogChange, Readiness, Runtime};
 use ringway_config::model::Snapshot;
 use ringway_worker::{Command, DiscoveryRequest, ListenerSockets, WorkerHandle, WorkerReport};
 use serde_json::json;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::Notify;
 
-use crate::cli::{Cli, LogFile};
+use crate::cli::Cli;
+use crate::cli::log::Logging;
 use crate::eureka::EurekaState;
 use crate::identity::NodeIdentity;
 use crate::plan::Plan;
@@ -35,17 +39,27 @@ pub struct Boot {
     pub node: NodeIdentity,
     /// The file's `xds` block with the node identity applied.
     pub xds: Option<ringway_config::model::Xds>,
-    /// `--log-path`, reopened on SIGUSR1.
-    pub log_file: Option<Arc<LogFile>>,
+    /// `--log-path` (reopened on SIGUSR1) and the live log levels.
+    pub logging: Logging,
+    /// For an Envoy bootstrap, the bootstrap as loaded (Envoy's JSON).
+    pub bootstrap: Option<serde_json::Value>,
 }
 
 pub(crate) struct ControlState {
     config_path: Option<PathBuf>,
     config_yaml: Option<String>,
     node: NodeIdentity,
-    /// The Envoy options as given, for `/server_info`.
-    envoy_options: serde_json::Value,
-    log_file: Option<Arc<LogFile>>,
+    /// The command line as Envoy's options, for `/server_info`.
+    options: CommandLineOptions,
+    logging: Logging,
+    /// For an Envoy bootstrap, the bootstrap as loaded (Envoy's JSON).
+    bootstrap: RefCell<Option<Arc<serde_json::Value>>>,
+    /// When the configuration file was last (re)loaded.
+    file_loaded: Cell<SystemTime>,
+    /// The runtime layers, from the bootstrap at start-up.
+    runtime: RefCell<Runtime>,
+    /// Where the admin API listens, once bound.
+    admin_address: Cell<Option<SocketAddr>>,
     plan: Plan,
     drain_time: Duration,
     /// The workers, and the snapshots they serve.
@@ -91,8 +105,12 @@ pub fn run(
         config_path: cli.config_path.clone(),
         config_yaml: cli.config_yaml.clone(),
         node: boot.node,
-        envoy_options: envoy_options(&cli),
-        log_file: boot.log_file,
+        options: crate::server_info::command_line_options(&cli, &plan),
+        logging: boot.logging,
+        runtime: RefCell::new(Runtime::from_bootstrap(boot.bootstrap.as_ref())),
+        bootstrap: RefCell::new(boot.bootstrap.map(Arc::new)),
+        file_loaded: Cell::new(SystemTime::now()),
+        admin_address: Cell::new(None),
         drain_time: Duration::from_secs(cli.drain_time_s),
         plan,
         publisher: Rc::new(Publisher::new(workers, snapshot, sources, sockets)),
@@ -119,6 +137,7 @@ async fn control_loop(
         .map_err(|e| format!("admin address {}: {e}", state.plan.admin))?;
     let admin_address = admin.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(address = %admin_address, "admin listening");
+    state.admin_address.set(Some(admin_address));
     if let Some(path) = &cli.admin_address_path {
         std::fs::write(path, format!("{admin_address}\n"))
             .map_err(|e| format!("--admin-address-path {}: {e}", path.display()))?;
@@ -151,7 +170,7 @@ async fn control_loop(
     loop {
         tokio::select! {
             _ = usr1.recv() => {
-                if let Some(file) = &state.log_file
+                if let Some(file) = &state.logging.file
                     && let Err(err) = file.reopen()
                 {
                     tracing::error!(%err, "SIGUSR1: cannot reopen --log-path");
@@ -172,27 +191,6 @@ async fn control_loop(
     Ok(ExitCode::SUCCESS)
 }
 
-/// The Envoy options as given (for `/server_info`).
-fn envoy_options(cli: &Cli) -> serde_json::Value {
-    json!({
-        "service_node": cli.service_node.clone().unwrap_or_default(),
-        "service_cluster": cli.service_cluster.clone().unwrap_or_default(),
-        "service_zone": cli.service_zone.clone().unwrap_or_default(),
-        "log_level": cli.log_level,
-        "component_log_level": cli.component_log_level.clone().unwrap_or_default(),
-        "log_path": cli.log_path,
-        "drain_strategy": format!("{:?}", cli.drain_strategy),
-        "parent_shutdown_time_s": cli.parent_shutdown_time_s,
-        "base_id": cli.base_id,
-        "use_dynamic_base_id": cli.use_dynamic_base_id,
-        "restart_epoch": cli.restart_epoch,
-        "disable_hot_restart": cli.disable_hot_restart,
-        "cpuset_threads": cli.cpuset_threads,
-        "local_address_ip_version": format!("{:?}", cli.local_address_ip_version).to_lowercase(),
-        "file_flush_interval_msec": cli.file_flush_interval_msec,
-    })
-}
-
 impl ControlState {
     async fn reload(&self) {
         if self.config_path.is_none() && self.config_yaml.is_none() {
@@ -204,8 +202,8 @@ impl ControlState {
             crate::config::load(path.as_deref(), yaml.as_deref())
         })
         .await;
-        let snapshot = match loaded {
-            Ok(Ok(s)) => Arc::new(s),
+        let (snapshot, bootstrap) = match loaded {
+            Ok(Ok(l)) => (Arc::new(l.snapshot), l.bootstrap),
             Ok(Err(errors)) => {
                 self.reloads_failed.set(self.reloads_failed.get() + 1);
                 tracing::error!(
@@ -232,6 +230,8 @@ impl ControlState {
             tracing::error!(%err, "reload rejected; still serving the previous configuration");
             return;
         }
+        *self.bootstrap.borrow_mut() = bootstrap.map(Arc::new);
+        self.file_loaded.set(SystemTime::now());
         if let Some(xds) = &self.xds {
             xds.follow_file(&snapshot);
         }
@@ -280,6 +280,57 @@ impl ControlState {
 impl Control for ControlState {
     async fn reports(&self) -> Vec<WorkerReport> {
         self.collect().await
+    }
+
+    async fn reset_counters(&self) {
+        for w in self.publisher.workers() {
+            w.reset_counters().await;
+        }
+    }
+
+    fn config(&self) -> ConfigView {
+        ConfigView {
+            file: self.publisher.file(),
+            file_loaded: self.file_loaded.get(),
+            serving: self.publisher.serving(),
+            serving_since: self.publisher.serving_since(),
+            bootstrap: self.bootstrap.borrow().clone(),
+            node: (
+                self.node.id.clone(),
+                self.node.cluster.clone(),
+                self.node.zone.clone(),
+            ),
+            admin: self.admin_address.get().unwrap_or(self.plan.admin),
+        }
+    }
+
+    fn cluster_version(&self, name: &str) -> Option<String> {
+        if self.publisher.file().clusters.contains_key(name) {
+            return None;
+        }
+        self.xds
+            .as_ref()
+            .and_then(|x| x.cluster_version(name))
+            .or_else(|| self.eureka.as_ref().and_then(|e| e.cluster_version(name)))
+    }
+
+    fn runtime(&self) -> &RefCell<Runtime> {
+        &self.runtime
+    }
+
+    fn loggers(&self) -> BTreeMap<String, String> {
+        self.logging.levels.loggers()
+    }
+
+    fn set_log_levels(&self, change: LogChange) -> Result<(), String> {
+        let changed = match &change {
+            LogChange::All(level) => self.logging.levels.set_all(level),
+            LogChange::Loggers(list) => self.logging.levels.set(list),
+        };
+        if changed.is_ok() {
+            tracing::info!(?change, "admin: log levels changed");
+        }
+        changed
     }
 
     fn snapshot(&self) -> Arc<Snapshot> {
@@ -332,38 +383,36 @@ impl Control for ControlState {
     }
 
     fn server_info(&self) -> serde_json::Value {
-        let uptime = self.started.elapsed().map(|d| d.as_secs()).unwrap_or(0);
-        let state = match self.readiness() {
-            Readiness::Live => "LIVE",
-            Readiness::Initializing => "INITIALIZING",
-            Readiness::Draining => "DRAINING",
-            Readiness::HealthcheckFailed => "HEALTHCHECK_FAILED",
-        };
-        json!({
-            "version": env!("CARGO_PKG_VERSION"),
-            "state": state,
-            "uptime_current_epoch": uptime,
-            "config_source": self.publisher.serving().source,
-            "node": self.node.to_json(),
-            "reloads": { "ok": self.reloads_ok.get(), "failed": self.reloads_failed.get() },
-            "xds": self.xds.as_ref().map(|x| x.info()),
-            "eureka": self.eureka.as_ref().map(|e| e.info()),
-            "command_line_options": {
-                "config_path": self.config_path,
-                "mode": "Serve",
-                "service_node": self.envoy_options["service_node"],
-                "service_cluster": self.envoy_options["service_cluster"],
-                "service_zone": self.envoy_options["service_zone"],
-                "envoy": self.envoy_options,
-                "concurrency": self.plan.count,
-                "cpu_set": self.plan.cpus,
-                "io_driver": self.plan.io_driver,
-                "admin_address": self.plan.admin.to_string(),
-                "drain_time_s": self.drain_time.as_secs(),
-            },
-            "workers": self.publisher.workers().iter().map(|w| json!({
-                "id": w.id, "cpu": w.cpu, "io_driver": w.driver.to_string(),
-            })).collect::<Vec<_>>(),
-        })
+        let mut info = crate::server_info::envoy_json(
+            &self.options,
+            &self.node,
+            self.readiness(),
+            self.started,
+        );
+        // What ringway adds to Envoy's fields.
+        if let Some(map) = info.as_object_mut() {
+            map.insert(
+                "config_source".into(),
+                json!(self.publisher.serving().source),
+            );
+            map.insert(
+                "reloads".into(),
+                json!({ "ok": self.reloads_ok.get(), "failed": self.reloads_failed.get() }),
+            );
+            map.insert("xds".into(), json!(self.xds.as_ref().map(|x| x.info())));
+            map.insert(
+                "eureka".into(),
+                json!(self.eureka.as_ref().map(|e| e.info())),
+            );
+            map.insert(
+                "workers".into(),
+                self.publisher
+                    .workers()
+                    .iter()
+                    .map(|w| json!({ "id": w.id, "cpu": w.cpu, "io_driver": w.driver.to_string() }))
+                    .collect(),
+            );
+        }
+        info
     }
 }

@@ -165,6 +165,15 @@ impl EurekaState {
         ]
     }
 
+    /// The version `/config_dump` gives a cluster made on demand from the
+    /// registry (the registry's generation); `None` for other names.
+    pub fn cluster_version(&self, name: &str) -> Option<String> {
+        self.on_demand
+            .borrow()
+            .contains_key(name)
+            .then(|| format!("eureka-{}", self.client.view().generation))
+    }
+
     pub fn info(&self) -> serde_json::Value {
         let view = self.client.view();
         serde_json::json!({

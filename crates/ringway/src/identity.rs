@@ -32,15 +32,6 @@ impl NodeIdentity {
         }
     }
 
-    /// As Envoy's `/server_info` shows `node`.
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "id": self.id,
-            "cluster": self.cluster,
-            "locality": { "zone": self.zone },
-        })
-    }
-
     /// The file's `xds` block with this identity in it; an error when the
     /// stream would go without a node id.
     pub fn apply(&self, xds: &Xds) -> Result<Xds, String> {

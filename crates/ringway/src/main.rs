@@ -11,6 +11,7 @@ mod eureka;
 mod identity;
 mod plan;
 mod publish;
+mod server_info;
 mod startup;
 mod xds;
 
@@ -32,7 +33,7 @@ fn main() -> ExitCode {
     let started = cli
         .check()
         .and_then(|()| cli::log::init(&cli))
-        .and_then(|log_file| startup::run(cli, log_file));
+        .and_then(|logging| startup::run(cli, logging));
     match started {
         Ok(code) => code,
         Err(err) => {

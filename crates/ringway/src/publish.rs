@@ -8,14 +8,14 @@
 //! at a time, and tells workers waiting on on-demand discovery that a name
 //! does not exist.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::fmt::Debug;
 use std::io;
 use std::net::SocketAddr;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use ringway_config::model::Snapshot;
 use ringway_worker::{BoundListener, Command, ListenerSockets, NewSockets, WorkerHandle};
@@ -41,6 +41,8 @@ pub(crate) struct Publisher {
     /// What the workers serve: the file's snapshot with the sources'
     /// clusters merged in.
     serving: RefCell<Arc<Snapshot>>,
+    /// When the workers took `serving`.
+    serving_since: Cell<SystemTime>,
     /// Serialises publishing (reloads and the sources' updates).
     publishing: tokio::sync::Mutex<()>,
     /// Merged in this order.
@@ -62,6 +64,7 @@ impl Publisher {
             workers,
             file: RefCell::new(snapshot.clone()),
             serving: RefCell::new(snapshot),
+            serving_since: Cell::new(SystemTime::now()),
             publishing: tokio::sync::Mutex::new(()),
             sources,
             sockets: RefCell::new(sockets),
@@ -93,6 +96,11 @@ impl Publisher {
     /// The snapshot every worker serves.
     pub(crate) fn serving(&self) -> Arc<Snapshot> {
         self.serving.borrow().clone()
+    }
+
+    /// When the workers took the snapshot they serve.
+    pub(crate) fn serving_since(&self) -> SystemTime {
+        self.serving_since.get()
     }
 
     /// Makes `file` the config file's snapshot and publishes it (merged)
@@ -206,5 +214,6 @@ impl Publisher {
             }
         }
         *self.serving.borrow_mut() = snapshot;
+        self.serving_since.set(SystemTime::now());
     }
 }

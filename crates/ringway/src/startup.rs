@@ -4,20 +4,24 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use ringway_config::model::Snapshot;
 use ringway_worker::{ListenerSockets, WorkerHandle};
 
-use crate::cli::{BaseId, Cli, LogFile, Mode};
+use crate::cli::log::Logging;
+use crate::cli::{BaseId, Cli, Mode};
+use crate::config::Loaded;
 use crate::control::{self, Boot};
 use crate::identity::NodeIdentity;
 use crate::plan::Plan;
 
-pub fn load(cli: &Cli) -> Result<Snapshot, String> {
+pub fn load(cli: &Cli) -> Result<Loaded, String> {
     crate::config::load(cli.config_path.as_deref(), cli.config_yaml.as_deref())
 }
 
-pub fn run(cli: Cli, log_file: Option<Arc<LogFile>>) -> Result<ExitCode, String> {
-    let snapshot = load(&cli)?;
+pub fn run(cli: Cli, logging: Logging) -> Result<ExitCode, String> {
+    let Loaded {
+        snapshot,
+        bootstrap,
+    } = load(&cli)?;
     let node = NodeIdentity::new(&cli, &snapshot);
     let xds = snapshot.xds.as_ref().map(|x| node.apply(x)).transpose()?;
     if cli.mode == Mode::Validate {
@@ -72,7 +76,8 @@ pub fn run(cli: Cli, log_file: Option<Arc<LogFile>>) -> Result<ExitCode, String>
     let boot = Boot {
         node,
         xds,
-        log_file,
+        logging,
+        bootstrap,
     };
     control::run(cli, plan, snapshot, sockets, workers, discovery_rx, boot)
 }

@@ -23,7 +23,7 @@ use crate::request::attempt::{self, AttemptEnd, Replayable, Transport, Tried};
 use crate::request::next_hop::Hop;
 use crate::request::{Forward, LocalReply, NextHop, Outcome, RequestContext};
 use crate::response_flag::ResponseFlag;
-use crate::upstream::pool::{UpstreamConn, count_closed};
+use crate::upstream::pool::UpstreamConn;
 
 /// How forwarding ended.
 #[derive(Debug)]
@@ -117,6 +117,7 @@ pub(crate) async fn forward(
     }) = &forwarded
     {
         stats.record_upstream_status(*status);
+        forward.endpoint.stats.record_status(*status);
     }
     forwarded
 }
@@ -161,9 +162,10 @@ impl Transport for H1Attempts<'_, '_> {
             );
         };
         stats.upstream_rq_total.inc();
+        endpoint.stats.rq_total.inc();
         let reused = up.reused;
         if self.write_head(&mut up).await.is_err() {
-            count_closed(stats);
+            endpoint.count_closed(stats);
             let end = AttemptEnd::ClosedBeforeResponse;
             return self.before_response(end, reused, LocalReply::ClosedBeforeResponse);
         }
@@ -206,7 +208,7 @@ impl Transport for H1Attempts<'_, '_> {
             Pumped::Upgraded { end } => {
                 self.ctx.listener.stats.downstream_cx_upgrades_total.inc();
                 let (sent, received) = tunnel::run(self.down, &mut up, self.next_request_at).await;
-                count_closed(stats);
+                endpoint.count_closed(stats);
                 let mut outcome = self.responded(101, end.bytes_sent + sent);
                 outcome.bytes_received = received;
                 outcome.upstream_time = Some(end.head_after);
@@ -218,11 +220,11 @@ impl Transport for H1Attempts<'_, '_> {
                 Tried::last(AttemptEnd::Response(101), Forwarded::Served(served))
             }
             Pumped::ResponseFailed { error, body_done } => {
-                count_closed(stats);
+                endpoint.count_closed(stats);
                 self.response_failed(error, body_done, reused)
             }
             Pumped::BodyFailed(error) => {
-                count_closed(stats);
+                endpoint.count_closed(stats);
                 self.body_failed(error)
             }
         }
@@ -301,6 +303,7 @@ impl H1Attempts<'_, '_> {
             ),
             ResponseError::Timeout => {
                 self.forward.cluster.stats.upstream_rq_timeout.inc();
+                self.forward.endpoint.stats.rq_timeout.inc();
                 (AttemptEnd::Timeout, reply(LocalReply::Timeout))
             }
             ResponseError::AfterHead {

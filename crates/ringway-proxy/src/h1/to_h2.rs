@@ -19,6 +19,7 @@ use bytes::Bytes;
 use h2::{RecvStream, SendStream};
 use http::header::{self, HeaderMap};
 use ringway_http1::{BodyFraming, ChunkEvent, ChunkedDecoder, RequestHead};
+use ringway_stats::HostStats;
 
 use super::downstream::{Downstream, Scratch, Served};
 use super::forward::Forwarded;
@@ -125,6 +126,7 @@ impl Transport for ToH2Attempts<'_, '_> {
         let exchange = Exchange {
             ctx: self.ctx,
             cluster,
+            host: &endpoint.stats,
             down: &mut *self.down,
             scratch: &mut *self.scratch,
             head: self.head,
@@ -146,6 +148,8 @@ impl Transport for ToH2Attempts<'_, '_> {
 struct Exchange<'a, 'r> {
     ctx: &'a RequestContext<'r>,
     cluster: &'a ClusterState,
+    /// The endpoint's stats.
+    host: &'a HostStats,
     down: &'a mut Downstream,
     scratch: &'a mut Scratch,
     head: &'a RequestHead,
@@ -167,6 +171,7 @@ impl Exchange<'_, '_> {
         let Exchange {
             ctx,
             cluster,
+            host,
             down,
             scratch,
             head,
@@ -232,6 +237,7 @@ impl Exchange<'_, '_> {
         let (mut parts, mut body) = response.into_parts();
         let status = parts.status.as_u16();
         stats.record_upstream_status(status);
+        host.record_status(status);
         let elapsed = pumping.started.elapsed();
         let upstream_time = Some(elapsed);
         if !listener.config.suppress_envoy_headers {
@@ -291,6 +297,7 @@ impl Exchange<'_, '_> {
             }
             Ok(Err(PumpError::Idle)) => {
                 stats.upstream_rq_timeout.inc();
+                host.rq_timeout.inc();
                 flag = Some(ResponseFlag::UpstreamTimeout);
             }
         }

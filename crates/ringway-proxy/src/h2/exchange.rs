@@ -72,6 +72,7 @@ impl Target<'_> {
     /// passed.
     pub(crate) fn timed_out(&self) -> Exchanged {
         self.cluster.stats.upstream_rq_timeout.inc();
+        self.endpoint.stats.rq_timeout.inc();
         Exchanged::Reply(LocalReply::Timeout)
     }
 

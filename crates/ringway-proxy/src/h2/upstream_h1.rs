@@ -31,7 +31,7 @@ use crate::request::LocalReply;
 use crate::request::attempt::{self, AttemptEnd, Replayable, Transport, Tried};
 use crate::response_flag::ResponseFlag;
 use crate::transport::{StreamReader, StreamWriter};
-use crate::upstream::pool::{UpstreamConn, count_closed};
+use crate::upstream::pool::UpstreamConn;
 
 enum HeadFailure {
     Closed,
@@ -121,13 +121,14 @@ impl Transport for H1Attempts<'_, '_> {
                 Ok(Ok(up)) => up,
             };
         stats.upstream_rq_total.inc();
+        target.endpoint.stats.rq_total.inc();
         let reused = up.reused;
         let head = std::mem::take(&mut self.head);
         let len = head.len();
         let (written, head) = crate::io::write_range(&mut up.writer, head, 0, len).await;
         self.head = head;
         if written.is_err() {
-            count_closed(stats);
+            target.endpoint.count_closed(stats);
             let closed = Exchanged::Reply(LocalReply::ConnectionClosed);
             return self.ended(AttemptEnd::ClosedBeforeResponse, reused, closed);
         }
@@ -204,12 +205,13 @@ impl H1Attempts<'_, '_> {
             Ok(h) => h,
             Err(phase) => {
                 drop(request_pump);
-                count_closed(stats);
+                target.endpoint.count_closed(stats);
                 return before_head(phase, target);
             }
         };
         let status = response_head.status;
         stats.record_upstream_status(status);
+        target.endpoint.stats.record_status(status);
         let head_after = started.elapsed();
         let mut response = http::Response::new(());
         *response.status_mut() =
@@ -226,7 +228,7 @@ impl H1Attempts<'_, '_> {
         let mut down = match respond.send_response(response, end) {
             Ok(down) => down,
             Err(_) => {
-                count_closed(stats);
+                target.endpoint.count_closed(stats);
                 return (AttemptEnd::Downstream, Exchanged::ClientGone);
             }
         };
@@ -282,6 +284,7 @@ impl H1Attempts<'_, '_> {
                 }
                 Ok(Err(PumpError::Idle)) | Err(_) => {
                     stats.upstream_rq_timeout.inc();
+                    target.endpoint.stats.rq_timeout.inc();
                     target.listener_reset(&mut down, Reason::CANCEL);
                     flag = Some(ResponseFlag::UpstreamTimeout);
                 }

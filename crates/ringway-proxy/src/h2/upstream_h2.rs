@@ -235,6 +235,7 @@ async fn respond_with<P: Future<Output = Result<u64, PumpError>>>(
         set_service_time(&mut parts.headers, head_after);
     }
     stats.record_upstream_status(status);
+    target.endpoint.stats.record_status(status);
     let end = upstream_body.is_end_stream();
     let mut down = match respond.send_response(http::Response::from_parts(parts, ()), end) {
         Ok(down) => down,
@@ -315,6 +316,7 @@ async fn respond_with<P: Future<Output = Result<u64, PumpError>>>(
         }
         Body::TimedOut | Body::Done(Err(PumpError::Idle)) => {
             stats.upstream_rq_timeout.inc();
+            target.endpoint.stats.rq_timeout.inc();
             stats.upstream_rq_tx_reset.inc();
             stats.http2_tx_reset.inc();
             if target.grpc {

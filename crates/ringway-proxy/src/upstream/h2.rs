@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use h2::SendStream;
 use h2::client::{ResponseFuture, SendRequest};
-use ringway_stats::ClusterStats;
+use ringway_stats::{ClusterStats, HostStats};
 
 use super::ClusterRef;
 use crate::signal::Signal;
@@ -38,8 +38,10 @@ pub(crate) struct H2Upstream {
 }
 
 /// The HTTP/2 connections of one endpoint on one core.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct H2Pool {
+    /// The endpoint's stats (connections, streams opened).
+    host: Rc<HostStats>,
     conns: RefCell<Vec<Rc<H2Upstream>>>,
     /// A connection being opened, which waiting requests share.
     connecting: RefCell<Option<Rc<Pending>>>,
@@ -95,6 +97,14 @@ impl H2Upstream {
 }
 
 impl H2Pool {
+    pub(crate) fn new(host: Rc<HostStats>) -> Self {
+        Self {
+            host,
+            conns: RefCell::default(),
+            connecting: RefCell::default(),
+        }
+    }
+
     /// A stream slot on an open connection, opening one if all are full.
     /// `fresh` skips existing connections (a retry after GOAWAY).
     async fn checkout(
@@ -134,7 +144,7 @@ impl H2Pool {
             }
             let pending = Rc::new(Pending::default());
             *self.connecting.borrow_mut() = Some(pending.clone());
-            let result = connect(address, cluster).await;
+            let result = connect(address, cluster, &self.host).await;
             *self.connecting.borrow_mut() = None;
             let shared = match &result {
                 Ok(conn) => Ok(conn.clone()),
@@ -230,6 +240,7 @@ pub(crate) async fn open_stream(
     match sender.send_request(request, end_of_stream) {
         Ok((response, send)) => {
             stats.upstream_rq_total.inc();
+            pool.host.rq_total.inc();
             Ok(OpenStream {
                 slot,
                 response,
@@ -251,6 +262,7 @@ fn take_slot(conn: Rc<H2Upstream>) -> StreamSlot {
 async fn connect(
     address: SocketAddr,
     cluster: ClusterRef<'_>,
+    host: &Rc<HostStats>,
 ) -> Result<Rc<H2Upstream>, ConnectError> {
     let settings = &cluster.config.http2;
     let stats = cluster.stats;
@@ -282,12 +294,15 @@ async fn connect(
                     _ => ConnectError::Timeout,
                 };
                 err.count(stats, address);
+                host.cx_connect_fail.inc();
                 return Err(err);
             }
         };
     stats.upstream_cx_total.inc();
     stats.upstream_cx_http2_total.inc();
     stats.upstream_cx_active.inc();
+    host.cx_total.inc();
+    host.cx_active.inc();
     let closed = Rc::new(Cell::new(false));
     let kill = Rc::new(Signal::default());
     if let (Some(keepalive), Some(ping)) = (settings.keepalive, connection.ping_pong()) {
@@ -300,6 +315,7 @@ async fn connect(
     }
     {
         let (closed, kill, stats) = (closed.clone(), kill.clone(), stats.clone());
+        let host = host.clone();
         monoio::spawn(async move {
             let result = monoio::select! {
                 r = &mut connection => r,
@@ -315,6 +331,7 @@ async fn connect(
             kill.fire();
             stats.upstream_cx_destroy.inc();
             stats.upstream_cx_active.dec();
+            host.cx_active.dec();
         });
     }
     Ok(Rc::new(H2Upstream {

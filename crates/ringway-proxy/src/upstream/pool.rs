@@ -6,10 +6,11 @@
 
 use std::cell::{Cell, RefCell};
 use std::net::SocketAddr;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use monoio::io::Splitable;
-use ringway_stats::ClusterStats;
+use ringway_stats::{ClusterStats, HostStats};
 
 use super::h2::H2Pool;
 use crate::limits::UPSTREAM_BUFFER_BYTES;
@@ -36,6 +37,9 @@ pub struct EndpointPool {
     /// The DNS name the address came from, if any (`auto_host_rewrite`).
     pub hostname: Option<Box<str>>,
     pub active_requests: Cell<u32>,
+    /// What `/clusters` shows for this endpoint; survives reloads with
+    /// the pool.
+    pub stats: Rc<HostStats>,
     idle: RefCell<Vec<UpstreamConn>>,
     max_idle: Cell<usize>,
     idle_timeout: Cell<Duration>,
@@ -81,14 +85,16 @@ impl EndpointPool {
         max_idle: usize,
         idle_timeout: Duration,
     ) -> Self {
+        let stats = Rc::new(HostStats::default());
         Self {
+            h2: H2Pool::new(stats.clone()),
             address,
             hostname: hostname.map(Box::from),
             active_requests: Cell::new(0),
+            stats,
             idle: RefCell::new(Vec::new()),
             max_idle: Cell::new(max_idle),
             idle_timeout: Cell::new(idle_timeout),
-            h2: H2Pool::default(),
         }
     }
 
@@ -143,7 +149,9 @@ impl EndpointPool {
         let mut idle = self.idle.borrow_mut();
         let before = idle.len();
         idle.retain(|c| now.saturating_duration_since(c.idle_since) < timeout);
-        before - idle.len()
+        let closed = before - idle.len();
+        self.stats.cx_active.sub(closed as i64);
+        closed
     }
 
     pub fn idle_count(&self) -> usize {
@@ -164,6 +172,7 @@ impl EndpointPool {
                 stats.upstream_cx_idle_timeout.add(expired as u64);
                 stats.upstream_cx_destroy.add(expired as u64);
                 stats.upstream_cx_active.sub(expired as i64);
+                self.stats.cx_active.sub(expired as i64);
             }
             if let Some(conn) = conn {
                 return Ok(conn);
@@ -171,10 +180,15 @@ impl EndpointPool {
         }
         let conn = UpstreamConn::connect(self.address, connect_timeout)
             .await
-            .inspect_err(|err| err.count(stats, self.address))?;
+            .inspect_err(|err| {
+                err.count(stats, self.address);
+                self.stats.cx_connect_fail.inc();
+            })?;
         stats.upstream_cx_total.inc();
         stats.upstream_cx_http1_total.inc();
         stats.upstream_cx_active.inc();
+        self.stats.cx_total.inc();
+        self.stats.cx_active.inc();
         Ok(conn)
     }
 
@@ -182,13 +196,14 @@ impl EndpointPool {
     /// (`reusable` false, or the pool is full).
     pub(crate) fn release(&self, conn: UpstreamConn, reusable: bool, stats: &ClusterStats) {
         if !(reusable && self.put(conn)) {
-            count_closed(stats);
+            self.count_closed(stats);
         }
     }
-}
 
-/// Counts an HTTP/1.1 upstream connection closed.
-pub(crate) fn count_closed(stats: &ClusterStats) {
-    stats.upstream_cx_destroy.inc();
-    stats.upstream_cx_active.dec();
+    /// Counts an HTTP/1.1 connection to this endpoint closed.
+    pub(crate) fn count_closed(&self, stats: &ClusterStats) {
+        stats.upstream_cx_destroy.inc();
+        stats.upstream_cx_active.dec();
+        self.stats.cx_active.dec();
+    }
 }

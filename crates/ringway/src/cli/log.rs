@@ -1,8 +1,12 @@
 //! Envoy's logging options as a tracing filter and writer: `--log-level`
 //! with Envoy's level names, `--component-log-level` mapped onto
 //! ringway's modules, and `--log-path` (reopened on SIGUSR1, as Envoy
-//! does).
+//! does). The filter is reloadable: [`LogLevels`] lists Envoy's logger
+//! names with their levels and changes them live (the admin API's
+//! `/logging`).
 
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -71,11 +75,15 @@ pub struct LogSetup {
     pub filter: String,
     /// Warnings about the options (components without a counterpart).
     pub notes: Vec<String>,
+    /// The default: a tracing level, or a directive list.
+    base: String,
+    /// Components given a level of their own, with Envoy's level name.
+    components: BTreeMap<&'static str, String>,
 }
 
 impl LogSetup {
     pub fn new(cli: &Cli) -> Result<Self, String> {
-        let mut directives = vec![match level(&cli.log_level) {
+        let base = match level(&cli.log_level) {
             Some(level) => level.to_owned(),
             None => {
                 // A tracing directive list, e.g. `info,ringway_xds=debug`;
@@ -88,7 +96,8 @@ impl LogSetup {
                     .map_err(|e| format!("{}: {e}", invalid()))?;
                 cli.log_level.clone()
             }
-        }];
+        };
+        let mut components = BTreeMap::new();
         let mut notes = Vec::new();
         for item in cli
             .component_log_level
@@ -101,12 +110,12 @@ impl LogSetup {
                     "--component-log-level: component log level not correctly specified '{item}'"
                 ));
             };
-            let level = level(name).ok_or_else(|| {
+            level(name).ok_or_else(|| {
                 format!("--component-log-level: invalid log level specified '{name}'")
             })?;
             match COMPONENTS.iter().find(|(c, _)| *c == component) {
-                Some((_, targets)) => {
-                    directives.extend(targets.iter().map(|t| format!("{t}={level}")));
+                Some((c, _)) => {
+                    components.insert(*c, name.to_owned());
                 }
                 None => notes.push(format!(
                     "--component-log-level: component '{component}' has no ringway counterpart; its level is ignored"
@@ -114,9 +123,103 @@ impl LogSetup {
             }
         }
         Ok(Self {
-            filter: directives.join(","),
+            filter: filter(&base, &components),
             notes,
+            base,
+            components,
         })
+    }
+}
+
+/// The directive list: the default, then each component's targets.
+fn filter(base: &str, components: &BTreeMap<&'static str, String>) -> String {
+    let mut directives = vec![base.to_owned()];
+    for (component, targets) in COMPONENTS {
+        if let Some(l) = components.get(component).and_then(|n| level(n)) {
+            directives.extend(targets.iter().map(|t| format!("{t}={l}")));
+        }
+    }
+    directives.join(",")
+}
+
+/// Applies a new tracing directive list to the running subscriber.
+pub type Reload = Box<dyn Fn(&str) -> Result<(), String>>;
+
+/// The live log levels, by Envoy logger name, and the handle that applies
+/// a change (the admin API's `/logging`).
+pub struct LogLevels {
+    base: RefCell<String>,
+    components: RefCell<BTreeMap<&'static str, String>>,
+    reload: Reload,
+}
+
+impl std::fmt::Debug for LogLevels {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogLevels")
+            .field("base", &self.base)
+            .field("components", &self.components)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LogLevels {
+    /// Levels as `setup` says; `reload` applies a new directive list.
+    pub fn new(setup: &LogSetup, reload: Reload) -> Self {
+        Self {
+            base: RefCell::new(setup.base.clone()),
+            components: RefCell::new(setup.components.clone()),
+            reload,
+        }
+    }
+
+    /// Every logger (Envoy's names that ringway has) with its level, as
+    /// Envoy names levels.
+    pub fn loggers(&self) -> BTreeMap<String, String> {
+        let base = self.base.borrow();
+        // The default level of a directive list is its bare entry.
+        let default = base
+            .split(',')
+            .find(|d| !d.contains('='))
+            .map_or("info", str::trim);
+        let default = match default {
+            "warn" => "warning",
+            other => other,
+        };
+        let components = self.components.borrow();
+        COMPONENTS
+            .iter()
+            .map(|(name, _)| {
+                let level = components.get(name).map_or(default, String::as_str);
+                ((*name).to_owned(), level.to_owned())
+            })
+            .collect()
+    }
+
+    /// `level` (Envoy's name) for every logger: the default, with no
+    /// component keeping its own.
+    pub fn set_all(&self, name: &str) -> Result<(), String> {
+        let l = level(name).ok_or_else(|| format!("unknown logger level {name}"))?;
+        let components = BTreeMap::new();
+        (self.reload)(&filter(l, &components))?;
+        *self.base.borrow_mut() = l.to_owned();
+        *self.components.borrow_mut() = components;
+        Ok(())
+    }
+
+    /// Sets each named logger's level; nothing changes if a name is not a
+    /// logger ringway has, as in Envoy.
+    pub fn set(&self, changes: &[(String, String)]) -> Result<(), String> {
+        let mut components = self.components.borrow().clone();
+        for (name, l) in changes {
+            let Some((component, _)) = COMPONENTS.iter().find(|(c, _)| c == name) else {
+                return Err("unknown logger name".into());
+            };
+            level(l).ok_or_else(|| format!("unknown logger level {l}"))?;
+            components.insert(component, l.clone());
+        }
+        (self.reload)(&filter(&self.base.borrow(), &components))?;
+        *self.components.borrow_mut() = components;
+        Ok(())
     }
 }
 
@@ -180,10 +283,17 @@ impl Write for &LogFile {
     }
 }
 
+/// Logging as started: the `--log-path` file (for SIGUSR1 to reopen) and
+/// the live levels.
+#[derive(Debug)]
+pub struct Logging {
+    pub file: Option<Arc<LogFile>>,
+    pub levels: LogLevels,
+}
+
 /// Starts logging as the options say; then warns, once, about each option
-/// given that ringway does not act on. Returns the `--log-path` file (for
-/// SIGUSR1 to reopen).
-pub fn init(cli: &Cli) -> Result<Option<Arc<LogFile>>, String> {
+/// given that ringway does not act on.
+pub fn init(cli: &Cli) -> Result<Logging, String> {
     let setup = LogSetup::new(cli)?;
     let file = cli
         .log_path
@@ -198,16 +308,24 @@ pub fn init(cli: &Cli) -> Result<Option<Arc<LogFile>>, String> {
             io::IsTerminal::is_terminal(&io::stderr()),
         ),
     };
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(&setup.filter))
         .with_writer(writer)
         .with_ansi(ansi)
-        .init();
+        .with_filter_reloading();
+    let handle = builder.reload_handle();
+    builder.init();
+    let reload = move |directives: &str| {
+        let filter =
+            tracing_subscriber::EnvFilter::try_new(directives).map_err(|e| e.to_string())?;
+        handle.reload(filter).map_err(|e| e.to_string())
+    };
+    let levels = LogLevels::new(&setup, Box::new(reload));
     for note in &setup.notes {
         tracing::warn!("{note}");
     }
     for (flag, why) in cli.not_acted_on() {
         tracing::warn!("{flag}: accepted for Envoy compatibility, not acted on: {why}");
     }
-    Ok(file)
+    Ok(Logging { file, levels })
 }

@@ -145,3 +145,40 @@ fn base_id() {
     assert_eq!(std::fs::read_to_string(&dir).unwrap(), "42");
     let _ = std::fs::remove_file(&dir);
 }
+
+#[test]
+fn log_levels_list_and_change_loggers() {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    use super::log::LogLevels;
+
+    let applied = Rc::new(RefCell::new(Vec::<String>::new()));
+    let seen = applied.clone();
+    let setup = LogSetup::new(&parse("-l warning --component-log-level upstream:debug")).unwrap();
+    let levels = LogLevels::new(
+        &setup,
+        Box::new(move |f: &str| {
+            seen.borrow_mut().push(f.to_owned());
+            Ok(())
+        }),
+    );
+    let loggers = levels.loggers();
+    assert_eq!(loggers["upstream"], "debug");
+    assert_eq!(loggers["http"], "warning");
+
+    levels.set(&[("http".into(), "trace".into())]).unwrap();
+    assert!(applied.borrow()[0].starts_with("warn,"));
+    assert!(applied.borrow()[0].contains("ringway_http1=trace"));
+    assert_eq!(levels.loggers()["http"], "trace");
+
+    assert_eq!(
+        levels.set(&[("lua".into(), "debug".into())]),
+        Err("unknown logger name".into())
+    );
+    assert_eq!(levels.loggers()["http"], "trace", "nothing changed");
+
+    levels.set_all("error").unwrap();
+    assert_eq!(applied.borrow().last().map(String::as_str), Some("error"));
+    assert!(levels.loggers().values().all(|l| l == "error"));
+}

@@ -184,6 +184,21 @@ impl XdsState {
         ]
     }
 
+    /// The version held of a cluster the control plane serves; `None`
+    /// for other names.
+    pub fn cluster_version(&self, name: &str) -> Option<String> {
+        if !self.clusters.borrow().serving().contains_key(name) {
+            return None;
+        }
+        let client = self.client.borrow();
+        Some(
+            client
+                .version(CLUSTER_TYPE, name)
+                .unwrap_or_default()
+                .to_owned(),
+        )
+    }
+
     pub fn info(&self) -> serde_json::Value {
         let mut node =
             serde_json::json!({ "id": self.config.node_id, "cluster": self.config.node_cluster });
