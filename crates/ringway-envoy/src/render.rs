@@ -213,7 +213,6 @@ fn route(route: &model::Route) -> Route {
             HeaderValueMatch::Present(p) => HeaderMatchSpecifier::PresentMatch(*p),
             HeaderValueMatch::String(sm) => HeaderMatchSpecifier::StringMatch(string_matcher(sm)),
         }),
-        ..Default::default()
     });
     let query_parameters = m
         .query_parameters
