@@ -176,7 +176,7 @@ class Proxy:
     def refresh_listeners(self) -> None:
         data = json.loads(self.admin_get("/listeners?format=json"))
         self.listeners = {}
-        for st in data["listener_statuses"]:
+        for st in data.get("listener_statuses", []):  # left out when empty (proto3 JSON)
             # Envoy's ListenerStatus: the address as a socket_address.
             sa = st["local_address"]["socket_address"]
             self.listeners[st["name"]] = (sa["address"], int(sa.get("port_value", 0)))
