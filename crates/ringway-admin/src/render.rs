@@ -3,7 +3,6 @@
 
 use std::net::SocketAddr;
 
-use envoy_types::pb::envoy::admin::v3::{ListenerStatus, Listeners};
 use ringway_stats::{Select, StatsSnapshot};
 use ringway_worker::WorkerReport;
 use serde_json::{Value, json};
@@ -181,15 +180,22 @@ pub(crate) fn listeners_text(listeners: &[(String, SocketAddr)]) -> String {
 
 /// `/listeners?format=json`: Envoy's `envoy.admin.v3.Listeners`.
 pub(crate) fn listeners_json(listeners: &[(String, SocketAddr)]) -> Value {
-    let listener_statuses = listeners
+    // Envoy's `Listeners` message, written directly: going through the
+    // descriptor pool would cost its ~17 MiB of RSS for this one read,
+    // which benchmarks and health checkers make at start-up.
+    let listener_statuses: Vec<Value> = listeners
         .iter()
-        .map(|(name, addr)| ListenerStatus {
-            name: name.clone(),
-            local_address: Some(ringway_envoy::socket(*addr)),
-            ..Default::default()
+        .map(|(name, addr)| {
+            json!({
+                "name": name,
+                "local_address": { "socket_address": {
+                    "address": addr.ip().to_string(),
+                    "port_value": addr.port(),
+                } },
+            })
         })
         .collect();
-    ringway_envoy::text::render(&Listeners { listener_statuses }, false)
+    json!({ "listener_statuses": listener_statuses })
 }
 
 pub(crate) fn workers_json(reports: &[WorkerReport]) -> Value {
