@@ -19,7 +19,7 @@ use envoy_types::pb::envoy::config::accesslog::v3::{AccessLog, access_log};
 use envoy_types::pb::envoy::config::cluster::v3::Cluster;
 use envoy_types::pb::envoy::config::cluster::v3::cluster::{ClusterDiscoveryType, DiscoveryType};
 use envoy_types::pb::envoy::config::core::v3::{
-    Address, DataSource, Http2ProtocolOptions, HttpProtocolOptions, KeepaliveSettings,
+    Address, DataSource, HttpProtocolOptions,
     SocketAddress, address, data_source, socket_address,
 };
 use envoy_types::pb::envoy::config::listener::v3::{Filter, FilterChain, Listener, filter};
@@ -64,6 +64,8 @@ use ringway_config::model::{
     self, ClusterSource, DomainPattern, HeaderValueMatch, ListenerProtocol, PathMatch,
     QueryParameterValueMatch, StringMatch, StringMatchKind,
 };
+
+use crate::resources::{http2, proto_duration};
 
 /// The Listener Envoy would hold for `listener`: its address and one
 /// filter chain with an `http_connection_manager` whose routes are inline.
@@ -123,7 +125,7 @@ pub fn envoy_listener(listener: &model::Listener) -> Listener {
         }),
         request_headers_timeout: Some(proto_duration(listener.limits.request_head_timeout)),
         http2_protocol_options: (listener.http2 != model::Http2Settings::default())
-            .then(|| http2_options(&listener.http2)),
+            .then(|| http2(&listener.http2)),
         access_log: listener.access_log.iter().map(access_log).collect(),
         ..Default::default()
     };
@@ -362,26 +364,6 @@ fn access_log(log: &model::AccessLog) -> AccessLog {
     }
 }
 
-fn http2_options(settings: &model::Http2Settings) -> Http2ProtocolOptions {
-    Http2ProtocolOptions {
-        max_concurrent_streams: Some(UInt32Value {
-            value: settings.max_concurrent_streams,
-        }),
-        initial_stream_window_size: Some(UInt32Value {
-            value: settings.initial_stream_window_size,
-        }),
-        initial_connection_window_size: Some(UInt32Value {
-            value: settings.initial_connection_window_size,
-        }),
-        connection_keepalive: settings.keepalive.map(|k| KeepaliveSettings {
-            interval: Some(proto_duration(k.interval)),
-            timeout: Some(proto_duration(k.timeout)),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
-}
-
 fn exact(value: &str) -> StringMatcher {
     StringMatcher {
         match_pattern: Some(MatchPattern::Exact(value.to_owned())),
@@ -402,15 +384,6 @@ fn timeout(d: Duration) -> envoy_types::pb::google::protobuf::Duration {
         proto_duration(Duration::ZERO)
     } else {
         proto_duration(d)
-    }
-}
-
-/// A std `Duration` as a protobuf one (saturating at `i64::MAX` seconds).
-fn proto_duration(d: Duration) -> envoy_types::pb::google::protobuf::Duration {
-    envoy_types::pb::google::protobuf::Duration {
-        seconds: i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
-        // Below 1e9, so it fits.
-        nanos: d.subsec_nanos() as i32,
     }
 }
 

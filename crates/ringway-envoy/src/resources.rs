@@ -173,7 +173,7 @@ fn http_options(cluster: &model::Cluster) -> Option<HttpProtocolOptions> {
     })
 }
 
-fn http2(settings: &Http2Settings) -> Http2ProtocolOptions {
+pub(crate) fn http2(settings: &Http2Settings) -> Http2ProtocolOptions {
     Http2ProtocolOptions {
         max_concurrent_streams: Some(UInt32Value {
             value: settings.max_concurrent_streams,
@@ -194,7 +194,7 @@ fn http2(settings: &Http2Settings) -> Http2ProtocolOptions {
 }
 
 /// A std `Duration` as a protobuf one (saturating at `i64::MAX` seconds).
-fn proto_duration(d: Duration) -> envoy_types::pb::google::protobuf::Duration {
+pub(crate) fn proto_duration(d: Duration) -> envoy_types::pb::google::protobuf::Duration {
     envoy_types::pb::google::protobuf::Duration {
         seconds: i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
         // Below 1e9, so it fits.
