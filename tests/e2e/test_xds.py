@@ -877,6 +877,13 @@ def route_config(name: str, cluster: str, **route_extra):
             match=route_components_pb2.RouteMatch(prefix="/"), route=action)])])
 
 
+def serve_origins(ads, **origins) -> None:
+    """An EDS cluster per origin, named as the keyword, on `ads`."""
+    for name, origin in origins.items():
+        ads.set(CLUSTER_TYPE, name, "c1", eds_cluster(name))
+        ads.set(ENDPOINTS_TYPE, name, "e1", load_assignment(name, origin))
+
+
 def lds_config(address: str) -> dict:
     """ringway's own config with no listener of its own: every listener (and
     its routes, and their clusters) from the control plane."""
@@ -893,9 +900,7 @@ def dynamic_port(proxy, name: str, timeout: float = 10.0) -> int:
 
 def test_listeners_and_routes_from_the_control_plane(env, tiny_ads):
     a, b = env.origin("a"), env.origin("b")
-    for name, origin in (("a", a), ("b", b)):
-        tiny_ads.set(CLUSTER_TYPE, name, "c1", eds_cluster(name))
-        tiny_ads.set(ENDPOINTS_TYPE, name, "e1", load_assignment(name, origin))
+    serve_origins(tiny_ads, a=a, b=b)
     tiny_ads.set(LISTENER_TYPE, "edge", "l1", rds_listener("edge", "edge-routes"))
     tiny_ads.set(ROUTE_TYPE, "edge-routes", "r1", route_config("edge-routes", "a"))
     proxy = env.proxy(lds_config(tiny_ads.address))
@@ -927,8 +932,7 @@ def test_a_bad_route_update_is_refused_whole(env, tiny_ads):
     from envoy.config.route.v3 import route_components_pb2
 
     a = env.origin("a")
-    tiny_ads.set(CLUSTER_TYPE, "a", "c1", eds_cluster("a"))
-    tiny_ads.set(ENDPOINTS_TYPE, "a", "e1", load_assignment("a", a))
+    serve_origins(tiny_ads, a=a)
     tiny_ads.set(LISTENER_TYPE, "edge", "l1", rds_listener("edge", "edge-routes"))
     tiny_ads.set(ROUTE_TYPE, "edge-routes", "r1", route_config("edge-routes", "a"))
     proxy = env.proxy(lds_config(tiny_ads.address))
@@ -946,9 +950,7 @@ def test_a_bad_route_update_is_refused_whole(env, tiny_ads):
 
 def test_route_changes_under_load_fail_no_request(env, tiny_ads):
     a, b = env.origin("a"), env.origin("b")
-    for name, origin in (("a", a), ("b", b)):
-        tiny_ads.set(CLUSTER_TYPE, name, "c1", eds_cluster(name))
-        tiny_ads.set(ENDPOINTS_TYPE, name, "e1", load_assignment(name, origin))
+    serve_origins(tiny_ads, a=a, b=b)
     tiny_ads.set(LISTENER_TYPE, "edge", "l1", rds_listener("edge", "edge-routes"))
     tiny_ads.set(ROUTE_TYPE, "edge-routes", "r0", route_config("edge-routes", "a"))
     proxy = env.proxy(lds_config(tiny_ads.address))
