@@ -181,6 +181,47 @@ def test_header_matching_redirects_and_cluster_header(env):
     assert (r.status, r.header("location")) == (301, "https://example.com/secure/page")
 
 
+def test_redirect_forms_range_match_and_auto_host_rewrite(env):
+    """Envoy's other redirect forms (port_redirect, prefix_rewrite, a
+    path_redirect that keeps the query), range_match, and auto_host_rewrite
+    on a STRICT_DNS cluster."""
+    a, b = env.origin("a"), env.origin("b")
+    routes = """
+              - match: { prefix: "/port" }
+                redirect: { port_redirect: 8443 }
+              - match: { prefix: "/v1/" }
+                redirect: { prefix_rewrite: "/v2/", response_code: FOUND }
+              - match: { path: "/moved" }
+                redirect: { path_redirect: "/here" }
+              - match: { path: "/moved-own-query" }
+                redirect: { path_redirect: "/here?from=old", strip_query: true }
+              - match:
+                  prefix: "/"
+                  headers:
+                  - name: x-build
+                    range_match: { start: 100, end: 200 }
+                route: { cluster: b }
+              - match: { prefix: "/" }
+                route: { cluster: dns, auto_host_rewrite: true }
+"""
+    clusters = static_cluster("b", b) + static_cluster("dns", a, kind="STRICT_DNS", host="localhost",
+                                                       extra="\n    dns_lookup_family: V4_ONLY")
+    proxy = env.proxy(bootstrap(listener(routes), clusters))
+    host = "127.0.0.1:%d" % proxy.port
+    r = curl(proxy.url("/port/x?q=1"))
+    assert (r.status, r.header("location")) == (301, "http://127.0.0.1:8443/port/x?q=1")
+    r = curl(proxy.url("/v1/items?page=2"))
+    assert (r.status, r.header("location")) == (302, "http://%s/v2/items?page=2" % host)
+    r = curl(proxy.url("/moved?q=1"))
+    assert (r.status, r.header("location")) == (301, "http://%s/here?q=1" % host)
+    r = curl(proxy.url("/moved-own-query?q=1"))
+    assert r.header("location") == "http://%s/here?from=old" % host
+    assert curl(proxy.url("/x"), "-H", "x-build: 150").json()["origin"] == "b"
+    answer = curl(proxy.url("/x"), "-H", "x-build: 200").json()
+    assert answer["origin"] == "a"
+    assert [v for k, v in answer["headers"] if k.lower() == "host"] == ["localhost"]
+
+
 def test_json_bootstrap_and_http2_upstream_options(env):
     """The same bootstrap as JSON (Envoy reads either), with an h2c upstream
     selected by typed_extension_protocol_options."""

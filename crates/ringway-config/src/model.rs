@@ -405,10 +405,29 @@ pub struct Redirect {
     pub status: u16,
     /// `http` or `https`; `None` keeps the request's.
     pub scheme: Option<String>,
-    /// `None` keeps the request's host.
+    /// `None` keeps the request's host (dropping its port when `port` is
+    /// set, or when the scheme changes and the port was the old scheme's
+    /// default, as Envoy does).
     pub host: Option<String>,
-    /// Replaces the whole path; `None` keeps the request's path and query.
-    pub path: Option<String>,
+    /// Appended to the host as `:port`.
+    pub port: Option<u16>,
+    /// The new path; `None` keeps the request's.
+    pub path: Option<RedirectPath>,
+    /// Drops the request's query (a `RedirectPath::Replace` that has its own
+    /// query always replaces the request's).
+    pub strip_query: bool,
+}
+
+/// How a redirect changes the path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RedirectPath {
+    /// The whole path (Envoy's `path_redirect`). Without a `?` of its own
+    /// the request's query follows it unless `strip_query`.
+    Replace(String),
+    /// Replaces the route's matched `prefix` (Envoy's redirect
+    /// `prefix_rewrite`); with an exact or regex match, the whole path.
+    Prefix(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -11,7 +11,8 @@ mod common;
 use common::MINIMAL;
 use ringway_config::model::{
     AccessLogFormat, DomainPattern, Endpoint, HeaderValueMatch, IoDriver, LbPolicy, Limits,
-    PathMatch, Redirect, RouteAction, Snapshot, StringMatch, StringMatchKind, WeightedCluster,
+    PathMatch, Redirect, RedirectPath, RouteAction, Snapshot, StringMatch, StringMatchKind,
+    WeightedCluster,
 };
 use ringway_config::{SystemResolver, load_str};
 
@@ -187,7 +188,9 @@ clusters:
         status: 301,
         scheme: Some("https".into()),
         host: Some("example.com".into()),
-        path: Some("/new".into()),
+        port: None,
+        path: Some(RedirectPath::Replace("/new".into())),
+        strip_query: true,
     };
     assert_eq!(vhost.routes[1].action, RouteAction::Redirect(redirect));
     assert_eq!(vhost.routes[2].prefix_rewrite.as_deref(), Some("/v1"));

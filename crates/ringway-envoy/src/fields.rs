@@ -527,6 +527,11 @@ pub static TABLE: &[MessageFields] = &[
         fields: &[],
     },
     MessageFields {
+        message: "envoy.type.v3.Int64Range",
+        title: "Int64Range",
+        fields: &[("start", A("included")), ("end", A("excluded"))],
+    },
+    MessageFields {
         message: "envoy.config.route.v3.HeaderMatcher",
         title: "HeaderMatcher",
         fields: &[
@@ -552,6 +557,10 @@ pub static TABLE: &[MessageFields] = &[
             (
                 "safe_regex_match",
                 A("deprecated form of `string_match.safe_regex`"),
+            ),
+            (
+                "range_match",
+                A("a base-10 integer value in `[start, end)`"),
             ),
             ("invert_match", A("negates the match")),
             (

@@ -214,6 +214,12 @@ fn route(route: &model::Route) -> Route {
         header_match_specifier: Some(match &h.value {
             HeaderValueMatch::Present(p) => HeaderMatchSpecifier::PresentMatch(*p),
             HeaderValueMatch::String(sm) => HeaderMatchSpecifier::StringMatch(string_matcher(sm)),
+            HeaderValueMatch::Range { start, end } => {
+                HeaderMatchSpecifier::RangeMatch(envoy_types::pb::envoy::r#type::v3::Int64Range {
+                    start: *start,
+                    end: *end,
+                })
+            }
         }),
     });
     let query_parameters = m
@@ -332,10 +338,12 @@ fn redirect(r: &model::Redirect) -> RedirectAction {
         response_code: response_code as i32,
         scheme_rewrite_specifier: r.scheme.clone().map(SchemeRewriteSpecifier::SchemeRedirect),
         host_redirect: r.host.clone().unwrap_or_default(),
-        // A new path without a query drops the request's query.
-        strip_query: r.path.as_ref().is_some_and(|p| !p.contains('?')),
-        path_rewrite_specifier: r.path.clone().map(PathRewriteSpecifier::PathRedirect),
-        ..Default::default()
+        port_redirect: r.port.map_or(0, u32::from),
+        strip_query: r.strip_query,
+        path_rewrite_specifier: r.path.as_ref().map(|path| match path {
+            model::RedirectPath::Replace(p) => PathRewriteSpecifier::PathRedirect(p.clone()),
+            model::RedirectPath::Prefix(p) => PathRewriteSpecifier::PrefixRewrite(p.clone()),
+        }),
     }
 }
 

@@ -20,7 +20,7 @@ use envoy_types::pb::envoy::r#type::matcher::v3::string_matcher::MatchPattern;
 use ringway_config::defaults;
 use ringway_config::model::{
     self, HeaderValueMatch, PathMatch, QueryParameterMatch, QueryParameterValueMatch, Redirect,
-    RegexRewrite, StringMatch, StringMatchKind, WeightedCluster,
+    RedirectPath, RegexRewrite, StringMatch, StringMatchKind, WeightedCluster,
 };
 use ringway_config::values;
 
@@ -232,8 +232,20 @@ fn header_match(h: &HeaderMatcher, field: &str) -> Result<model::HeaderMatch, Re
         Some(HeaderMatchSpecifier::StringMatch(sm)) => {
             HeaderValueMatch::String(string_match(sm, &format!("{field}.string_match"))?)
         }
-        Some(HeaderMatchSpecifier::RangeMatch(_)) => {
-            return Err((format!("{field}.range_match"), "not supported yet".into()));
+        Some(HeaderMatchSpecifier::RangeMatch(range)) => {
+            if range.start >= range.end {
+                return Err((
+                    format!("{field}.range_match"),
+                    format!(
+                        "start {} is not below end {} (the end is excluded)",
+                        range.start, range.end
+                    ),
+                ));
+            }
+            HeaderValueMatch::Range {
+                start: range.start,
+                end: range.end,
+            }
         }
     };
     Ok(model::HeaderMatch {
@@ -360,13 +372,7 @@ fn forward(action: &RouteAction, field: &str, out: &mut model::Route) -> Result<
                 .map_err(|e| (format!("{field}.host_rewrite_literal"), e.to_string()))?;
             out.host_rewrite = Some(host.clone());
         }
-        Some(HostRewriteSpecifier::AutoHostRewrite(v)) if !v.value => {}
-        Some(HostRewriteSpecifier::AutoHostRewrite(_)) => {
-            return Err((
-                format!("{field}.auto_host_rewrite"),
-                "not supported yet".into(),
-            ));
-        }
+        Some(HostRewriteSpecifier::AutoHostRewrite(v)) => out.auto_host_rewrite = v.value,
         Some(_) => {
             return Err((
                 field.to_owned(),
@@ -402,9 +408,16 @@ fn redirect_action(r: &RedirectAction, field: &str) -> Result<model::RouteAction
             Some(lower)
         }
     };
-    if r.port_redirect != 0 {
-        return Err((format!("{field}.port_redirect"), "not supported yet".into()));
-    }
+    let port = if r.port_redirect == 0 {
+        None
+    } else {
+        Some(u16::try_from(r.port_redirect).map_err(|_| {
+            (
+                format!("{field}.port_redirect"),
+                format!("{} is not a port", r.port_redirect),
+            )
+        })?)
+    };
     let host = if r.host_redirect.is_empty() {
         None
     } else {
@@ -416,32 +429,29 @@ fn redirect_action(r: &RedirectAction, field: &str) -> Result<model::RouteAction
         None => None,
         Some(PathRewriteSpecifier::PathRedirect(p)) => {
             values::url_path(p).map_err(|e| (format!("{field}.path_redirect"), e.to_string()))?;
-            if !p.contains('?') && !r.strip_query {
-                return Err((
-                    format!("{field}.path_redirect"),
-                    "keeping the request's query with a new path is not supported yet: set `strip_query: true` or give the query in the path".into(),
-                ));
+            Some(RedirectPath::Replace(p.clone()))
+        }
+        Some(PathRewriteSpecifier::PrefixRewrite(p)) => {
+            if !p.is_empty() {
+                values::url_path(p)
+                    .map_err(|e| (format!("{field}.prefix_rewrite"), e.to_string()))?;
             }
-            Some(p.clone())
+            Some(RedirectPath::Prefix(p.clone()))
         }
         Some(_) => {
             return Err((
-                format!("{field}.prefix_rewrite"),
-                "not supported yet".into(),
+                field.to_owned(),
+                "only path_redirect and prefix_rewrite change a redirect's path".into(),
             ));
         }
     };
-    if r.strip_query && path.is_none() {
-        return Err((
-            format!("{field}.strip_query"),
-            "only with `path_redirect` yet".into(),
-        ));
-    }
     Ok(model::RouteAction::Redirect(Redirect {
         status,
         scheme,
         host,
+        port,
         path,
+        strip_query: r.strip_query,
     }))
 }
 

@@ -17,9 +17,13 @@
 
 #![forbid(unsafe_code)]
 
+mod redirect;
+
 use std::fmt;
 
 use ringway_config::model::{DomainPattern, Listener, PathMatch, Route, RouteMatch, VirtualHost};
+
+pub use redirect::redirect_location;
 
 /// Looks up request headers by name.
 pub trait HeaderLookup {
@@ -164,12 +168,21 @@ pub fn rewrite_path(route: &Route, target: &[u8], out: &mut Vec<u8>) -> bool {
 /// with `/` keeps one slash: with `prefix: /demo` and `prefix_rewrite: /`,
 /// `/demo/x` becomes `/x`, not `//x`. The result always starts with `/`.
 pub fn rewrite_prefix(route: &Route, target: &[u8], out: &mut Vec<u8>) -> bool {
-    let (Some(rewrite), PathMatch::Prefix(prefix)) = (&route.prefix_rewrite, &route.matcher.path)
-    else {
+    match &route.prefix_rewrite {
+        Some(rewrite) => replace_prefix(&route.matcher, rewrite, target, out),
+        None => false,
+    }
+}
+
+/// [`rewrite_prefix`] with `rewrite` in place of the route's own
+/// `prefix_rewrite`; `false` unless `matcher` is a `prefix` match covering
+/// `target`.
+fn replace_prefix(matcher: &RouteMatch, rewrite: &str, target: &[u8], out: &mut Vec<u8>) -> bool {
+    let PathMatch::Prefix(prefix) = &matcher.path else {
         return false;
     };
     let target = origin_form(target);
-    let case_sensitive = route.matcher.case_sensitive;
+    let case_sensitive = matcher.case_sensitive;
     let Some(matched) = prefix_match_len(target, prefix.as_bytes(), case_sensitive) else {
         return false;
     };

@@ -54,6 +54,8 @@ pub enum HeaderValueMatch {
     Present(bool),
     /// `string_match` (and the short forms `exact`, `prefix`, `regex`, ...).
     String(StringMatch),
+    /// `range_match`: the value is a base-10 integer in `start..end`.
+    Range { start: i64, end: i64 },
 }
 
 /// A condition on one query parameter (Envoy's `QueryParameterMatcher`).
@@ -152,6 +154,18 @@ impl HeaderMatch {
                     None => return false,
                 };
                 string.matches(value) != self.invert_match
+            }
+            HeaderValueMatch::Range { start, end } => {
+                let value = match value {
+                    Some(v) => v,
+                    None if self.treat_missing_header_as_empty => b"",
+                    None => return false,
+                };
+                let in_range = std::str::from_utf8(value)
+                    .ok()
+                    .and_then(|text| text.trim().parse::<i64>().ok())
+                    .is_some_and(|n| (*start..*end).contains(&n));
+                in_range != self.invert_match
             }
         }
     }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use super::cluster::Known;
 use super::{Ctx, given, value};
 use crate::defaults;
-use crate::model::{ClusterSource, Redirect, RouteAction, WeightedCluster};
+use crate::model::{ClusterSource, Redirect, RedirectPath, RouteAction, WeightedCluster};
 use crate::wire;
 
 /// Exactly one of `cluster`, `weighted_clusters`, `direct_response` and
@@ -174,22 +174,43 @@ fn redirect(ctx: &mut Ctx<'_>, field: &str, wire: &wire::Redirect) -> Option<Rou
         ctx.check(format!("{field}.host"), value::authority(h))
             .map(|()| h.clone())
     });
-    let path = wire.path.as_ref().map(|p| {
-        ctx.check(format!("{field}.path"), value::url_path(p))
-            .map(|()| p.clone())
-    });
-    if scheme.is_none() && host.is_none() && path.is_none() {
+    if wire.port == Some(0) {
+        ctx.error(format!("{field}.port"), "must be from 1 to 65535");
+    }
+    let path = match (&wire.path, &wire.prefix_rewrite) {
+        (Some(_), Some(_)) => {
+            ctx.error(field, "has both `path` and `prefix_rewrite`: choose one");
+            Some(None)
+        }
+        (Some(p), None) => Some(
+            ctx.check(format!("{field}.path"), value::url_path(p))
+                .map(|()| RedirectPath::Replace(p.clone())),
+        ),
+        (None, Some(p)) => Some(
+            ctx.check(format!("{field}.prefix_rewrite"), value::url_path(p))
+                .map(|()| RedirectPath::Prefix(p.clone())),
+        ),
+        (None, None) => None,
+    };
+    if scheme.is_none() && host.is_none() && wire.port.is_none() && path.is_none() {
         ctx.error(
             field,
-            "changes nothing: set `scheme`, `host` or `path` (a redirect to the same URL would loop)",
+            "changes nothing: set `scheme`, `host`, `port`, `path` or `prefix_rewrite` (a redirect to the same URL would loop)",
         );
         return None;
     }
+    // ringway's `path` has always been the whole new target: the request's
+    // query goes unless `strip_query: false` says otherwise.
+    let strip_query = wire
+        .strip_query
+        .unwrap_or(matches!(path, Some(Some(RedirectPath::Replace(_)))));
     Some(RouteAction::Redirect(Redirect {
         status: status?,
         scheme: given(scheme)?,
         host: given(host)?,
+        port: wire.port.filter(|&p| p != 0),
         path: given(path)?,
+        strip_query,
     }))
 }
 

@@ -41,6 +41,7 @@ pub(super) fn header_match(
         ("contains", wire.contains.is_some()),
         ("regex", wire.regex.is_some()),
         ("string_match", wire.string_match.is_some()),
+        ("range_match", wire.range_match.is_some()),
         ("present", wire.present.is_some()),
         ("present_match", wire.present_match.is_some()),
     ];
@@ -69,6 +70,22 @@ pub(super) fn header_match(
             .and_then(|p| short(StringMatchKind::SafeRegex(p)))
     } else if let Some(string) = &wire.string_match {
         string_match(ctx, &format!("{field}.string_match"), string).map(HeaderValueMatch::String)
+    } else if let Some(range) = &wire.range_match {
+        if range.start < range.end {
+            Some(HeaderValueMatch::Range {
+                start: range.start,
+                end: range.end,
+            })
+        } else {
+            ctx.error(
+                format!("{field}.range_match"),
+                format!(
+                    "start {} is not below end {} (the end is excluded): nothing would match",
+                    range.start, range.end
+                ),
+            );
+            None
+        }
     } else if wire.present == Some(false) {
         ctx.error(
             format!("{field}.present"),
@@ -89,7 +106,10 @@ pub(super) fn header_match(
     }
     // ringway's `invert` holds when the condition does not, a missing
     // header included: in Envoy's terms, a missing header is judged empty.
-    let value_condition = matches!(value, Some(HeaderValueMatch::String(_)));
+    let value_condition = matches!(
+        value,
+        Some(HeaderValueMatch::String(_) | HeaderValueMatch::Range { .. })
+    );
     Some(HeaderMatch {
         name: name?,
         value: value?,

@@ -262,7 +262,7 @@ pub(crate) struct RouteMatch {
 #[derive(Debug, Deserialize)]
 #[serde(
     deny_unknown_fields,
-    expecting = "a header match: a mapping with name and at most one of exact, prefix, suffix, contains, regex, string_match, present, present_match"
+    expecting = "a header match: a mapping with name and at most one of exact, prefix, suffix, contains, regex, string_match, range_match, present, present_match"
 )]
 pub(crate) struct HeaderMatch {
     pub name: String,
@@ -272,6 +272,7 @@ pub(crate) struct HeaderMatch {
     pub contains: Option<String>,
     pub regex: Option<String>,
     pub string_match: Option<StringMatcher>,
+    pub range_match: Option<Int64Range>,
     pub present: Option<bool>,
     pub present_match: Option<bool>,
     /// ringway's spelling: also matches when the header is missing.
@@ -282,6 +283,17 @@ pub(crate) struct HeaderMatch {
     pub invert_match: bool,
     #[serde(default)]
     pub treat_missing_header_as_empty: bool,
+}
+
+/// `start` included, `end` not.
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping like { start: 1, end: 10 }"
+)]
+pub(crate) struct Int64Range {
+    pub start: i64,
+    pub end: i64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -308,13 +320,16 @@ pub(crate) struct DirectResponse {
 #[derive(Debug, Deserialize)]
 #[serde(
     deny_unknown_fields,
-    expecting = "a mapping with status, scheme, host or path"
+    expecting = "a mapping with status, scheme, host, port, path, prefix_rewrite or strip_query"
 )]
 pub(crate) struct Redirect {
     pub status: Option<u16>,
     pub scheme: Option<String>,
     pub host: Option<String>,
+    pub port: Option<u16>,
     pub path: Option<String>,
+    pub prefix_rewrite: Option<String>,
+    pub strip_query: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -15,7 +15,7 @@ use ringway_route::RequestView;
 
 use super::cluster::route_cluster;
 use super::context::RequestContext;
-use super::reply::{LocalReply, redirect_location};
+use super::reply::LocalReply;
 use crate::state::{ClusterState, Members};
 use crate::upstream::pool::EndpointPool;
 
@@ -72,11 +72,9 @@ pub(crate) async fn decide<'r>(
         }
         RouteAction::Redirect(redirect) => {
             stats.rq_redirect.inc();
-            let host = String::from_utf8_lossy(view.host);
-            let target = String::from_utf8_lossy(ringway_route::origin_form(view.target));
             return Decision::Reply(Reply::Redirect {
                 status: redirect.status,
-                location: redirect_location(redirect, &host, &target),
+                location: ringway_route::redirect_location(route, redirect, view.host, view.target),
             });
         }
         RouteAction::Cluster(_)

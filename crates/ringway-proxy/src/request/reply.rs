@@ -3,7 +3,6 @@
 //! client gets instead. Both codecs write from this table: HTTP/1.1 as a
 //! text body, HTTP/2 as a text body or, for gRPC, a trailers-only answer.
 
-use ringway_config::model::Redirect;
 use ringway_grpc::Code;
 
 use crate::response_flag::ResponseFlag;
@@ -157,23 +156,6 @@ impl NoCluster {
     }
 }
 
-/// The `Location` for a redirect, built from the request's scheme, host and
-/// target with the redirect's overrides.
-pub(crate) fn redirect_location(redirect: &Redirect, request_host: &str, target: &str) -> String {
-    let scheme = redirect.scheme.as_deref().unwrap_or("http");
-    let host = redirect.host.as_deref().unwrap_or(request_host);
-    let path = redirect.path.as_deref().unwrap_or(target);
-    let mut location = String::with_capacity(scheme.len() + host.len() + path.len() + 3);
-    location.push_str(scheme);
-    location.push_str("://");
-    location.push_str(host);
-    if !path.starts_with('/') {
-        location.push('/');
-    }
-    location.push_str(path);
-    location
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,30 +204,6 @@ mod tests {
         assert_eq!(
             LocalReply::for_rejected_head(400),
             LocalReply::MalformedRequest
-        );
-    }
-
-    #[test]
-    fn redirect_keeps_what_is_not_overridden() {
-        let r = Redirect {
-            status: 301,
-            scheme: Some("https".into()),
-            host: None,
-            path: None,
-        };
-        assert_eq!(
-            redirect_location(&r, "a.example", "/x?y=1"),
-            "https://a.example/x?y=1"
-        );
-        let r = Redirect {
-            status: 302,
-            scheme: None,
-            host: Some("b.example".into()),
-            path: Some("/new".into()),
-        };
-        assert_eq!(
-            redirect_location(&r, "a.example", "/x"),
-            "http://b.example/new"
         );
     }
 }

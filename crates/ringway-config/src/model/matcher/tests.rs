@@ -175,3 +175,25 @@ fn regex_rewrite_errors() {
         Some(RegexRewriteError::Escape(1))
     );
 }
+
+#[test]
+fn header_range_is_a_half_open_integer_interval() {
+    let range = || HeaderValueMatch::Range {
+        start: -10,
+        end: 10,
+    };
+    let cases: [(HeaderMatch, Option<&[u8]>, bool); 9] = [
+        (header(range(), false, false), Some(b"-10"), true),
+        (header(range(), false, false), Some(b"9"), true),
+        (header(range(), false, false), Some(b" 3 "), true),
+        (header(range(), false, false), Some(b"10"), false),
+        (header(range(), false, false), Some(b"1.5"), false),
+        (header(range(), false, false), Some(b"ten"), false),
+        (header(range(), false, false), None, false),
+        (header(range(), true, false), Some(b"10"), true),
+        (header(range(), true, true), None, true),
+    ];
+    for (m, value, expected) in cases {
+        assert_eq!(m.matches(value), expected, "{m:?} on {value:?}");
+    }
+}
