@@ -22,7 +22,7 @@ from envoy.config.endpoint.v3 import endpoint_components_pb2, endpoint_pb2
 from envoy.service.discovery.v3 import ads_pb2_grpc, discovery_pb2
 from google.protobuf import any_pb2, duration_pb2, wrappers_pb2
 
-from e2e_client import RawConn, curl, eventually
+from e2e_client import RawConn, build_request, curl, eventually
 from e2e_control import CLUSTER_TYPE, ENDPOINTS_TYPE
 
 LISTENER_TYPE = "type.googleapis.com/envoy.config.listener.v3.Listener"
@@ -926,6 +926,43 @@ def test_listeners_and_routes_from_the_control_plane(env, tiny_ads):
     assert curl(f"http://127.0.0.1:{side}/y").status == 200
     stats = proxy.stats()
     assert stats["listener_manager.total_listeners_active"] == 1
+
+
+def test_a_removed_listener_drains_its_connections(env, tiny_ads):
+    """When LDS removes a listener, its connections are drained as Envoy
+    drains them: a request in flight finishes (with `connection: close`),
+    an idle HTTP/1.1 keep-alive connection is closed, an HTTP/2 one gets
+    GOAWAY and still finishes its open stream; the other listener is
+    untouched."""
+    from e2e_h2 import END_HEADERS, END_STREAM, HEADERS, RawH2, frame, request_block
+
+    a = env.origin("a")
+    serve_origins(tiny_ads, a=a)
+    for name in ("edge", "side"):
+        tiny_ads.set(LISTENER_TYPE, name, "l1", rds_listener(name, "routes"))
+    tiny_ads.set(ROUTE_TYPE, "routes", "r1", route_config("routes", "a"))
+    proxy = env.proxy(lds_config(tiny_ads.address))
+    port, side = dynamic_port(proxy, "edge"), dynamic_port(proxy, "side")
+    with RawConn(port) as idle, RawConn(port) as busy, RawConn(side) as other, \
+            RawH2(port, timeout=10) as h2c:
+        for conn in (idle, busy, other):
+            assert conn.request("GET", "/warm").status == 200
+        h2c.handshake()
+        busy.send(build_request("GET", "/slow?delay=1.5"))
+        h2c.send(frame(HEADERS, END_HEADERS | END_STREAM, 1, request_block("GET", "/slow?delay=1.5")))
+        eventually(lambda: proxy.stat("http.edge.downstream_rq_active") >= 2, 5, 0.02,
+                   "both slow requests in flight")
+        tiny_ads.remove(LISTENER_TYPE, "edge")
+        assert idle.closed_within(5), "the idle keep-alive connection was not closed"
+        slow = busy.read_response()
+        assert slow.status == 200 and "close" in slow.connection_tokens, slow
+        assert busy.closed_within(5)
+        assert h2c.wait_goaway_or_close(5) and h2c.goaway() is not None, h2c.summary()
+        assert h2c.wait_for(lambda s: s.stream_done(1), 5), h2c.summary()
+        assert h2c.stream_status(1) == 200, h2c.summary()
+        # The other listener keeps its connection.
+        assert other.request("GET", "/after").status == 200
+        assert "close" not in other.request("GET", "/again").connection_tokens
 
 
 def test_a_bad_route_update_is_refused_whole(env, tiny_ads):

@@ -7,11 +7,14 @@ use std::task::{Context, Poll, Waker};
 
 /// Fires once; every waiter then wakes. Each pending [`Wait`] holds one
 /// waker slot, updated in place when it is polled again and freed when it
-/// is dropped, so the slots never outnumber the waiters.
+/// is dropped, so the slots never outnumber the waiters; freed slots are
+/// kept on a list, so taking one costs the same with ten waiters or ten
+/// thousand (every idle connection of a listener waits on its drain).
 #[derive(Debug, Default)]
 pub(crate) struct Signal {
     fired: Cell<bool>,
     wakers: RefCell<Vec<Option<Waker>>>,
+    free: RefCell<Vec<usize>>,
 }
 
 /// Completes once its [`Signal`] has fired.
@@ -24,6 +27,7 @@ pub(crate) struct Wait<'a> {
 impl Signal {
     pub(crate) fn fire(&self) {
         if !self.fired.replace(true) {
+            self.free.take();
             for waker in self.wakers.take().into_iter().flatten() {
                 waker.wake();
             }
@@ -55,14 +59,17 @@ impl Future for Wait<'_> {
             Some(Some(waker)) => waker.clone_from(cx.waker()),
             Some(empty) => *empty = Some(cx.waker().clone()),
             None => {
-                let i = match wakers.iter().position(Option::is_none) {
-                    Some(i) => i,
-                    None => {
-                        wakers.push(None);
+                let waker = Some(cx.waker().clone());
+                let i = match self.signal.free.borrow_mut().pop() {
+                    Some(i) if i < wakers.len() => {
+                        wakers[i] = waker;
+                        i
+                    }
+                    _ => {
+                        wakers.push(waker);
                         wakers.len() - 1
                     }
                 };
-                wakers[i] = Some(cx.waker().clone());
                 drop(wakers);
                 self.slot = Some(i);
             }
@@ -75,8 +82,10 @@ impl Drop for Wait<'_> {
     fn drop(&mut self) {
         if let (Some(i), Ok(mut wakers)) = (self.slot, self.signal.wakers.try_borrow_mut())
             && let Some(slot) = wakers.get_mut(i)
+            && slot.take().is_some()
+            && let Ok(mut free) = self.signal.free.try_borrow_mut()
         {
-            *slot = None;
+            free.push(i);
         }
     }
 }

@@ -19,6 +19,7 @@ use ringway_stats::{ClusterStats, HostSnapshot, ListenerStats, WorkerStats};
 use crate::access_log::AccessLogger;
 use crate::discovery::Discovery;
 use crate::h2::ConnShared;
+use crate::signal::Signal;
 use crate::upstream::ClusterRef;
 use crate::upstream::pool::EndpointPool;
 
@@ -36,8 +37,9 @@ pub struct ProxyState {
     /// Requests served by this worker (for `/workers`).
     pub requests_total: Cell<u64>,
     pub connections_active: Cell<u64>,
-    /// Open HTTP/2 connections, told to send GOAWAY when the worker drains.
-    h2_connections: RefCell<Vec<Weak<ConnShared>>>,
+    /// Open HTTP/2 connections and their listeners, told to send GOAWAY
+    /// when the worker drains or their listener is removed.
+    h2_connections: RefCell<Vec<(Rc<str>, Weak<ConnShared>)>>,
     /// Requests waiting for on-demand cluster discovery.
     pub discovery: Discovery,
 }
@@ -55,6 +57,10 @@ pub struct ListenerState {
     pub config: Arc<Listener>,
     pub stats: Rc<ListenerStats>,
     pub access_log: Option<Rc<AccessLogger>>,
+    /// Fired when the listener leaves the configuration: its idle HTTP/1.1
+    /// connections close, busy ones close after their current request, and
+    /// HTTP/2 ones send GOAWAY. Shared by every generation of the listener.
+    pub(crate) removed: Rc<Signal>,
 }
 
 /// One cluster on one core. A change to its endpoints alone (an EDS
@@ -176,7 +182,7 @@ impl ProxyState {
     /// streams.
     pub fn start_draining(&self) {
         self.draining.set(true);
-        for conn in self.h2_connections.take() {
+        for (_, conn) in self.h2_connections.take() {
             if let Some(conn) = conn.upgrade() {
                 conn.shutdown.fire();
             }
@@ -184,14 +190,38 @@ impl ProxyState {
     }
 
     /// Tracks an HTTP/2 connection for [`Self::start_draining`].
-    pub(crate) fn register_h2_connection(&self, conn: &Rc<ConnShared>) {
+    pub(crate) fn register_h2_connection(&self, listener: &Rc<str>, conn: &Rc<ConnShared>) {
         let mut conns = self.h2_connections.borrow_mut();
         // Forget closed connections once the list has doubled since the last
         // clean-up, so the list stays proportional to open connections.
         if conns.len() >= 64 && conns.len().is_power_of_two() {
-            conns.retain(|c| c.strong_count() > 0);
+            conns.retain(|(_, c)| c.strong_count() > 0);
         }
-        conns.push(Rc::downgrade(conn));
+        conns.push((listener.clone(), Rc::downgrade(conn)));
+    }
+
+    /// Drains the connections of listeners `old` has and `snapshot` lacks.
+    fn drain_removed(&self, old: &ActiveConfig, snapshot: &Snapshot) {
+        let kept = |name: &str| snapshot.listeners.iter().any(|l| l.name == name);
+        let mut removed = false;
+        for (name, listener) in &old.listeners {
+            if !kept(name) {
+                tracing::info!(worker = self.worker_id, listener = %name, "listener removed: draining its connections");
+                listener.removed.fire();
+                removed = true;
+            }
+        }
+        if removed {
+            self.h2_connections.borrow_mut().retain(|(name, conn)| {
+                if kept(name) {
+                    return conn.strong_count() > 0;
+                }
+                if let Some(conn) = conn.upgrade() {
+                    conn.shutdown.fire();
+                }
+                false
+            });
+        }
     }
 
     /// The configuration a new request should use.
@@ -217,8 +247,13 @@ impl ProxyState {
             };
             clusters.insert(name.clone(), state);
         }
+        self.drain_removed(&old, &snapshot);
         let mut listeners = HashMap::with_capacity(snapshot.listeners.len());
         for listener in &snapshot.listeners {
+            let removed = match old.listeners.get(&listener.name) {
+                Some(prev) if !prev.removed.is_fired() => prev.removed.clone(),
+                _ => Rc::default(),
+            };
             let access_log = match (old.listeners.get(&listener.name), &listener.access_log) {
                 (_, None) => None,
                 (Some(prev), Some(cfg)) if prev.config.access_log.as_ref() == Some(cfg) => {
@@ -236,6 +271,7 @@ impl ProxyState {
                 config: listener.clone(),
                 stats: self.stats.listener(&listener.name),
                 access_log,
+                removed,
             };
             listeners.insert(listener.name.clone(), Rc::new(state));
         }

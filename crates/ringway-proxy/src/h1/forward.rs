@@ -172,7 +172,7 @@ impl Transport for H1Attempts<'_, '_> {
         let limits = &self.ctx.listener.config.limits;
         let job = ResponseJob {
             method: self.head.method,
-            draining: &self.ctx.state.draining,
+            ctx: self.ctx,
             client_http10: self.head.minor_version == 0,
             client_keep_alive: self.head.keep_alive,
             upgrade_requested: self.head.upgrade,

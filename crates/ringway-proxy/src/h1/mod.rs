@@ -54,7 +54,7 @@ enum HeadRead {
 pub(crate) async fn serve(
     state: &ProxyState,
     listener_name: &str,
-    listener: &ListenerState,
+    listener: &Rc<ListenerState>,
     stream: Stream,
     buf: Vec<u8>,
     peer: SocketAddr,
@@ -72,9 +72,12 @@ pub(crate) async fn serve(
         // The listener's limits for reading the head come from the current
         // snapshot; the request itself is served from whatever is current
         // once its head has arrived (a reload may land while we wait).
+        // A listener removed from the configuration serves what has
+        // already arrived with the settings the connection had, then closes.
         let waiting_config = state.current();
-        let Some(waiting) = waiting_config.listeners.get(listener_name).cloned() else {
-            break;
+        let waiting = match waiting_config.listeners.get(listener_name) {
+            Some(current) => current.clone(),
+            None => listener.clone(),
         };
         let head = match read_head(&mut down, &waiting, &mut scratch).await {
             HeadRead::Head(head) => head,
@@ -94,26 +97,26 @@ pub(crate) async fn serve(
         let listener = if Rc::ptr_eq(&config, &waiting_config) {
             waiting
         } else {
-            drop(waiting);
-            match config.listeners.get(listener_name).cloned() {
-                Some(listener) => listener,
-                None => break,
+            match config.listeners.get(listener_name) {
+                Some(current) => current.clone(),
+                None => waiting,
             }
         };
         drop(waiting_config);
-        // A draining worker answers this request, then closes: say so.
-        let head = RequestHead {
-            keep_alive: head.keep_alive && !state.draining.get(),
-            ..head
-        };
+        // A draining worker or listener answers this request, then closes:
+        // say so.
         let ctx = RequestContext {
             state,
             config: &config,
             listener: &listener,
             peer,
         };
+        let head = RequestHead {
+            keep_alive: head.keep_alive && !ctx.closing(),
+            ..head
+        };
         let served = handle(&ctx, &mut down, &mut scratch, &head).await;
-        let keep = served.keep_alive && !state.draining.get();
+        let keep = served.keep_alive && !ctx.closing();
         let consumed = served.consumed.min(down.buf.len());
         down.buf.drain(..consumed);
         // A large request body grew the buffer; give it back between requests.
@@ -165,7 +168,17 @@ async fn read_head(
         };
         ensure_room(&mut down.buf, 4096, limits.max_request_head_bytes + 4096);
         let was_empty = down.buf.is_empty();
-        match read_append(&mut down.reader, &mut down.buf, timeout).await {
+        let read = read_append(&mut down.reader, &mut down.buf, timeout);
+        let outcome = if was_empty {
+            // Between requests: a removed listener closes the connection.
+            monoio::select! {
+                outcome = read => outcome,
+                _ = listener.removed.wait() => return HeadRead::Closed,
+            }
+        } else {
+            read.await
+        };
+        match outcome {
             ReadOutcome::Read(0) | ReadOutcome::Failed => return HeadRead::Closed,
             ReadOutcome::Read(_) => {}
             ReadOutcome::TimedOut if was_empty => {

@@ -13,6 +13,7 @@ use crate::io::{
     ReadOutcome, ensure_room, grow_if_filled, read_append, read_append_cancelable, write_range,
 };
 use crate::limits::MAX_RESPONSE_HEADERS;
+use crate::request::RequestContext;
 use crate::response_flag::ResponseFlag;
 
 /// A response that reached the downstream whole.
@@ -49,8 +50,9 @@ pub(crate) enum ResponseError {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ResponseJob<'a> {
     pub method: Method,
-    /// The worker is draining: the response must close the connection.
-    pub draining: &'a Cell<bool>,
+    /// The worker or the listener is draining: the response must close the
+    /// connection.
+    pub ctx: &'a RequestContext<'a>,
     pub client_http10: bool,
     pub client_keep_alive: bool,
     pub upgrade_requested: bool,
@@ -95,7 +97,7 @@ where
     // (17,668 -> 17,877 under callgrind).
     let ResponseJob {
         method,
-        draining,
+        ctx,
         client_http10,
         client_keep_alive,
         upgrade_requested,
@@ -186,7 +188,7 @@ where
     // delimited by closing the connection.
     let dechunk = client_http10 && head.framing == BodyFraming::Chunked;
     let downstream_keep_alive =
-        client_keep_alive && head.keep_alive && !upgraded && !dechunk && !draining.get();
+        client_keep_alive && head.keep_alive && !upgraded && !dechunk && !ctx.closing();
     let mut decoder = BodyDecoder::new(head.framing);
     let rest = buf.get(head.head_len..).unwrap_or_default();
     let initial = if upgraded {

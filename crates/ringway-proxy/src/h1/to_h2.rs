@@ -176,7 +176,7 @@ impl Exchange<'_, '_> {
             scratch,
             head,
         } = self;
-        let (state, listener) = (ctx.state, ctx.listener);
+        let listener = ctx.listener;
         let stats = &cluster.stats;
         let Downstream {
             reader,
@@ -254,8 +254,7 @@ impl Exchange<'_, '_> {
         } else {
             H1Framing::Chunked
         };
-        let keep_alive =
-            head.keep_alive && framing != H1Framing::UntilClose && !state.draining.get();
+        let keep_alive = head.keep_alive && framing != H1Framing::UntilClose && !ctx.closing();
         let mut out = std::mem::take(&mut scratch.reply);
         convert::write_response_head(&mut out, parts.status, &parts.headers, framing, keep_alive);
         let mut bytes_sent = 0u64;

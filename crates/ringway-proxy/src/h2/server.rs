@@ -61,7 +61,7 @@ pub(crate) async fn serve(
         Err(_) => return,
     };
     shared.last_active.set(Some(Instant::now()));
-    state.register_h2_connection(&shared);
+    state.register_h2_connection(&listener_name, &shared);
     if let (Some(keepalive), Some(ping)) = (settings.keepalive, conn.ping_pong()) {
         let (shared, stats) = (shared.clone(), stats.clone());
         monoio::spawn(async move {
@@ -73,7 +73,7 @@ pub(crate) async fn serve(
     let idle_timeout = limits.idle_timeout;
     let mut draining = false;
     let mut aborting = false;
-    if state.draining.get() {
+    if state.draining.get() || listener.removed.is_fired() {
         conn.graceful_shutdown();
         stats.http2_goaway_sent.inc();
         draining = true;
@@ -87,6 +87,7 @@ pub(crate) async fn serve(
                     shared.open_streams.set(shared.open_streams.get() + 1);
                     let task = stream::handle(
                         state.clone(),
+                        listener.clone(),
                         listener_name.clone(),
                         shared.clone(),
                         peer,

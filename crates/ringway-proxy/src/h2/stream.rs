@@ -52,8 +52,13 @@ impl From<Outcome> for StreamEnd {
 }
 
 /// Serves one request stream, start to end.
+///
+/// The stream is served by its listener's current configuration; when the
+/// listener has just been removed, by the one its connection was accepted
+/// with (the connection is draining: GOAWAY is on its way).
 pub(crate) async fn handle(
     state: Rc<ProxyState>,
+    accepted_by: Rc<ListenerState>,
     listener_name: Rc<str>,
     conn: Rc<ConnShared>,
     peer: SocketAddr,
@@ -61,10 +66,9 @@ pub(crate) async fn handle(
     mut respond: SendResponse<Bytes>,
 ) {
     let config = state.current();
-    let Some(listener) = config.listeners.get(&*listener_name).cloned() else {
-        respond.send_reset(Reason::REFUSED_STREAM);
-        conn.stream_ended();
-        return;
+    let listener = match config.listeners.get(&*listener_name) {
+        Some(current) => current.clone(),
+        None => accepted_by,
     };
     let started = Started::now(&state, &listener, true);
     let (parts, body) = request.into_parts();

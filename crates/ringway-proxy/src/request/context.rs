@@ -13,3 +13,11 @@ pub(crate) struct RequestContext<'a> {
     pub listener: &'a ListenerState,
     pub peer: SocketAddr,
 }
+
+impl RequestContext<'_> {
+    /// Whether the connection closes after this request: the worker is
+    /// draining, or the listener has been removed.
+    pub(crate) fn closing(&self) -> bool {
+        self.state.draining.get() || self.listener.removed.is_fired()
+    }
+}
