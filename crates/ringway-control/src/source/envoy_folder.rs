@@ -21,6 +21,7 @@ use ringway_envoy::text::{self, Format};
 use serde_json::{Value, json};
 
 use super::directory::{Stamp, list};
+use super::ringway_routes;
 use crate::hub::Hub;
 
 /// Which Envoy resource a folder holds.
@@ -205,6 +206,9 @@ pub fn load(kind: Kind, path: &Path) -> Result<Vec<Served>, FileError> {
         field: e.field,
         reason: e.reason,
     })?;
+    if kind == Kind::Routes && ringway_routes::is_ringway_shape(&document) {
+        return ringway_routes::load(path, &text);
+    }
     let (documents, listed) = match document {
         Value::Array(items) => (items, true),
         Value::Null => (Vec::new(), false),
@@ -240,47 +244,82 @@ fn resource(kind: Kind, document: &Value, path: &Path) -> Result<Served, FileErr
     let refused = |field: String, reason: String| FileError { field, reason };
     let message =
         text::message(kind.message_name(), document).map_err(|e| refused(e.field, e.reason))?;
+    let canonical = text::to_json(&message).to_string().into_bytes();
     let bytes = message.encode_to_vec();
     let decode_error = |e: prost::DecodeError| refused("-".into(), e.to_string());
-    let (name, summary, rds) = match kind {
+    match kind {
         Kind::Routes => {
             let config = RouteConfiguration::decode(bytes.as_slice()).map_err(decode_error)?;
-            named(&config.name)?;
-            let hosts =
-                ringway_envoy::virtual_hosts(&config).map_err(|r| refused(r.field, r.reason))?;
-            let domains: usize = config.virtual_hosts.iter().map(|v| v.domains.len()).sum();
-            let summary = json!({
-                "file": path.display().to_string(),
-                "virtual_hosts": hosts.iter().map(|h| h.name.as_str()).collect::<Vec<_>>(),
-                "domains": domains,
-                "routes": hosts.iter().map(|h| h.routes.len()).sum::<usize>(),
-            });
-            (config.name, summary, None)
+            route_served(config, canonical, path)
         }
         Kind::Listeners => {
             let listener = Listener::decode(bytes.as_slice()).map_err(decode_error)?;
-            named(&listener.name)?;
-            let model =
-                ringway_envoy::listener(&listener, "").map_err(|r| refused(r.field, r.reason))?;
-            let summary = json!({
-                "file": path.display().to_string(),
-                "address": model.address.to_string(),
-                "rds": model.rds.as_deref(),
-                "virtual_hosts": model.virtual_hosts.len(),
-            });
-            (listener.name, summary, model.rds)
+            listener_served(listener, canonical, path)
         }
-    };
-    let canonical = text::to_json(&message).to_string().into_bytes();
+    }
+}
+
+/// A Listener checked with ringway-envoy's conversion, as a proxy would,
+/// and made ready to serve; `canonical` is what its version hashes (see
+/// [`Served::canonical`]).
+pub(crate) fn listener_served(
+    listener: Listener,
+    canonical: Vec<u8>,
+    path: &Path,
+) -> Result<Served, FileError> {
+    named(&listener.name)?;
+    let model = ringway_envoy::listener(&listener, "").map_err(|r| FileError {
+        field: r.field,
+        reason: r.reason,
+    })?;
+    let summary = json!({
+        "file": path.display().to_string(),
+        "address": model.address.to_string(),
+        "rds": model.rds.as_deref(),
+        "virtual_hosts": model.virtual_hosts.len(),
+    });
     Ok(Served {
-        name,
         resource: Any {
-            type_url: kind.type_url().to_owned(),
-            value: bytes,
+            type_url: Kind::Listeners.type_url().to_owned(),
+            value: listener.encode_to_vec(),
         },
+        name: listener.name,
         canonical,
         summary,
-        rds,
+        rds: model.rds,
+        file: path.to_owned(),
+    })
+}
+
+/// A RouteConfiguration checked with ringway-envoy's conversion, as a
+/// proxy would, and made ready to serve; `canonical` is what its version
+/// hashes (see [`Served::canonical`]).
+pub(crate) fn route_served(
+    config: RouteConfiguration,
+    canonical: Vec<u8>,
+    path: &Path,
+) -> Result<Served, FileError> {
+    named(&config.name)?;
+    let hosts = ringway_envoy::virtual_hosts(&config).map_err(|r| FileError {
+        field: r.field,
+        reason: r.reason,
+    })?;
+    let domains: usize = config.virtual_hosts.iter().map(|v| v.domains.len()).sum();
+    let summary = json!({
+        "file": path.display().to_string(),
+        "virtual_hosts": hosts.iter().map(|h| h.name.as_str()).collect::<Vec<_>>(),
+        "domains": domains,
+        "routes": hosts.iter().map(|h| h.routes.len()).sum::<usize>(),
+    });
+    Ok(Served {
+        resource: Any {
+            type_url: Kind::Routes.type_url().to_owned(),
+            value: config.encode_to_vec(),
+        },
+        name: config.name,
+        canonical,
+        summary,
+        rds: None,
         file: path.to_owned(),
     })
 }

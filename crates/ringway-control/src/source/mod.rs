@@ -5,11 +5,13 @@
 //! look names up on demand.
 //!
 //! Routes and listeners come from folders of Envoy resources
-//! ([`EnvoyFolder`], one per type), checked as a proxy would check them.
+//! ([`EnvoyFolder`], one per type), checked as a proxy would check them;
+//! a route file may also be in ringway's own shape (`ringway_routes`).
 
 mod directory;
 mod envoy_folder;
 mod eureka;
+mod ringway_routes;
 #[cfg(test)]
 mod test_dir;
 
