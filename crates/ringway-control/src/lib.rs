@@ -15,6 +15,7 @@ mod error;
 mod hub;
 mod registry;
 mod run;
+mod sidecar;
 pub mod source;
 
 pub use cli::Cli;
@@ -22,3 +23,4 @@ pub use error::Error;
 pub use hub::Hub;
 pub use registry::EurekaRegistry;
 pub use run::run;
+pub use sidecar::Sidecar;

@@ -26,6 +26,7 @@ use crate::hub::Hub;
 
 pub use directory::DirectorySource;
 pub use envoy_folder::{EnvoyFolder, FileError, FolderRefresh, Kind, Served, drive_folder};
+pub(crate) use envoy_folder::{listener_served, route_served};
 pub use eureka::EurekaSource;
 
 /// What one look at a source found.
