@@ -85,6 +85,30 @@ pub fn load_clusters_file(
     validate::validate_clusters(&source, &list, resolver)
 }
 
+/// Validates a file of route configurations on their own, as a control
+/// plane's routes folder has them: `route_configurations:`, a list of
+/// `{ name, virtual_hosts }` with the virtual hosts written as a listener's.
+/// Cluster names are checked as names only (the proxy asks its control
+/// plane for them). `source` names the file in errors and picks the format
+/// (JSON for `.json`, else YAML).
+pub fn load_route_configurations_str(
+    source: &str,
+    text: &str,
+) -> Result<Vec<model::RouteConfiguration>, ConfigErrors> {
+    let file = parse::parse_routes(source, text, Format::of(source))?;
+    validate::validate_route_configurations(source, &file)
+}
+
+/// Validates a route template: `route: { timeout: 2s }`, what every route
+/// a control plane generates gets (left out: ringway's defaults).
+pub fn load_route_template_str(
+    source: &str,
+    text: &str,
+) -> Result<model::RouteTemplate, ConfigErrors> {
+    let file = parse::parse_route_template(source, text, Format::of(source))?;
+    validate::validate_route_template(source, &file)
+}
+
 /// The file's text, and its name as given for errors.
 fn read(path: &Path) -> Result<(String, String), ConfigError> {
     let source = path.display().to_string();

@@ -258,6 +258,29 @@ pub enum AccessLogFormat {
     Json,
 }
 
+/// A route configuration on its own, as a control plane serves it by name
+/// (RDS) to the listeners that take their routes from it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RouteConfiguration {
+    pub name: String,
+    pub virtual_hosts: Vec<VirtualHost>,
+}
+
+/// What every route a control plane generates gets (its route template).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RouteTemplate {
+    /// As a route's `timeout`; [`crate::defaults::ROUTE_TIMEOUT_OFF`] for `0s`.
+    pub timeout: Duration,
+}
+
+impl Default for RouteTemplate {
+    fn default() -> Self {
+        Self {
+            timeout: crate::defaults::ROUTE_TIMEOUT,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct VirtualHost {
     pub name: String,

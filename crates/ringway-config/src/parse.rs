@@ -55,6 +55,24 @@ pub(crate) fn parse_clusters(
     parse_as(file, text, format)
 }
 
+/// Parses a file of route configurations (`route_configurations:`).
+pub(crate) fn parse_routes(
+    file: &str,
+    text: &str,
+    format: Format,
+) -> Result<wire::RoutesFile, ConfigError> {
+    parse_as(file, text, format)
+}
+
+/// Parses a route template (`route:`).
+pub(crate) fn parse_route_template(
+    file: &str,
+    text: &str,
+    format: Format,
+) -> Result<wire::RouteTemplateFile, ConfigError> {
+    parse_as(file, text, format)
+}
+
 fn parse_as<T: DeserializeOwned>(file: &str, text: &str, format: Format) -> Result<T, ConfigError> {
     match format {
         Format::Yaml => parse_yaml(file, text),

@@ -21,7 +21,9 @@ pub struct Cli {
     #[arg(long)]
     pub clusters_dir: Option<PathBuf>,
     /// Folder of route files (`*.yaml`, `*.yml`, `*.json`), each one Envoy
-    /// v3 `RouteConfiguration` or a list of them, served by name (RDS);
+    /// v3 `RouteConfiguration` or a list of them, or ringway's shape: a
+    /// top-level `route_configurations:` list of `{ name, virtual_hosts }`
+    /// with virtual hosts as in ringway.yaml. Served by name (RDS);
     /// watched for changes. A file with any bad resource is refused whole.
     #[arg(long)]
     pub routes_dir: Option<PathBuf>,
@@ -30,6 +32,26 @@ pub struct Cli {
     /// for changes. A file with any bad resource is refused whole.
     #[arg(long)]
     pub listeners_dir: Option<PathBuf>,
+    /// Serve a sidecar Listener on this address (like `127.0.0.1:15001`)
+    /// to every proxy subscribed to all listeners: its routes come by RDS
+    /// from a generated RouteConfiguration with one virtual host per known
+    /// cluster (folder and Eureka), domain = the cluster's name, so an
+    /// application calls `http://<cluster>/...` or
+    /// `http://<cluster>:<port>/...` through it. Regenerated as clusters
+    /// come and go.
+    #[arg(long, value_name = "ADDR")]
+    pub sidecar_listener: Option<SocketAddr>,
+    /// The sidecar Listener's name; a listener file may not use it.
+    #[arg(long, default_value = "outbound", value_name = "NAME")]
+    pub sidecar_listener_name: String,
+    /// The generated RouteConfiguration's name; a route file may not use it.
+    #[arg(long, default_value = "mesh", value_name = "NAME")]
+    pub sidecar_route_name: String,
+    /// What every generated route gets, in ringway's YAML (or JSON):
+    /// `route: { timeout: 2s }` (`0s`: no timeout; left out: 15s). Read at
+    /// start-up; an invalid file stops it, naming the field.
+    #[arg(long, value_name = "FILE", requires = "sidecar_listener")]
+    pub sidecar_template: Option<PathBuf>,
     /// How often the folders are looked at, like `200ms` or `2s`.
     #[arg(long, default_value = "200ms", value_parser = humantime::parse_duration)]
     pub poll_interval: Duration,

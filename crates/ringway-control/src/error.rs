@@ -22,6 +22,21 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("--sidecar-template: {0}")]
+    Template(ringway_config::ConfigErrors),
+    #[error("--sidecar-template {}: {source}", path.display())]
+    TemplateRead {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("--{option} `{name}`: {reason}")]
+    SidecarName {
+        option: &'static str,
+        name: String,
+        reason: String,
+    },
+    #[error("the sidecar listener does not check: {field}: {reason}")]
+    Sidecar { field: String, reason: String },
     #[error(
         "nothing to serve: give --clusters-dir, --routes-dir, --listeners-dir, --eureka-registry-address or --eureka-url"
     )]

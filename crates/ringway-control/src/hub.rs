@@ -17,7 +17,8 @@ use ringway_xds::{
 };
 use tokio::sync::{mpsc, watch};
 
-use crate::source::{FolderRefresh, Kind, Refresh, Served};
+use crate::sidecar::Sidecar;
+use crate::source::{FileError, FolderRefresh, Kind, Refresh, Served};
 
 /// Shared by the xDS streams, the sources and the admin API.
 #[derive(Debug)]
@@ -43,6 +44,10 @@ pub struct State {
     /// The route configurations and listeners served, by `type_url` and
     /// name.
     pub envoy: BTreeMap<&'static str, BTreeMap<String, Served>>,
+    /// Resources ringway-control makes itself (the sidecar template's
+    /// Listener and RouteConfiguration), by `type_url` and name.
+    pub generated: BTreeMap<&'static str, BTreeMap<String, Served>>,
+    sidecar: Option<Sidecar>,
     /// Sources and folders not yet read once (the hub is ready when none
     /// is left).
     unread: usize,
@@ -182,6 +187,32 @@ impl Hub {
         }
     }
 
+    /// Serves the sidecar template: its Listener now, and its
+    /// RouteConfiguration for the clusters known, regenerated whenever they
+    /// change.
+    pub fn set_sidecar(&self, sidecar: Sidecar) -> Result<(), FileError> {
+        let listener = sidecar.listener()?;
+        let generation = {
+            let mut state = self.lock();
+            state.set.upsert_canonical(
+                LISTENER_TYPE,
+                &listener.name,
+                listener.resource.clone(),
+                &listener.canonical,
+            );
+            state
+                .generated
+                .entry(LISTENER_TYPE)
+                .or_default()
+                .insert(listener.name.clone(), listener);
+            state.sidecar = Some(sidecar);
+            state.regenerate();
+            state.set.generation()
+        };
+        self.changed.send_replace(generation);
+        Ok(())
+    }
+
     /// Registers a new stream; returns its id.
     pub fn connect(&self, peer: Option<SocketAddr>) -> u64 {
         let mut state = self.lock();
@@ -283,6 +314,31 @@ impl State {
         self.ready = self.unread == 0;
     }
 
+    /// Makes the sidecar's RouteConfiguration hold a virtual host for each
+    /// cluster held now (nothing without `--sidecar-listener`).
+    fn regenerate(&mut self) {
+        let Some(sidecar) = &self.sidecar else {
+            return;
+        };
+        match sidecar.route_configuration(self.clusters.keys().map(String::as_str)) {
+            Ok(served) => {
+                self.set.upsert_canonical(
+                    ROUTE_TYPE,
+                    &served.name,
+                    served.resource.clone(),
+                    &served.canonical,
+                );
+                self.generated
+                    .entry(ROUTE_TYPE)
+                    .or_default()
+                    .insert(served.name.clone(), served);
+            }
+            Err(e) => {
+                tracing::error!(field = %e.field, reason = %e.reason, "sidecar: the generated route configuration does not check; the last one stays");
+            }
+        }
+    }
+
     /// Warns of listeners whose `rds` names a route configuration nobody
     /// serves (when a routes folder is followed): proxies then serve 404
     /// `NR` on them until it appears.
@@ -294,8 +350,14 @@ impl State {
             return;
         }
         for (name, listener) in self.envoy.get(LISTENER_TYPE).into_iter().flatten() {
+            let generated = |rds: &str| {
+                self.generated
+                    .get(ROUTE_TYPE)
+                    .is_some_and(|g| g.contains_key(rds))
+            };
             if let Some(rds) = listener.rds.as_deref()
                 && !routes.contains_key(rds)
+                && !generated(rds)
             {
                 tracing::warn!(listener = %name, rds, "the listener's route configuration is not served; proxies answer 404 on it until it is");
             }
@@ -389,6 +451,7 @@ impl State {
             self.set.upsert(ENDPOINTS_TYPE, name, endpoints);
         }
         self.clusters = new;
+        self.regenerate();
     }
 }
 

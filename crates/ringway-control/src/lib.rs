@@ -1,7 +1,9 @@
 //! ringway-control, the xDS-lite control plane (docs/xds-lite.md): clusters
 //! from pluggable [`source`]s (a watched folder of cluster files, Eureka),
-//! and route configurations and listeners from watched folders of Envoy
-//! resources, kept in one versioned resource set and served to ringway
+//! route configurations (Envoy's shape or ringway's) and listeners from
+//! watched folders, and a generated sidecar listener whose routes have a
+//! virtual host per cluster ([`Sidecar`]), kept in one versioned resource
+//! set and served to ringway
 //! proxies over delta ADS, each proxy getting only the changes to what it
 //! subscribed to; an admin API shows the proxies, their subscriptions, ACKs
 //! and NACKs.
@@ -15,6 +17,7 @@ mod error;
 mod hub;
 mod registry;
 mod run;
+mod sidecar;
 pub mod source;
 
 pub use cli::Cli;
@@ -22,3 +25,4 @@ pub use error::Error;
 pub use hub::Hub;
 pub use registry::EurekaRegistry;
 pub use run::run;
+pub use sidecar::Sidecar;

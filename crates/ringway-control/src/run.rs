@@ -7,12 +7,14 @@ use std::path::Path;
 use std::time::Duration;
 
 use envoy_types::pb::envoy::service::discovery::v3::aggregated_discovery_service_server::AggregatedDiscoveryServiceServer;
+use ringway_config::model::RouteTemplate;
 use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio_stream::wrappers::TcpListenerStream;
 
 use crate::ads::Ads;
 use crate::hub::Hub;
+use crate::sidecar::Sidecar;
 use crate::source::{self, DirectorySource, EnvoyFolder, Kind};
 use crate::{Cli, Error};
 
@@ -62,7 +64,15 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
     }
     tracing::info!(xds = %xds_address, admin = %admin_address, "ringway-control listening");
 
+    let sidecar = sidecar(&cli)?;
     let hub = Hub::new();
+    if let Some(sidecar) = sidecar {
+        tracing::info!(listener = %sidecar.listener, address = %sidecar.address, routes = %sidecar.routes, timeout = ?sidecar.template.timeout, "serving the sidecar listener");
+        hub.set_sidecar(sidecar).map_err(|e| Error::Sidecar {
+            field: e.field,
+            reason: e.reason,
+        })?;
+    }
     if let Some(dir) = &cli.clusters_dir {
         tracing::info!(clusters_dir = %dir.display(), "following a folder of cluster files");
         let wanted = hub.add_source("directory", false);
@@ -81,7 +91,17 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
         if let Some(dir) = dir {
             tracing::info!(dir = %dir.display(), "following a folder of {}", kind.label());
             hub.add_folder(kind);
-            let folder = EnvoyFolder::new(kind, dir.clone());
+            let mut folder = EnvoyFolder::new(kind, dir.clone());
+            if cli.sidecar_listener.is_some() {
+                folder = match kind {
+                    Kind::Routes => {
+                        folder.reserving(&cli.sidecar_route_name, "--sidecar-route-name")
+                    }
+                    Kind::Listeners => {
+                        folder.reserving(&cli.sidecar_listener_name, "--sidecar-listener-name")
+                    }
+                };
+            }
             tokio::spawn(source::drive_folder(folder, hub.clone(), cli.poll_interval));
         }
     }
@@ -130,6 +150,41 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
     }
+}
+
+/// The sidecar template from the command line, its template file read and
+/// checked; `None` without `--sidecar-listener`.
+fn sidecar(cli: &Cli) -> Result<Option<Sidecar>, Error> {
+    let Some(address) = cli.sidecar_listener else {
+        return Ok(None);
+    };
+    for (option, name) in [
+        ("sidecar-listener-name", &cli.sidecar_listener_name),
+        ("sidecar-route-name", &cli.sidecar_route_name),
+    ] {
+        ringway_config::values::name(name).map_err(|e| Error::SidecarName {
+            option,
+            name: name.clone(),
+            reason: e.to_string(),
+        })?;
+    }
+    let template = match &cli.sidecar_template {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|source| Error::TemplateRead {
+                path: path.clone(),
+                source,
+            })?;
+            ringway_config::load_route_template_str(&path.display().to_string(), &text)
+                .map_err(Error::Template)?
+        }
+        None => RouteTemplate::default(),
+    };
+    Ok(Some(Sidecar {
+        listener: cli.sidecar_listener_name.clone(),
+        address,
+        routes: cli.sidecar_route_name.clone(),
+        template,
+    }))
 }
 
 /// Eureka VIPs as clusters: from the built-in registry, external servers,

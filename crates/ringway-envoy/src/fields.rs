@@ -348,6 +348,12 @@ pub static TABLE: &[MessageFields] = &[
                 "normalize_path",
                 I("ringway does not normalize paths; false is Envoy's default"),
             ),
+            (
+                "strip_any_host_port",
+                I(
+                    "ringway always matches `domains` against the host without its port (the `Host` sent upstream keeps it)",
+                ),
+            ),
         ],
     },
     MessageFields {

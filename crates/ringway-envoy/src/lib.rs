@@ -28,7 +28,9 @@ pub mod text;
 pub use cluster::{ClusterSpec, EndpointSource, Names, cluster_spec};
 pub use endpoints::{Assignment, assignment, endpoints};
 pub use listener::listener;
-pub use render::{envoy_listener, pack, route_configuration, socket, static_cluster};
+pub use render::{
+    envoy_listener, pack, route_configuration, served_listener, socket, static_cluster,
+};
 pub use resources::{
     HTTP_PROTOCOL_OPTIONS, cluster_resources, envoy_cluster, load_assignment, uncarried_fields,
 };

@@ -44,7 +44,7 @@ use envoy_types::pb::envoy::extensions::access_loggers::stream::v3::{
 };
 use envoy_types::pb::envoy::extensions::filters::http::router::v3::Router;
 use envoy_types::pb::envoy::extensions::filters::network::http_connection_manager::v3::http_connection_manager::{
-    CodecType, RouteSpecifier,
+    CodecType, RouteSpecifier, StripPortMode,
 };
 use envoy_types::pb::envoy::extensions::filters::network::http_connection_manager::v3::http_filter::ConfigType as HttpFilterConfig;
 use envoy_types::pb::envoy::config::core::v3::config_source::ConfigSourceSpecifier;
@@ -68,9 +68,41 @@ use ringway_config::model::{
 use crate::resources::{http2, proto_duration};
 
 /// The Listener Envoy would hold for `listener`: its address and one
-/// filter chain with an `http_connection_manager` whose routes are inline.
+/// filter chain with an `http_connection_manager` whose routes are inline
+/// (or, with `rds`, taken by name over ADS).
 pub fn envoy_listener(listener: &model::Listener) -> Listener {
+    with_hcm(listener, hcm(listener))
+}
+
+/// [`envoy_listener`] for a control plane to serve to ringway and Envoy
+/// alike: the connection manager also sets `strip_any_host_port`, so an
+/// Envoy matches `domains` as ringway does, against the host without its
+/// port (`http://orders:8080/` finds the virtual host `orders`).
+pub fn served_listener(listener: &model::Listener) -> Listener {
     let hcm = HttpConnectionManager {
+        strip_port_mode: Some(StripPortMode::StripAnyHostPort(true)),
+        ..hcm(listener)
+    };
+    with_hcm(listener, hcm)
+}
+
+fn with_hcm(listener: &model::Listener, hcm: HttpConnectionManager) -> Listener {
+    Listener {
+        name: listener.name.clone(),
+        address: Some(socket(listener.address)),
+        filter_chains: vec![FilterChain {
+            filters: vec![Filter {
+                name: "envoy.filters.network.http_connection_manager".into(),
+                config_type: Some(filter::ConfigType::TypedConfig(pack(&hcm))),
+            }],
+            ..Default::default()
+        }],
+        ..Default::default()
+    }
+}
+
+fn hcm(listener: &model::Listener) -> HttpConnectionManager {
+    HttpConnectionManager {
         stat_prefix: listener.name.clone(),
         codec_type: match listener.protocol {
             ListenerProtocol::Auto => CodecType::Auto,
@@ -127,18 +159,6 @@ pub fn envoy_listener(listener: &model::Listener) -> Listener {
         http2_protocol_options: (listener.http2 != model::Http2Settings::default())
             .then(|| http2(&listener.http2)),
         access_log: listener.access_log.iter().map(access_log).collect(),
-        ..Default::default()
-    };
-    Listener {
-        name: listener.name.clone(),
-        address: Some(socket(listener.address)),
-        filter_chains: vec![FilterChain {
-            filters: vec![Filter {
-                name: "envoy.filters.network.http_connection_manager".into(),
-                config_type: Some(filter::ConfigType::TypedConfig(pack(&hcm))),
-            }],
-            ..Default::default()
-        }],
         ..Default::default()
     }
 }

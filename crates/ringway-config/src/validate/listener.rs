@@ -212,8 +212,9 @@ fn access_log(ctx: &mut Ctx<'_>, field: &str, wire: &wire::AccessLog) -> Option<
     })
 }
 
-/// The virtual hosts of one listener; a domain may appear only once in it.
-fn virtual_hosts(
+/// The virtual hosts of one listener (or route configuration: `listener`
+/// is its field path); a domain may appear only once in it.
+pub(super) fn virtual_hosts(
     ctx: &mut Ctx<'_>,
     listener: &str,
     hosts: &[wire::VirtualHost],

@@ -9,7 +9,10 @@ mod http2;
 mod listener;
 mod matcher;
 mod route;
+mod route_config;
 pub(crate) mod value;
+
+pub(crate) use route_config::{validate_route_configurations, validate_route_template};
 
 use std::collections::BTreeMap;
 use std::fmt::Display;

@@ -34,6 +34,25 @@ pub(super) fn routes(
     out
 }
 
+/// A route's `timeout` (`field` is its path): the default when left out,
+/// and, as in Envoy, `0s` turns it off (long-lived streams).
+pub(super) fn timeout(
+    ctx: &mut Ctx<'_>,
+    field: &str,
+    wire: Option<&wire::DurationText>,
+) -> Option<std::time::Duration> {
+    match wire {
+        Some(t) => ctx.check(field, value::duration(t)).map(|d| {
+            if d.is_zero() {
+                defaults::ROUTE_TIMEOUT_OFF
+            } else {
+                d
+            }
+        }),
+        None => Some(defaults::ROUTE_TIMEOUT),
+    }
+}
+
 fn route(
     ctx: &mut Ctx<'_>,
     field: &str,
@@ -42,19 +61,7 @@ fn route(
 ) -> Option<Route> {
     let matcher = route_match(ctx, &format!("{field}.match"), &wire.matcher);
     let action = action::action(ctx, field, wire, clusters);
-    // As in Envoy, `0s` turns the route timeout off (long-lived streams).
-    let timeout = match &wire.timeout {
-        Some(t) => ctx
-            .check(format!("{field}.timeout"), value::duration(t))
-            .map(|d| {
-                if d.is_zero() {
-                    defaults::ROUTE_TIMEOUT_OFF
-                } else {
-                    d
-                }
-            }),
-        None => Some(defaults::ROUTE_TIMEOUT),
-    };
+    let timeout = timeout(ctx, &format!("{field}.timeout"), wire.timeout.as_ref());
     let forwards = wire.cluster.is_some()
         || wire.cluster_from.is_some()
         || wire.cluster_header.is_some()

@@ -29,6 +29,42 @@ pub(crate) struct File {
     pub eureka: Option<Eureka>,
 }
 
+/// A file of route configurations on their own (a control plane's routes
+/// folder): `route_configurations:`, each a name and virtual hosts as a
+/// listener's are written.
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping with `route_configurations`"
+)]
+pub(crate) struct RoutesFile {
+    pub route_configurations: Vec<RouteConfiguration>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a route configuration: a mapping with name and virtual_hosts"
+)]
+pub(crate) struct RouteConfiguration {
+    pub name: String,
+    #[serde(default)]
+    pub virtual_hosts: Vec<VirtualHost>,
+}
+
+/// Settings every generated route gets (a control plane's route template).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a mapping with `route`")]
+pub(crate) struct RouteTemplateFile {
+    pub route: RouteTemplate,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a mapping like { timeout: 2s }")]
+pub(crate) struct RouteTemplate {
+    pub timeout: Option<DurationText>,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(
     deny_unknown_fields,

@@ -137,11 +137,10 @@ pub fn resources(state: &State) -> Value {
         .map(|(name, c)| (name.clone(), summary(c)))
         .collect();
     let summaries = |type_url: &str| -> serde_json::Map<String, Value> {
-        state
-            .envoy
-            .get(type_url)
-            .into_iter()
-            .flatten()
+        let files = state.envoy.get(type_url).into_iter().flatten();
+        let generated = state.generated.get(type_url).into_iter().flatten();
+        files
+            .chain(generated)
             .map(|(name, served)| (name.clone(), served.summary.clone()))
             .collect()
     };

@@ -160,3 +160,46 @@ fn routes_and_listeners_from_folders_are_served_and_removed() {
     hub.folder_refreshed(Kind::Routes, folder(vec![served(Kind::Routes, "r1", "c")]));
     assert_eq!(hub.lock().set.generation(), generation);
 }
+
+#[test]
+fn the_sidecar_routes_follow_the_clusters() {
+    let hub = Hub::new();
+    let _wanted = hub.add_source("directory", false);
+    let _eureka = hub.add_source("eureka", true);
+    hub.set_sidecar(crate::Sidecar {
+        listener: "outbound".into(),
+        address: "127.0.0.1:15001".parse().unwrap(),
+        routes: "mesh".into(),
+        template: ringway_config::model::RouteTemplate::default(),
+    })
+    .unwrap();
+    let version = |hub: &Hub| {
+        hub.lock()
+            .set
+            .version(ROUTE_TYPE, "mesh")
+            .map(str::to_owned)
+    };
+    let empty = version(&hub).expect("served before any cluster");
+    assert!(hub.lock().set.version(LISTENER_TYPE, "outbound").is_some());
+
+    hub.source_refreshed("directory", refresh(vec![cluster("web", 1)]));
+    hub.source_refreshed("eureka", refresh(vec![cluster("orders", 2)]));
+    let two = version(&hub).unwrap();
+    assert_ne!(two, empty);
+    let hosts = |hub: &Hub| {
+        let state = hub.lock();
+        let served = &state.generated[ROUTE_TYPE]["mesh"];
+        served.summary["virtual_hosts"].clone()
+    };
+    assert_eq!(hosts(&hub), serde_json::json!(["orders", "web"]));
+
+    // An endpoint change alone leaves the routes as they were.
+    hub.source_refreshed("eureka", refresh(vec![cluster("orders", 3)]));
+    assert_eq!(version(&hub).unwrap(), two);
+    // A cluster gone: its virtual host goes.
+    hub.source_refreshed("eureka", refresh(vec![]));
+    assert_eq!(hosts(&hub), serde_json::json!(["web"]));
+    // Back as it was: the same version as before (content hashes).
+    hub.source_refreshed("eureka", refresh(vec![cluster("orders", 2)]));
+    assert_eq!(version(&hub).unwrap(), two);
+}

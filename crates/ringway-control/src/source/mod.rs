@@ -5,11 +5,13 @@
 //! look names up on demand.
 //!
 //! Routes and listeners come from folders of Envoy resources
-//! ([`EnvoyFolder`], one per type), checked as a proxy would check them.
+//! ([`EnvoyFolder`], one per type), checked as a proxy would check them;
+//! a route file may also be in ringway's own shape (`ringway_routes`).
 
 mod directory;
 mod envoy_folder;
 mod eureka;
+mod ringway_routes;
 #[cfg(test)]
 mod test_dir;
 
@@ -24,6 +26,7 @@ use crate::hub::Hub;
 
 pub use directory::DirectorySource;
 pub use envoy_folder::{EnvoyFolder, FileError, FolderRefresh, Kind, Served, drive_folder};
+pub(crate) use envoy_folder::{listener_served, route_served};
 pub use eureka::EurekaSource;
 
 /// What one look at a source found.

@@ -244,6 +244,20 @@ fn route_configuration_round_trips() {
 }
 
 #[test]
+fn a_served_listener_strips_ports_and_still_round_trips() {
+    let mut original = listener_model(ListenerProtocol::Auto);
+    original.rds = Some("mesh".into());
+    original.virtual_hosts = Vec::new();
+    let served = served_listener(&original);
+    let json = crate::text::to_json(&crate::text::dynamic(&served).unwrap());
+    let hcm = &json["filter_chains"][0]["filters"][0]["typed_config"];
+    assert_eq!(hcm["strip_any_host_port"], true);
+    assert_eq!(hcm["rds"]["route_config_name"], "mesh");
+    let back = listener(&served, "unused").unwrap();
+    assert_eq!(back, original);
+}
+
+#[test]
 fn rendered_listener_reads_as_envoy_json() {
     let json = crate::text::to_json(
         &crate::text::dynamic(&envoy_listener(&listener_model(ListenerProtocol::Auto))).unwrap(),

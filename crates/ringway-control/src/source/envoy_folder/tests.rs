@@ -163,3 +163,18 @@ fn versions_hash_content_so_replicas_agree() {
     let json = load(Kind::Routes, &dir.path().join("b.json")).unwrap();
     assert_eq!(yaml[0].canonical, json[0].canonical);
 }
+
+#[test]
+fn a_file_taking_a_generated_name_is_refused() {
+    let dir = TempDir::new();
+    dir.write(
+        "mesh.yaml",
+        &LOCAL_ROUTE.replace("name: local_route", "name: mesh"),
+    );
+    dir.write("local.yaml", LOCAL_ROUTE);
+    let mut folder =
+        EnvoyFolder::new(Kind::Routes, dir.path()).reserving("mesh", "--sidecar-route-name");
+    let refresh = folder.scan();
+    assert_eq!(refresh.failed, 1);
+    assert_eq!(names(&refresh.resources.unwrap()), ["local_route"]);
+}
