@@ -222,6 +222,27 @@ def test_redirect_forms_range_match_and_auto_host_rewrite(env):
     assert [v for k, v in answer["headers"] if k.lower() == "host"] == ["localhost"]
 
 
+def test_generate_request_id_false(env):
+    """`generate_request_id: false`: a request without x-request-id goes up
+    without one; one the client sent still goes through."""
+    a = env.origin("a")
+    routes = """
+              - match: { prefix: "/" }
+                route: { cluster: a }
+"""
+    on = listener(routes, name="on")
+    off = listener(routes, name="off", extra_hcm="\n          generate_request_id: false")
+    proxy = env.proxy(bootstrap(on + off, static_cluster("a", a)))
+
+    def request_ids(name, *args):
+        answer = curl(proxy.url("/x", listener=name), *args).json()
+        return [v for k, v in answer["headers"] if k.lower() == "x-request-id"]
+
+    assert len(request_ids("on")) == 1
+    assert request_ids("off") == []
+    assert request_ids("off", "-H", "x-request-id: mine") == ["mine"]
+
+
 def test_json_bootstrap_and_http2_upstream_options(env):
     """The same bootstrap as JSON (Envoy reads either), with an h2c upstream
     selected by typed_extension_protocol_options."""

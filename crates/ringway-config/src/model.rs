@@ -138,6 +138,9 @@ pub struct Listener {
     /// The router's `suppress_envoy_headers`: no `x-envoy-upstream-service-time`,
     /// `x-envoy-expected-rq-timeout-ms` or `x-envoy-original-path` added.
     pub suppress_envoy_headers: bool,
+    /// Envoy's `generate_request_id`: a request without `x-request-id` gets
+    /// one (the default); `false` leaves it without.
+    pub generate_request_id: bool,
 }
 
 /// The HTTP versions a listener accepts.

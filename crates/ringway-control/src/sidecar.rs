@@ -54,6 +54,7 @@ impl Sidecar {
             xff_num_trusted_hops: 0,
             internal_address_config: None,
             suppress_envoy_headers: false,
+            generate_request_id: true,
         };
         let rendered = ringway_envoy::served_listener(&listener);
         listener_served(rendered.clone(), canonical(&rendered), Path::new(ORIGIN))

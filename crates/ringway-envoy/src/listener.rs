@@ -130,12 +130,6 @@ fn http_connection_manager(
         }
         _ => return Err((field.to_owned(), "needs `route_config` or `rds`".into())),
     };
-    if hcm.generate_request_id.is_some_and(|g| !g.value) {
-        return Err((
-            format!("{field}.generate_request_id"),
-            "false is not supported yet".into(),
-        ));
-    }
     let mut limits = Limits {
         idle_timeout: ENVOY_IDLE_TIMEOUT,
         ..Limits::default()
@@ -188,6 +182,7 @@ fn http_connection_manager(
         xff_num_trusted_hops: hcm.xff_num_trusted_hops,
         internal_address_config: internal_addresses(hcm, field)?,
         suppress_envoy_headers: router.suppress_envoy_headers,
+        generate_request_id: hcm.generate_request_id.is_none_or(|g| g.value),
     })
 }
 

@@ -128,6 +128,7 @@ fn hcm(listener: &model::Listener) -> HttpConnectionManager {
             .use_remote_address
             .then_some(BoolValue { value: true }),
         xff_num_trusted_hops: listener.xff_num_trusted_hops,
+        generate_request_id: (!listener.generate_request_id).then_some(BoolValue { value: false }),
         internal_address_config: listener.internal_address_config.as_ref().map(|c| {
             InternalAddressConfig {
                 cidr_ranges: c

@@ -109,6 +109,7 @@ fn listener(
         xff_num_trusted_hops: wire.xff_num_trusted_hops.unwrap_or(0),
         internal_address_config: internal_address_config?,
         suppress_envoy_headers: wire.suppress_envoy_headers.unwrap_or(false),
+        generate_request_id: wire.generate_request_id.unwrap_or(true),
     })
 }
 

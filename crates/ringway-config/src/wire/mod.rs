@@ -160,6 +160,7 @@ pub(crate) struct Listener {
     pub xff_num_trusted_hops: Option<u32>,
     pub internal_address_config: Option<InternalAddressConfig>,
     pub suppress_envoy_headers: Option<bool>,
+    pub generate_request_id: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]

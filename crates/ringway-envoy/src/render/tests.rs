@@ -192,6 +192,7 @@ fn listener_model(protocol: ListenerProtocol) -> model::Listener {
             }],
         }),
         suppress_envoy_headers: true,
+        generate_request_id: false,
     }
 }
 

@@ -80,7 +80,8 @@ impl<'a> NextHop<'a> {
             forwarded_for: listener.use_remote_address.then(|| IpText::new(peer)),
             overwrite_forwarded_proto: listener.use_remote_address
                 && listener.xff_num_trusted_hops == 0,
-            request_id: (!has_request_id).then(|| RequestId::generate(rng)),
+            request_id: (!has_request_id && listener.generate_request_id)
+                .then(|| RequestId::generate(rng)),
             host_rewrite,
             envoy: EnvoyEdits {
                 trust,
