@@ -21,8 +21,11 @@ mod response;
 mod to_h2;
 mod tunnel;
 
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::rc::Rc;
+use std::task::Poll;
 use std::time::Instant;
 
 use monoio::io::Splitable;
@@ -39,6 +42,7 @@ use crate::request::admission::Admitted;
 use crate::request::finish::finish;
 use crate::request::{Decision, Forward, LocalReply, Outcome, Reply, RequestContext, Started};
 use crate::response_flag::ResponseFlag;
+use crate::signal::Wait;
 use crate::state::{ListenerState, ProxyState};
 use crate::transport::Stream;
 
@@ -68,6 +72,10 @@ pub(crate) async fn serve(
         buf,
     };
     let mut scratch = Scratch::default();
+    // Waits for the listener's removal between requests. Made once, so the
+    // connection's waker is registered once, not per request.
+    let removed = listener.removed.clone();
+    let mut removed_wait = removed.wait();
     loop {
         // The listener's limits for reading the head come from the current
         // snapshot; the request itself is served from whatever is current
@@ -79,7 +87,7 @@ pub(crate) async fn serve(
             Some(current) => current.clone(),
             None => listener.clone(),
         };
-        let head = match read_head(&mut down, &waiting, &mut scratch).await {
+        let head = match read_head(&mut down, &waiting, &mut scratch, &mut removed_wait).await {
             HeadRead::Head(head) => head,
             HeadRead::Closed => break,
             HeadRead::Rejected(status) => {
@@ -138,6 +146,7 @@ async fn read_head(
     down: &mut Downstream,
     listener: &ListenerState,
     scratch: &mut Scratch,
+    removed: &mut Wait<'_>,
 ) -> HeadRead {
     let limits = &listener.config.limits;
     let head_limits = HeadLimits {
@@ -171,9 +180,9 @@ async fn read_head(
         let read = read_append(&mut down.reader, &mut down.buf, timeout);
         let outcome = if was_empty {
             // Between requests: a removed listener closes the connection.
-            monoio::select! {
-                outcome = read => outcome,
-                _ = listener.removed.wait() => return HeadRead::Closed,
+            match unless_fired(read, removed).await {
+                Some(outcome) => outcome,
+                None => return HeadRead::Closed,
             }
         } else {
             read.await
@@ -188,6 +197,25 @@ async fn read_head(
             ReadOutcome::TimedOut => return HeadRead::Rejected(408),
         }
     }
+}
+
+/// `read`'s outcome, or `None` once `removed` fires first. Polls `read`
+/// first; `removed` keeps its waker slot between calls.
+async fn unless_fired<F: Future<Output = ReadOutcome>>(
+    read: F,
+    removed: &mut Wait<'_>,
+) -> Option<ReadOutcome> {
+    let mut read = std::pin::pin!(read);
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(outcome) = read.as_mut().poll(cx) {
+            return Poll::Ready(Some(outcome));
+        }
+        match Pin::new(&mut *removed).poll(cx) {
+            Poll::Ready(()) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    })
+    .await
 }
 
 /// Serves one request whose head is at the start of `down.buf`: the
