@@ -365,6 +365,37 @@ pub struct Pattern {
     pub regex: regex::bytes::Regex,
 }
 
+impl Route {
+    /// A route with `matcher` and `action` and every other setting at its
+    /// default (the 15 s timeout, no rewrite, no body limit of its own).
+    pub fn new(matcher: RouteMatch, action: RouteAction) -> Self {
+        Self {
+            matcher,
+            action,
+            timeout: crate::defaults::ROUTE_TIMEOUT,
+            prefix_rewrite: None,
+            regex_rewrite: None,
+            host_rewrite: None,
+            auto_host_rewrite: false,
+            max_request_body_bytes: None,
+            on_demand: None,
+        }
+    }
+}
+
+impl RouteMatch {
+    /// Matches `path` case-sensitively, and nothing else.
+    pub fn path(path: PathMatch) -> Self {
+        Self {
+            path,
+            case_sensitive: true,
+            headers: Vec::new(),
+            query_parameters: Vec::new(),
+            methods: Vec::new(),
+        }
+    }
+}
+
 impl Pattern {
     /// Compiles `source` anchored at both ends (`^(?:source)$`), so it must
     /// match the whole input, as Envoy's `safe_regex` does.

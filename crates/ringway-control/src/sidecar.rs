@@ -89,21 +89,11 @@ impl Sidecar {
             name: cluster.to_owned(),
             domains: vec![DomainPattern::Exact(domain)],
             routes: vec![Route {
-                matcher: RouteMatch {
-                    path: PathMatch::Prefix("/".into()),
-                    case_sensitive: true,
-                    headers: Vec::new(),
-                    query_parameters: Vec::new(),
-                    methods: Vec::new(),
-                },
-                action: RouteAction::Cluster(cluster.to_owned()),
                 timeout: self.template.timeout,
-                prefix_rewrite: None,
-                regex_rewrite: None,
-                host_rewrite: None,
-                auto_host_rewrite: false,
-                max_request_body_bytes: None,
-                on_demand: None,
+                ..Route::new(
+                    RouteMatch::path(PathMatch::Prefix("/".into())),
+                    RouteAction::Cluster(cluster.to_owned()),
+                )
             }],
         }
     }

@@ -96,20 +96,13 @@ fn route(route: &Route, field: &str) -> Result<model::Route, Refused> {
             .ok_or_else(|| (format!("{field}.match"), "required".to_string()))?,
         &format!("{field}.match"),
     )?;
-    let mut out = model::Route {
+    let mut out = model::Route::new(
         matcher,
-        action: model::RouteAction::DirectResponse {
+        model::RouteAction::DirectResponse {
             status: 404,
             body: String::new(),
         },
-        timeout: defaults::ROUTE_TIMEOUT,
-        prefix_rewrite: None,
-        regex_rewrite: None,
-        host_rewrite: None,
-        auto_host_rewrite: false,
-        max_request_body_bytes: None,
-        on_demand: None,
-    };
+    );
     match &route.action {
         Some(Action::Route(action)) => forward(action, &format!("{field}.route"), &mut out)?,
         Some(Action::Redirect(redirect)) => {

@@ -16,23 +16,7 @@ use super::*;
 use crate::{listener, virtual_hosts};
 
 fn route(path: PathMatch, action: model::RouteAction) -> model::Route {
-    model::Route {
-        matcher: RouteMatch {
-            path,
-            case_sensitive: true,
-            headers: Vec::new(),
-            query_parameters: Vec::new(),
-            methods: Vec::new(),
-        },
-        action,
-        timeout: defaults::ROUTE_TIMEOUT,
-        prefix_rewrite: None,
-        regex_rewrite: None,
-        host_rewrite: None,
-        auto_host_rewrite: false,
-        max_request_body_bytes: None,
-        on_demand: None,
-    }
+    model::Route::new(RouteMatch::path(path), action)
 }
 
 fn hosts() -> Vec<VirtualHost> {
