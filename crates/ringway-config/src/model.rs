@@ -17,8 +17,8 @@ pub mod log_format;
 mod matcher;
 
 pub use access_log::{
-    AccessLog, AccessLogFormat, Comparison, ComparisonOp, HeaderSource, JsonFormat, JsonValue,
-    LogFilter, TextFormat,
+    AccessLog, AccessLogFormat, Comparison, ComparisonOp, ENVOY_RESPONSE_FLAGS, HeaderSource,
+    JsonFormat, JsonValue, LogFilter, TextFormat,
 };
 pub use address::{CidrRange, InternalAddressConfig};
 pub use matcher::{

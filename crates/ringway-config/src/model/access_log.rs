@@ -100,7 +100,6 @@ pub enum ComparisonOp {
 pub enum HeaderSource {
     Request,
     Response,
-    Trailer,
 }
 
 // === impl AccessLogFormat ===
@@ -133,8 +132,7 @@ impl AccessLogFormat {
             .flat_map(LogFormat::operators)
             .filter_map(|op| match (op, source) {
                 (Operator::RequestHeader(h), HeaderSource::Request)
-                | (Operator::ResponseHeader(h), HeaderSource::Response)
-                | (Operator::Trailer(h), HeaderSource::Trailer) => Some(h),
+                | (Operator::ResponseHeader(h), HeaderSource::Response) => Some(h),
                 _ => None,
             })
             .collect()
@@ -200,3 +198,9 @@ impl JsonFormat {
         Ok(fields)
     }
 }
+
+/// Envoy's response flags by short name (for `response_flag_filter`).
+pub const ENVOY_RESPONSE_FLAGS: &[&str] = &[
+    "LH", "UH", "UT", "LR", "UR", "UF", "UC", "UO", "NR", "DI", "FI", "RL", "UAEX", "RLSE", "DC",
+    "URX", "SI", "IH", "DPE", "UMSDR", "RFCF", "NFCF", "DT", "UPE", "NC", "OM", "DF", "DO", "DR",
+];

@@ -12,21 +12,14 @@ pub enum Operator {
     RequestHeader(HeaderRef),
     /// `RESP(X?Y)`: a response header.
     ResponseHeader(HeaderRef),
-    /// `TRAILER(X?Y)`: a response trailer.
-    Trailer(HeaderRef),
     Protocol,
     ResponseCode,
-    ResponseCodeDetails,
     ResponseFlags,
     ResponseFlagsLong,
     BytesReceived,
     BytesSent,
     /// Start to the last byte out, in milliseconds.
     Duration,
-    /// Start to the last byte of the request body received.
-    RequestDuration,
-    /// Start to the first byte of the response head from upstream.
-    ResponseDuration,
     UpstreamHost,
     UpstreamCluster,
     UpstreamTransportFailureReason,
@@ -53,14 +46,11 @@ pub struct HeaderRef {
 const PLAIN: &[(&str, Operator)] = &[
     ("PROTOCOL", Operator::Protocol),
     ("RESPONSE_CODE", Operator::ResponseCode),
-    ("RESPONSE_CODE_DETAILS", Operator::ResponseCodeDetails),
     ("RESPONSE_FLAGS", Operator::ResponseFlags),
     ("RESPONSE_FLAGS_LONG", Operator::ResponseFlagsLong),
     ("BYTES_RECEIVED", Operator::BytesReceived),
     ("BYTES_SENT", Operator::BytesSent),
     ("DURATION", Operator::Duration),
-    ("REQUEST_DURATION", Operator::RequestDuration),
-    ("RESPONSE_DURATION", Operator::ResponseDuration),
     ("UPSTREAM_HOST", Operator::UpstreamHost),
     ("UPSTREAM_CLUSTER", Operator::UpstreamCluster),
     (
@@ -97,6 +87,11 @@ const PLAIN: &[(&str, Operator)] = &[
 /// Envoy operators ringway does not provide: refused by name, so the
 /// message says "not supported" rather than "unknown".
 const ENVOY_ONLY: &[&str] = &[
+    "TRAILER",
+    "RESPONSE_TRAILER",
+    "RESPONSE_DURATION",
+    "REQUEST_DURATION",
+    "RESPONSE_CODE_DETAILS",
     "REQUEST_HEADERS_BYTES",
     "RESPONSE_HEADERS_BYTES",
     "RESPONSE_TRAILERS_BYTES",
@@ -186,7 +181,6 @@ impl Operator {
             }
             "REQ" | "REQUEST_HEADER" => return Ok(Self::RequestHeader(header(arg)?)),
             "RESP" | "RESPONSE_HEADER" => return Ok(Self::ResponseHeader(header(arg)?)),
-            "TRAILER" | "RESPONSE_TRAILER" => return Ok(Self::Trailer(header(arg)?)),
             _ => {}
         }
         if let Some((_, op)) = PLAIN.iter().find(|(n, _)| *n == name) {
@@ -214,8 +208,6 @@ impl Operator {
                 | Self::BytesReceived
                 | Self::BytesSent
                 | Self::Duration
-                | Self::RequestDuration
-                | Self::ResponseDuration
                 | Self::ConnectionId
         )
     }
