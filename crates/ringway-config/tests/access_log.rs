@@ -1,6 +1,8 @@
 //! `access_log` in ringway's file: Envoy format strings and dictionaries,
 //! filters, and their refusals.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 use common::{MINIMAL, assert_has, errors};
 use ringway_config::model::log_format::Operator;
@@ -82,6 +84,12 @@ fn refusals_name_the_field() {
         &errs,
         "listeners[0].access_log.text_format",
         &["byte 2", "`%%`"],
+    );
+    let errs = errors(&with_log(r#"{ filter: { response_flags: [UF, XX] } }"#));
+    assert_has(
+        &errs,
+        "listeners[0].access_log.filter.response_flags[1]",
+        &["`XX`"],
     );
     let errs = errors(&with_log(r#"{ filter: { status: 1 } }"#));
     assert_has(

@@ -545,7 +545,7 @@ pub static TABLE: &[MessageFields] = &[
             (
                 "text_format_source",
                 A(
-                    "a format string of command operators (see \"Access-log command operators\" below)",
+                    "a format string of command operators (the README's \"Access logs\" lists them; others are refused)",
                 ),
             ),
             ("text_format", A("a format string (deprecated form)")),

@@ -65,7 +65,7 @@ impl fmt::Display for FormatError {
             }
             Self::Unsupported { name } => write!(
                 f,
-                "the command operator `%{name}%` is not supported by ringway (see docs/envoy-compat.md)"
+                "the command operator `%{name}%` is not supported by ringway (README.md, \"Access logs\", lists those it has)"
             ),
             Self::BadArgument { name, reason } => write!(f, "`%{name}%`: {reason}"),
             Self::BadTimeFormat { spec } => write!(

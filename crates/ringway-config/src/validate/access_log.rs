@@ -7,7 +7,8 @@ use super::Ctx;
 use crate::defaults;
 use crate::model::log_format::LogFormat;
 use crate::model::{
-    AccessLog, AccessLogFormat, Comparison, ComparisonOp, JsonFormat, LogFilter, TextFormat,
+    AccessLog, AccessLogFormat, Comparison, ComparisonOp, ENVOY_RESPONSE_FLAGS, JsonFormat,
+    LogFilter, TextFormat,
 };
 use crate::wire;
 
@@ -25,7 +26,10 @@ pub(super) fn access_log(
         return None;
     }
     let format = format(ctx, field, wire)?;
-    let filter = wire.filter.as_ref().map(filter);
+    let filter = match &wire.filter {
+        Some(f) => Some(filter(ctx, &format!("{field}.filter"), f)?),
+        None => None,
+    };
     Some(AccessLog {
         path: PathBuf::from(path),
         format,
@@ -80,7 +84,7 @@ fn format(ctx: &mut Ctx<'_>, field: &str, wire: &wire::AccessLog) -> Option<Acce
     }
 }
 
-fn filter(wire: &wire::AccessLogFilter) -> LogFilter {
+fn filter(ctx: &mut Ctx<'_>, field: &str, wire: &wire::AccessLogFilter) -> Option<LogFilter> {
     let comparison = |c: &wire::Comparison| Comparison {
         op: match c.op {
             wire::ComparisonOp::Ge => ComparisonOp::Ge,
@@ -97,10 +101,19 @@ fn filter(wire: &wire::AccessLogFilter) -> LogFilter {
         all.push(LogFilter::Duration(comparison(c)));
     }
     if let Some(flags) = &wire.response_flags {
+        if let Some((i, bad)) =
+            (flags.iter().enumerate()).find(|(_, f)| !ENVOY_RESPONSE_FLAGS.contains(&f.as_str()))
+        {
+            ctx.error(
+                format!("{field}.response_flags[{i}]"),
+                format!("`{bad}` is not one of Envoy's response flags"),
+            );
+            return None;
+        }
         all.push(LogFilter::ResponseFlags(flags.clone()));
     }
-    match all.len() {
+    Some(match all.len() {
         1 => all.remove(0),
         _ => LogFilter::And(all),
-    }
+    })
 }

@@ -1,3 +1,5 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use ringway_config::ConfigErrors;
 use ringway_config::model::log_format::Operator;
 use ringway_config::model::{AccessLog, AccessLogFormat, ComparisonOp, JsonValue, LogFilter};
