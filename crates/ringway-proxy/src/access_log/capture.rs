@@ -32,6 +32,8 @@ pub struct Needs {
     pub response: Vec<String>,
     /// A `DOWNSTREAM_LOCAL_ADDRESS` operator is used.
     pub local_address: bool,
+    /// An `UPSTREAM_CLUSTER` operator is used.
+    pub upstream_cluster: bool,
 }
 
 /// One request's captured header values.
@@ -63,15 +65,16 @@ impl Needs {
                     }
                 }
             }
-            needs.local_address |= format.formats().iter().any(|f| {
-                f.operators().any(|op| {
-                    matches!(
-                        op,
-                        Operator::DownstreamLocalAddress
-                            | Operator::DownstreamLocalAddressWithoutPort
-                    )
-                })
+            let uses = |pred: fn(&Operator) -> bool| {
+                format.formats().iter().any(|f| f.operators().any(pred))
+            };
+            needs.local_address |= uses(|op| {
+                matches!(
+                    op,
+                    Operator::DownstreamLocalAddress | Operator::DownstreamLocalAddressWithoutPort
+                )
             });
+            needs.upstream_cluster |= uses(|op| matches!(op, Operator::UpstreamCluster));
         }
         needs
     }

@@ -68,7 +68,9 @@ impl LogFields {
         let ParsedHead { buf, head, .. } = parsed;
         self.text.clear();
         self.cluster.clear();
-        if !needs.request.is_empty() {
+        // Also when only response headers are named: the previous
+        // request's are forgotten.
+        if !needs.request.is_empty() || !needs.response.is_empty() {
             self.captured.request(needs, |name| parsed.find(name));
         }
         let fields: [Option<&[u8]>; 6] = [

@@ -244,7 +244,9 @@ async fn forward_to(
     forward: Forward<'_>,
 ) -> Served {
     let admitted = Admitted::new(&forward.cluster, &forward.endpoint);
-    if ctx.listener.access_log.is_some() {
+    if let Some(log) = &ctx.listener.access_log
+        && log.needs.upstream_cluster
+    {
         scratch.log.set_cluster(&forward.cluster.config.name);
     }
     let forwarded = match forward.cluster.config.protocol {

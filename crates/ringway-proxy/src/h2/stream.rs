@@ -153,7 +153,13 @@ async fn serve(
     else {
         return writer.local(respond, LocalReply::MalformedRequest).into();
     };
-    if let Some(log) = log {
+    if let Some(log) = log
+        && ctx
+            .listener
+            .access_log
+            .as_ref()
+            .is_some_and(|l| l.needs.upstream_cluster)
+    {
         let _ = log.cluster.set(forward.cluster.config.name.clone());
     }
     let log = log.zip(ctx.listener.access_log.as_deref());
