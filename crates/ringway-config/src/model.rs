@@ -6,15 +6,20 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
 
+mod access_log;
 mod address;
+pub mod log_format;
 mod matcher;
 
+pub use access_log::{
+    AccessLog, AccessLogFormat, Comparison, ComparisonOp, ENVOY_RESPONSE_FLAGS, HeaderSource,
+    JsonFormat, JsonValue, LogFilter, TextFormat,
+};
 pub use address::{CidrRange, InternalAddressConfig};
 pub use matcher::{
     HeaderMatch, HeaderValueMatch, QueryParameterMatch, QueryParameterValueMatch, RegexRewrite,
@@ -118,7 +123,8 @@ pub struct Listener {
     /// thread as it arrives; until then there are none (404 `NR`).
     pub rds: Option<String>,
     pub limits: Limits,
-    pub access_log: Option<AccessLog>,
+    /// Envoy's `access_log` list: every request is offered to each.
+    pub access_logs: Vec<AccessLog>,
     /// Which HTTP versions the listener speaks.
     pub protocol: ListenerProtocol,
     /// HTTP/2 settings for downstream connections.
@@ -243,22 +249,6 @@ impl Default for Limits {
             max_request_body_bytes: None,
         }
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct AccessLog {
-    /// File to append to; `/dev/stdout` and `/dev/stderr` work.
-    pub path: PathBuf,
-    pub format: AccessLogFormat,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AccessLogFormat {
-    /// Envoy's default text format.
-    Text,
-    /// One JSON object per line with the same fields.
-    Json,
 }
 
 /// A route configuration on its own, as a control plane serves it by name

@@ -35,7 +35,7 @@ fn minimal_config_with_defaults() {
         listener.limits.request_head_timeout,
         Duration::from_secs(10)
     );
-    assert_eq!(listener.access_log, None);
+    assert_eq!(listener.access_logs, []);
     let vhost = &listener.virtual_hosts[0];
     assert_eq!(vhost.domains, [DomainPattern::Any]);
     let route = &vhost.routes[0];
@@ -126,10 +126,10 @@ clusters:
         Duration::from_millis(250)
     );
     assert_eq!(listener.limits.max_request_body_bytes, Some(0));
-    let log = listener.access_log.as_ref().unwrap();
+    let log = &listener.access_logs[0];
     assert_eq!(
-        (log.path.to_str(), log.format),
-        (Some("/dev/stdout"), AccessLogFormat::Json)
+        (log.path.to_str(), &log.format),
+        (Some("/dev/stdout"), &AccessLogFormat::Json)
     );
     let vhost = &listener.virtual_hosts[0];
     assert_eq!(

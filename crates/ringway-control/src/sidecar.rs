@@ -46,7 +46,7 @@ impl Sidecar {
             virtual_hosts: Vec::new(),
             rds: Some(self.routes.clone()),
             limits: Limits::default(),
-            access_log: None,
+            access_logs: Vec::new(),
             protocol: ListenerProtocol::Auto,
             http2: model::Http2Settings::default(),
             // Envoy's default: the application's own `x-forwarded-for` is kept.

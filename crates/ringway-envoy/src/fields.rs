@@ -314,7 +314,9 @@ pub static TABLE: &[MessageFields] = &[
             ("http_filters", A("must end in `envoy.filters.http.router`")),
             (
                 "access_log",
-                A("file, stdout and stderr loggers in Envoy's default format"),
+                A(
+                    "file, stdout and stderr loggers, as many as given; every request is offered to each",
+                ),
             ),
             (
                 "use_remote_address",
@@ -439,28 +441,139 @@ pub static TABLE: &[MessageFields] = &[
                 "typed_config",
                 A("`FileAccessLog`, `StdoutAccessLog` or `StderrAccessLog`"),
             ),
+            ("filter", A("which requests are logged")),
         ],
+    },
+    MessageFields {
+        message: "envoy.config.accesslog.v3.AccessLogFilter",
+        title: "AccessLogFilter",
+        fields: &[
+            (
+                "status_code_filter",
+                A("the response code (0 when none) compared"),
+            ),
+            (
+                "duration_filter",
+                A("the duration in milliseconds compared"),
+            ),
+            (
+                "not_health_check_filter",
+                A("every request passes: ringway has no health check filter marking requests"),
+            ),
+            (
+                "response_flag_filter",
+                A("requests with one of the flags (any flag when none is listed)"),
+            ),
+            ("and_filter", A("all of the filters")),
+            ("or_filter", A("any of the filters")),
+        ],
+    },
+    MessageFields {
+        message: "envoy.config.accesslog.v3.StatusCodeFilter",
+        title: "StatusCodeFilter",
+        fields: &[("comparison", A("the comparison"))],
+    },
+    MessageFields {
+        message: "envoy.config.accesslog.v3.DurationFilter",
+        title: "DurationFilter",
+        fields: &[("comparison", A("the comparison"))],
+    },
+    MessageFields {
+        message: "envoy.config.accesslog.v3.ComparisonFilter",
+        title: "ComparisonFilter",
+        fields: &[
+            ("op", A("`GE`, `EQ` or `LE` (`NE` is refused)")),
+            ("value", A("its `default_value`")),
+        ],
+    },
+    MessageFields {
+        message: "envoy.config.core.v3.RuntimeUInt32",
+        title: "RuntimeUInt32",
+        fields: &[
+            ("default_value", A("the value")),
+            (
+                "runtime_key",
+                I("no runtime key changes ringway's behaviour: `default_value` applies"),
+            ),
+        ],
+    },
+    MessageFields {
+        message: "envoy.config.accesslog.v3.NotHealthCheckFilter",
+        title: "NotHealthCheckFilter",
+        fields: &[],
+    },
+    MessageFields {
+        message: "envoy.config.accesslog.v3.ResponseFlagFilter",
+        title: "ResponseFlagFilter",
+        fields: &[("flags", A("short names, checked against Envoy's list"))],
+    },
+    MessageFields {
+        message: "envoy.config.accesslog.v3.AndFilter",
+        title: "AndFilter",
+        fields: &[("filters", A("all must pass"))],
+    },
+    MessageFields {
+        message: "envoy.config.accesslog.v3.OrFilter",
+        title: "OrFilter",
+        fields: &[("filters", A("one must pass"))],
     },
     MessageFields {
         message: "envoy.extensions.access_loggers.file.v3.FileAccessLog",
         title: "FileAccessLog",
         fields: &[
             ("path", A("the file to append to")),
+            ("log_format", A("the format; none: Envoy's default line")),
+            ("format", A("a format string (deprecated form)")),
             (
-                "log_format",
-                A("`json_format` (ringway's JSON fields) or none (Envoy's default line)"),
+                "json_format",
+                A("a format dictionary whose values are all strings (deprecated form)"),
+            ),
+            (
+                "typed_json_format",
+                A("a format dictionary keeping numbers (deprecated form)"),
             ),
         ],
     },
     MessageFields {
         message: "envoy.extensions.access_loggers.stream.v3.StdoutAccessLog",
         title: "StdoutAccessLog",
-        fields: &[],
+        fields: &[("log_format", A("the format; none: Envoy's default line"))],
     },
     MessageFields {
         message: "envoy.extensions.access_loggers.stream.v3.StderrAccessLog",
         title: "StderrAccessLog",
-        fields: &[],
+        fields: &[("log_format", A("the format; none: Envoy's default line"))],
+    },
+    MessageFields {
+        message: "envoy.config.core.v3.SubstitutionFormatString",
+        title: "SubstitutionFormatString",
+        fields: &[
+            (
+                "text_format_source",
+                A(
+                    "a format string of command operators (the README's \"Access logs\" lists them; others are refused)",
+                ),
+            ),
+            ("text_format", A("a format string (deprecated form)")),
+            (
+                "json_format",
+                A(
+                    "a format dictionary: a value that is one numeric operator is a number, an absent one `null`; nested objects allowed; keys in alphabetical order",
+                ),
+            ),
+            (
+                "omit_empty_values",
+                A("absent values written as nothing (text) or left out (JSON)"),
+            ),
+            (
+                "content_type",
+                I("only used by local reply bodies, which ringway does not format"),
+            ),
+            (
+                "json_format_options",
+                I("keys are always written in alphabetical order"),
+            ),
+        ],
     },
     // ---- routes ----
     MessageFields {

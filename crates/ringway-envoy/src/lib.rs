@@ -15,6 +15,7 @@
 
 #![forbid(unsafe_code)]
 
+mod access_log;
 pub mod bootstrap;
 mod cluster;
 mod endpoints;

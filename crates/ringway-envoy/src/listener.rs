@@ -1,13 +1,11 @@
 //! Listener (with its `http_connection_manager`) → ringway's listener.
 
 use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
 
 use envoy_types::pb::envoy::config::core::v3::config_source::ConfigSourceSpecifier;
 use envoy_types::pb::envoy::config::core::v3::{Address, address, socket_address};
 use envoy_types::pb::envoy::config::listener::v3::Listener;
 use envoy_types::pb::envoy::config::listener::v3::filter::ConfigType as FilterConfig;
-use envoy_types::pb::envoy::extensions::access_loggers::file::v3::FileAccessLog;
 use envoy_types::pb::envoy::extensions::filters::network::http_connection_manager::v3::http_connection_manager::{
     CodecType, RouteSpecifier,
 };
@@ -17,7 +15,7 @@ use envoy_types::pb::google::protobuf::Any;
 use prost::Message;
 use envoy_types::pb::envoy::extensions::filters::http::router::v3::Router;
 use ringway_config::model::{
-    self, AccessLog, AccessLogFormat, CidrRange, InternalAddressConfig, Limits, ListenerProtocol,
+    self, CidrRange, InternalAddressConfig, Limits, ListenerProtocol,
 };
 use ringway_config::values;
 
@@ -28,9 +26,6 @@ const KIND: &str = "Listener";
 const HCM_TYPE: &str =
     "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
 const ROUTER_TYPE: &str = "envoy.extensions.filters.http.router.v3.Router";
-const FILE_LOG_TYPE: &str = "envoy.extensions.access_loggers.file.v3.FileAccessLog";
-const STDOUT_LOG_TYPE: &str = "envoy.extensions.access_loggers.stream.v3.StdoutAccessLog";
-const STDERR_LOG_TYPE: &str = "envoy.extensions.access_loggers.stream.v3.StderrAccessLog";
 
 /// Envoy's downstream connection idle timeout when none is set (1 hour).
 const ENVOY_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3600);
@@ -168,14 +163,15 @@ fn http_connection_manager(
         Some(h2) => http2_settings(h2)
             .map_err(|(f, reason)| (format!("{field}.http2_protocol_options.{f}"), reason))?,
     };
-    let access_log = access_log(hcm, field)?;
+    let access_logs =
+        crate::access_log::access_logs(&hcm.access_log, &format!("{field}.access_log"))?;
     Ok(model::Listener {
         name: name.to_owned(),
         address,
         virtual_hosts,
         rds,
         limits,
-        access_log,
+        access_logs,
         protocol,
         http2,
         use_remote_address: hcm.use_remote_address.is_some_and(|v| v.value),
@@ -257,46 +253,6 @@ fn internal_addresses(
         });
     }
     Ok(Some(InternalAddressConfig { cidr_ranges }))
-}
-
-/// The access log: one file, stdout or stderr logger in Envoy's default
-/// format.
-fn access_log(hcm: &HttpConnectionManager, field: &str) -> Result<Option<AccessLog>, Refused> {
-    let Some((first, rest)) = hcm.access_log.split_first() else {
-        return Ok(None);
-    };
-    if !rest.is_empty() {
-        return Err((
-            format!("{field}.access_log[1]"),
-            "one access log per listener is supported".into(),
-        ));
-    }
-    let field = format!("{field}.access_log[0].typed_config");
-    let any = match &first.config_type {
-        Some(
-            envoy_types::pb::envoy::config::accesslog::v3::access_log::ConfigType::TypedConfig(any),
-        ) => any,
-        None => return Err((field, "required".into())),
-    };
-    let path = match type_name(any) {
-        FILE_LOG_TYPE => {
-            let file = FileAccessLog::decode(any.value.as_slice())
-                .map_err(|e| (field.clone(), format!("cannot decode: {e}")))?;
-            if file.path.is_empty() {
-                return Err((format!("{field}.path"), "required".into()));
-            }
-            PathBuf::from(file.path)
-        }
-        STDOUT_LOG_TYPE => PathBuf::from("/dev/stdout"),
-        STDERR_LOG_TYPE => PathBuf::from("/dev/stderr"),
-        other => {
-            return Err((field, format!("the access logger {other} is not supported")));
-        }
-    };
-    Ok(Some(AccessLog {
-        path,
-        format: AccessLogFormat::Text,
-    }))
 }
 
 /// An `Address` holding an IP literal and a port.

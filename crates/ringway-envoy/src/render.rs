@@ -8,14 +8,15 @@
 //! Not carried, because the Envoy conversion does not read them (they keep
 //! ringway's defaults when a bootstrap is read): a listener's
 //! `max_request_head_bytes`, `max_request_headers`, `max_uri_bytes`,
-//! `max_connections_per_worker` and `max_request_body_bytes`, a JSON access
-//! log's format, HTTP/2 `max_frame_size` and `max_header_list_size`, and a
+//! `max_connections_per_worker` and `max_request_body_bytes`, ringway's own
+//! fixed JSON access-log format (shown as Envoy's default line), HTTP/2 `max_frame_size` and `max_header_list_size`, and a
 //! route's `max_request_body_bytes` and `on_demand`. A route taking its
 //! cluster from the authority is shown as `cluster_header: ":authority"`.
 
+mod access_log;
+
 use std::time::Duration;
 
-use envoy_types::pb::envoy::config::accesslog::v3::{AccessLog, access_log};
 use envoy_types::pb::envoy::config::cluster::v3::Cluster;
 use envoy_types::pb::envoy::config::cluster::v3::cluster::{ClusterDiscoveryType, DiscoveryType};
 use envoy_types::pb::envoy::config::core::v3::{
@@ -37,10 +38,6 @@ use envoy_types::pb::envoy::config::route::v3::query_parameter_matcher::QueryPar
 use envoy_types::pb::envoy::config::route::v3::{
     DirectResponseAction, HeaderMatcher, QueryParameterMatcher, RedirectAction, Route,
     RouteAction, RouteConfiguration, RouteMatch, VirtualHost, WeightedCluster,
-};
-use envoy_types::pb::envoy::extensions::access_loggers::file::v3::FileAccessLog;
-use envoy_types::pb::envoy::extensions::access_loggers::stream::v3::{
-    StderrAccessLog, StdoutAccessLog,
 };
 use envoy_types::pb::envoy::extensions::filters::http::router::v3::Router;
 use envoy_types::pb::envoy::extensions::filters::network::http_connection_manager::v3::http_connection_manager::{
@@ -159,7 +156,11 @@ fn hcm(listener: &model::Listener) -> HttpConnectionManager {
         request_headers_timeout: Some(proto_duration(listener.limits.request_head_timeout)),
         http2_protocol_options: (listener.http2 != model::Http2Settings::default())
             .then(|| http2(&listener.http2)),
-        access_log: listener.access_log.iter().map(access_log).collect(),
+        access_log: listener
+            .access_logs
+            .iter()
+            .map(access_log::access_log)
+            .collect(),
         ..Default::default()
     }
 }
@@ -365,31 +366,6 @@ fn redirect(r: &model::Redirect) -> RedirectAction {
             model::RedirectPath::Replace(p) => PathRewriteSpecifier::PathRedirect(p.clone()),
             model::RedirectPath::Prefix(p) => PathRewriteSpecifier::PrefixRewrite(p.clone()),
         }),
-    }
-}
-
-fn access_log(log: &model::AccessLog) -> AccessLog {
-    let (name, config) = match log.path.to_str() {
-        Some("/dev/stdout") => (
-            "envoy.access_loggers.stdout",
-            pack(&StdoutAccessLog::default()),
-        ),
-        Some("/dev/stderr") => (
-            "envoy.access_loggers.stderr",
-            pack(&StderrAccessLog::default()),
-        ),
-        _ => (
-            "envoy.access_loggers.file",
-            pack(&FileAccessLog {
-                path: log.path.display().to_string(),
-                ..Default::default()
-            }),
-        ),
-    };
-    AccessLog {
-        name: name.into(),
-        config_type: Some(access_log::ConfigType::TypedConfig(config)),
-        ..Default::default()
     }
 }
 

@@ -9,6 +9,7 @@ use std::rc::Rc;
 use monoio::net::TcpStream;
 use ringway_config::model::ListenerProtocol;
 
+use crate::access_log::ConnInfo;
 use crate::http2::preface::{self, Sniffed};
 use crate::io::{ReadOutcome, read_append};
 use crate::limits::DOWNSTREAM_BUFFER_BYTES;
@@ -22,12 +23,13 @@ pub async fn serve(
     stream: TcpStream,
     peer: SocketAddr,
 ) {
-    let mut stream = Stream::accepted(stream);
     let first = state.current();
     let Some(listener) = first.listeners.get(&*listener_name).cloned() else {
         return;
     };
     drop(first);
+    let info = conn_info(&state, &listener, &stream, peer);
+    let mut stream = Stream::accepted(stream);
     listener.stats.downstream_cx_total.inc();
     listener.stats.downstream_cx_active.inc();
     state
@@ -48,9 +50,9 @@ pub async fn serve(
             let (l, name) = (listener.clone(), listener_name.clone());
             // Boxed, so HTTP/1.1 connections do not carry (and copy) the
             // HTTP/2 server's state in their own future.
-            Box::pin(crate::h2::serve(state.clone(), l, name, stream, buf, peer)).await;
+            Box::pin(crate::h2::serve(state.clone(), l, name, stream, buf, info)).await;
         }
-        Some(_) => crate::h1::serve(&state, &listener_name, &listener, stream, buf, peer).await,
+        Some(_) => crate::h1::serve(&state, &listener_name, &listener, stream, buf, info).await,
         None => {}
     }
 
@@ -59,6 +61,28 @@ pub async fn serve(
     state
         .connections_active
         .set(state.connections_active.get().saturating_sub(1));
+}
+
+/// The connection's facts for access logs: its id, and its local address
+/// when a log format shows it (one `getsockname`).
+fn conn_info(
+    state: &ProxyState,
+    listener: &ListenerState,
+    stream: &TcpStream,
+    peer: SocketAddr,
+) -> ConnInfo {
+    let n = state.connections_accepted.get() + 1;
+    state.connections_accepted.set(n);
+    let local = listener
+        .access_log
+        .as_ref()
+        .filter(|l| l.needs.local_address)
+        .and_then(|_| stream.local_addr().ok());
+    ConnInfo {
+        peer,
+        local,
+        id: ((state.worker_id as u64) << 48) | (n & ((1 << 48) - 1)),
+    }
 }
 
 /// Reads until the first bytes tell HTTP/2's preface from HTTP/1.x;

@@ -16,7 +16,7 @@ use ringway_balance::{Balancer, WeightedPicker};
 use ringway_config::model::{Cluster, Listener, Route, Snapshot};
 use ringway_stats::{ClusterStats, HostSnapshot, ListenerStats, WorkerStats};
 
-use crate::access_log::AccessLogger;
+use crate::access_log::AccessLoggers;
 use crate::discovery::Discovery;
 use crate::h2::ConnShared;
 use crate::signal::Signal;
@@ -37,6 +37,8 @@ pub struct ProxyState {
     /// Requests served by this worker (for `/workers`).
     pub requests_total: Cell<u64>,
     pub connections_active: Cell<u64>,
+    /// Connections accepted by this worker (their ids for access logs).
+    pub connections_accepted: Cell<u64>,
     /// Open HTTP/2 connections and their listeners, told to send GOAWAY
     /// when the worker drains or their listener is removed.
     h2_connections: RefCell<Vec<(Rc<str>, Weak<ConnShared>)>>,
@@ -56,7 +58,7 @@ pub struct ActiveConfig {
 pub struct ListenerState {
     pub config: Arc<Listener>,
     pub stats: Rc<ListenerStats>,
-    pub access_log: Option<Rc<AccessLogger>>,
+    pub access_log: Option<Rc<AccessLoggers>>,
     /// Fired when the listener leaves the configuration: its idle HTTP/1.1
     /// connections close, busy ones close after their current request, and
     /// HTTP/2 ones send GOAWAY. Shared by every generation of the listener.
@@ -170,6 +172,7 @@ impl ProxyState {
             draining: Cell::new(false),
             requests_total: Cell::new(0),
             connections_active: Cell::new(0),
+            connections_accepted: Cell::new(0),
             h2_connections: RefCell::new(Vec::new()),
             discovery,
         };
@@ -254,15 +257,14 @@ impl ProxyState {
                 Some(prev) if !prev.removed.is_fired() => prev.removed.clone(),
                 _ => Rc::default(),
             };
-            let access_log = match (old.listeners.get(&listener.name), &listener.access_log) {
-                (_, None) => None,
-                (Some(prev), Some(cfg)) if prev.config.access_log.as_ref() == Some(cfg) => {
-                    prev.access_log.clone()
-                }
-                (_, Some(cfg)) => match AccessLogger::open(cfg) {
-                    Ok(logger) => Some(Rc::new(logger)),
+            let logs = &listener.access_logs;
+            let access_log = match old.listeners.get(&listener.name) {
+                _ if logs.is_empty() => None,
+                Some(prev) if prev.config.access_logs == *logs => prev.access_log.clone(),
+                _ => match AccessLoggers::open(logs) {
+                    Ok(loggers) => Some(Rc::new(loggers)),
                     Err(err) => {
-                        tracing::error!(listener = %listener.name, path = %cfg.path.display(), %err, "cannot open access log");
+                        tracing::error!(listener = %listener.name, %err, "cannot open access log");
                         None
                     }
                 },

@@ -2,14 +2,12 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 
+use super::access_log::access_log;
 use super::cluster::Known;
 use super::{Ctx, http2, route, value};
-use crate::defaults;
 use crate::model::{
-    AccessLog, AccessLogFormat, Admin, CidrRange, InternalAddressConfig, Limits, Listener,
-    ListenerProtocol, VirtualHost,
+    Admin, CidrRange, InternalAddressConfig, Limits, Listener, ListenerProtocol, VirtualHost,
 };
 use crate::wire;
 
@@ -77,9 +75,9 @@ fn listener(
         Some(limits) => self::limits(ctx, &format!("{field}.limits"), limits),
         None => Some(Limits::default()),
     };
-    let access_log = match &wire.access_log {
-        Some(log) => access_log(ctx, &format!("{field}.access_log"), log).map(Some),
-        None => Some(None),
+    let access_logs = match &wire.access_log {
+        Some(log) => access_log(ctx, &format!("{field}.access_log"), log).map(|l| vec![l]),
+        None => Some(Vec::new()),
     };
     let virtual_hosts = virtual_hosts(ctx, field, &wire.virtual_hosts, clusters);
     let protocol = match wire.protocol {
@@ -101,7 +99,7 @@ fn listener(
         virtual_hosts: virtual_hosts?,
         rds: None,
         limits: limits?,
-        access_log: access_log?,
+        access_logs: access_logs?,
         protocol,
         http2: http2?,
         // ringway has always appended the peer to `x-forwarded-for`.
@@ -191,25 +189,6 @@ fn limits(ctx: &mut Ctx<'_>, field: &str, wire: &wire::Limits) -> Option<Limits>
         idle_timeout: idle_timeout?,
         max_connections_per_worker: max_connections_per_worker?,
         max_request_body_bytes: wire.max_request_body_bytes,
-    })
-}
-
-fn access_log(ctx: &mut Ctx<'_>, field: &str, wire: &wire::AccessLog) -> Option<AccessLog> {
-    let path = wire.path.as_deref().unwrap_or(defaults::ACCESS_LOG_PATH);
-    if path.trim().is_empty() {
-        ctx.error(
-            format!("{field}.path"),
-            "must not be empty (leave it out for /dev/stdout)",
-        );
-        return None;
-    }
-    let format = match wire.format {
-        None | Some(wire::AccessLogFormat::Text) => AccessLogFormat::Text,
-        Some(wire::AccessLogFormat::Json) => AccessLogFormat::Json,
-    };
-    Some(AccessLog {
-        path: PathBuf::from(path),
-        format,
     })
 }
 

@@ -3,6 +3,7 @@
 //! Each step reports into a [`Ctx`] and carries on, so that one run lists
 //! all the mistakes in a file; the snapshot is built only if none was found.
 
+mod access_log;
 mod action;
 mod cluster;
 mod http2;

@@ -219,6 +219,42 @@ pub(crate) struct Limits {
 pub(crate) struct AccessLog {
     pub path: Option<String>,
     pub format: Option<AccessLogFormat>,
+    /// An Envoy format string (command operators).
+    pub text_format: Option<String>,
+    /// A JSON object whose values are Envoy format strings.
+    pub json_format: Option<serde_json::Map<String, serde_json::Value>>,
+    pub omit_empty_values: Option<bool>,
+    pub filter: Option<AccessLogFilter>,
+}
+
+/// Which requests are logged: all the conditions given must hold.
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping like { status_code: { op: ge, value: 400 } }"
+)]
+pub(crate) struct AccessLogFilter {
+    pub status_code: Option<Comparison>,
+    pub duration_ms: Option<Comparison>,
+    pub response_flags: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping like { op: ge, value: 400 }"
+)]
+pub(crate) struct Comparison {
+    pub op: ComparisonOp,
+    pub value: u64,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum ComparisonOp {
+    Ge,
+    Eq,
+    Le,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]

@@ -160,10 +160,11 @@ fn listener_model(protocol: ListenerProtocol) -> model::Listener {
             request_head_timeout: Duration::from_secs(5),
             ..Limits::default()
         },
-        access_log: Some(AccessLog {
+        access_logs: vec![AccessLog {
             path: PathBuf::from("/tmp/ringway-access.log"),
             format: AccessLogFormat::Text,
-        }),
+            filter: None,
+        }],
         protocol,
         http2: model::Http2Settings::default(),
         rds: None,
@@ -208,14 +209,77 @@ fn listener_settings_round_trip() {
         ..model::Http2Settings::default()
     };
     for path in ["/dev/stdout", "/dev/stderr"] {
-        original.access_log = Some(AccessLog {
+        original.access_logs = vec![AccessLog {
             path: PathBuf::from(path),
             format: AccessLogFormat::Text,
-        });
+            filter: None,
+        }];
         let back = listener(&envoy_listener(&original), "unused").unwrap();
         assert_eq!(back, original);
     }
-    original.access_log = None;
+    original.access_logs = Vec::new();
+    let back = listener(&envoy_listener(&original), "unused").unwrap();
+    assert_eq!(back, original);
+}
+
+#[test]
+fn access_log_formats_and_filters_round_trip() {
+    use ringway_config::model::log_format::LogFormat;
+    use ringway_config::model::{Comparison, ComparisonOp, JsonFormat, LogFilter, TextFormat};
+    let text = AccessLogFormat::TextFormat(TextFormat {
+        format: LogFormat::parse("[%START_TIME(%s.%3f)%] %REQ(X-A?X-B):10% %RESP(content-type)%\n")
+            .unwrap(),
+        omit_empty_values: true,
+    });
+    let object = serde_json::json!({
+        "code": "%RESPONSE_CODE%",
+        "up": { "cluster": "%UPSTREAM_CLUSTER%", "n": 1.5, "on": true },
+    });
+    let fields = JsonFormat::compile_fields(object.as_object().unwrap()).unwrap();
+    let json = |typed| {
+        AccessLogFormat::JsonFormat(JsonFormat {
+            fields: fields.clone(),
+            typed,
+            omit_empty_values: false,
+        })
+    };
+    let filter = LogFilter::Or(vec![
+        LogFilter::StatusCode(Comparison {
+            op: ComparisonOp::Ge,
+            value: 500,
+        }),
+        LogFilter::And(vec![
+            LogFilter::NotHealthCheck,
+            LogFilter::ResponseFlags(vec!["UF".into(), "UH".into()]),
+            LogFilter::Duration(Comparison {
+                op: ComparisonOp::Le,
+                value: 10,
+            }),
+        ]),
+    ]);
+    let mut original = listener_model(ListenerProtocol::Auto);
+    original.access_logs = vec![
+        AccessLog {
+            path: PathBuf::from("/dev/stdout"),
+            format: text.clone(),
+            filter: Some(filter),
+        },
+        AccessLog {
+            path: PathBuf::from("/dev/stderr"),
+            format: json(true),
+            filter: None,
+        },
+        AccessLog {
+            path: PathBuf::from("/tmp/a.log"),
+            format: json(false),
+            filter: None,
+        },
+        AccessLog {
+            path: PathBuf::from("/tmp/b.log"),
+            format: text,
+            filter: None,
+        },
+    ];
     let back = listener(&envoy_listener(&original), "unused").unwrap();
     assert_eq!(back, original);
 }

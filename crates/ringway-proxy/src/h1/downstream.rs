@@ -9,6 +9,7 @@ use ringway_route::HeaderLookup;
 
 use super::head::ParsedHead;
 use super::iovec::Piece;
+use crate::access_log::{Captured, ConnInfo, Needs};
 use crate::request::{LogLine, Outcome};
 use crate::transport::{StreamReader, StreamWriter};
 
@@ -18,6 +19,8 @@ pub(crate) struct Downstream {
     pub reader: StreamReader,
     pub writer: StreamWriter,
     pub peer: SocketAddr,
+    /// The connection's facts for access logs.
+    pub info: ConnInfo,
     /// Starts with the current request's head; may hold the next one.
     pub buf: Vec<u8>,
 }
@@ -52,14 +55,24 @@ pub(crate) struct LogFields {
     text: String,
     /// method, path, user agent, forwarded-for, request id, authority
     ends: [usize; 6],
+    /// The cluster the request went to; empty when none.
+    cluster: String,
+    /// The headers the log formats name.
+    pub captured: Captured,
 }
 
 // === impl LogFields ===
 
 impl LogFields {
-    pub(crate) fn capture(&mut self, parsed: ParsedHead<'_>) {
+    pub(crate) fn capture(&mut self, parsed: ParsedHead<'_>, needs: &Needs) {
         let ParsedHead { buf, head, .. } = parsed;
         self.text.clear();
+        self.cluster.clear();
+        // Also when only response headers are named: the previous
+        // request's are forgotten.
+        if !needs.request.is_empty() || !needs.response.is_empty() {
+            self.captured.request(needs, |name| parsed.find(name));
+        }
         let fields: [Option<&[u8]>; 6] = [
             Some(head.method_span.get(buf)),
             Some(head.target.get(buf)),
@@ -92,9 +105,22 @@ impl LogFields {
         }
     }
 
-    /// The line's request fields, for a request of `protocol`.
-    pub(crate) fn line<'a>(&'a self, protocol: &'a str) -> LogLine<'a> {
+    /// Records the cluster the request is forwarded to.
+    pub(crate) fn set_cluster(&mut self, name: &str) {
+        self.cluster.clear();
+        self.cluster.push_str(name);
+    }
+
+    /// The line's request fields, for a request of `protocol` on `conn`.
+    pub(crate) fn line<'a>(&'a self, protocol: &'a str, conn: &'a ConnInfo) -> LogLine<'a> {
         LogLine {
+            cluster: if self.cluster.is_empty() {
+                "-"
+            } else {
+                &self.cluster
+            },
+            conn,
+            captured: Some(&self.captured),
             method: self.get(0),
             path: self.get(1),
             protocol,

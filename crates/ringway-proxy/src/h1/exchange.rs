@@ -123,6 +123,7 @@ pub(crate) async fn run(
         added: &mut scratch.added,
         pieces: &mut scratch.pieces,
         iovecs: &mut scratch.iovecs,
+        captured: &mut scratch.log.captured,
     };
     let response = pump_response(
         job,

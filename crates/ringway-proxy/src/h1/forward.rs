@@ -179,6 +179,9 @@ impl Transport for H1Attempts<'_, '_> {
             timeout: self.timeout,
             max_head: max_response_head_bytes(limits.max_request_head_bytes),
             service_time: !self.ctx.listener.config.suppress_envoy_headers,
+            log: (self.ctx.listener.access_log.as_ref())
+                .map(|l| &l.needs)
+                .filter(|n| !n.response.is_empty()),
         };
         let body = RequestBody {
             decoder: &mut self.decoder,

@@ -22,7 +22,6 @@ mod to_h2;
 mod tunnel;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::Poll;
@@ -36,6 +35,7 @@ use ringway_route::RequestView;
 use self::downstream::{Downstream, Scratch, Served};
 use self::forward::Forwarded;
 use self::head::ParsedHead;
+use crate::access_log::ConnInfo;
 use crate::io::{ReadOutcome, ensure_room, read_append};
 use crate::limits::DOWNSTREAM_BUFFER_BYTES;
 use crate::request::admission::Admitted;
@@ -61,14 +61,16 @@ pub(crate) async fn serve(
     listener: &Rc<ListenerState>,
     stream: Stream,
     buf: Vec<u8>,
-    peer: SocketAddr,
+    info: ConnInfo,
 ) {
+    let peer = info.peer;
     listener.stats.downstream_cx_http1_total.inc();
     let (reader, writer) = stream.into_split();
     let mut down = Downstream {
         reader,
         writer,
         peer,
+        info,
         buf,
     };
     let mut scratch = Scratch::default();
@@ -233,8 +235,8 @@ async fn handle(
         head,
         headers: &scratch.headers,
     };
-    if listener.access_log.is_some() {
-        scratch.log.capture(parsed);
+    if let Some(log) = &listener.access_log {
+        scratch.log.capture(parsed, &log.needs);
     }
     let view = RequestView {
         method: head.method_span.get(parsed.buf),
@@ -269,7 +271,7 @@ async fn handle(
         "HTTP/1.1"
     };
     finish(listener, started, &served.outcome, || {
-        Some(scratch.log.line(protocol))
+        Some(scratch.log.line(protocol, &down.info))
     });
     served
 }
@@ -283,6 +285,11 @@ async fn forward_to(
     forward: Forward<'_>,
 ) -> Served {
     let admitted = Admitted::new(&forward.cluster, &forward.endpoint);
+    if let Some(log) = &ctx.listener.access_log
+        && log.needs.upstream_cluster
+    {
+        scratch.log.set_cluster(&forward.cluster.config.name);
+    }
     let forwarded = match forward.cluster.config.protocol {
         UpstreamProtocol::Http1 => forward::forward(ctx, &forward, down, scratch, head).await,
         UpstreamProtocol::Http2 => to_h2::forward(ctx, &forward, down, scratch, head).await,

@@ -9,6 +9,7 @@ use ringway_http1::{BodyDecoder, BodyFraming, HeaderSpan, Method};
 use super::dechunk;
 use super::head::{HeadOut, ResponseShape, build_response_head};
 use super::iovec::{HeadWrite, Piece};
+use crate::access_log::{Captured, Needs};
 use crate::io::{
     ReadOutcome, ensure_room, grow_if_filled, read_append, read_append_cancelable, write_range,
 };
@@ -61,6 +62,8 @@ pub(crate) struct ResponseJob<'a> {
     pub max_head: usize,
     /// Add `x-envoy-upstream-service-time` (not `suppress_envoy_headers`).
     pub service_time: bool,
+    /// The access logs' needs, when they name response headers.
+    pub log: Option<&'a Needs>,
 }
 
 /// Reusable buffers for parsing and rewriting the response head.
@@ -70,6 +73,8 @@ pub(crate) struct HeadScratch<'a> {
     pub added: &'a mut Vec<u8>,
     pub pieces: &'a mut Vec<Piece>,
     pub iovecs: &'a mut Vec<libc::iovec>,
+    /// Where response headers the access logs name are captured.
+    pub captured: &'a mut Captured,
 }
 
 /// Reads the response head (forwarding interim 1xx responses), writes the
@@ -104,12 +109,14 @@ where
         timeout,
         max_head,
         service_time,
+        log,
     } = job;
     let HeadScratch {
         headers,
         added,
         pieces,
         iovecs,
+        captured,
     } = scratch;
     let sent_at = Instant::now();
     let head = loop {
@@ -183,6 +190,14 @@ where
         .filter(|_| service_time)
         .map(|done| now.saturating_duration_since(done));
 
+    if let Some(needs) = log {
+        captured.response(needs, |name| {
+            headers
+                .iter()
+                .find(|h| h.name.get(buf).eq_ignore_ascii_case(name.as_bytes()))
+                .map(|h| h.value.get(buf))
+        });
+    }
     let upgraded = head.upgrade;
     // HTTP/1.0 clients cannot read chunked framing: they get the payload,
     // delimited by closing the connection.

@@ -243,6 +243,12 @@ impl Exchange<'_, '_> {
         if !listener.config.suppress_envoy_headers {
             convert::set_service_time(&mut parts.headers, elapsed);
         }
+        if let Some(log) = &listener.access_log
+            && !log.needs.response.is_empty()
+        {
+            (scratch.log.captured)
+                .response(&log.needs, |n| parts.headers.get(n).map(|v| v.as_bytes()));
+        }
         let head_only = head.method == ringway_http1::Method::Head;
         let no_body = head_only || status == 204 || status == 304 || (100..200).contains(&status);
         let framing = if no_body {

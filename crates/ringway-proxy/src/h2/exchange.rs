@@ -3,12 +3,14 @@
 //! request readied for the next hop ([`Request`]), and how it ended
 //! ([`Exchanged`]).
 
+use std::cell::RefCell;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use h2::{Reason, RecvStream, SendStream};
 use http::header::HeaderMap;
 
+use crate::access_log::{Captured, Needs};
 use crate::http2::trailers::TrailerAudit;
 use crate::request::LocalReply;
 use crate::response_flag::ResponseFlag;
@@ -32,6 +34,27 @@ pub(crate) struct Target<'a> {
     /// The connection's count of request trailers fields, to check the
     /// trailers `h2` delivers against.
     pub(crate) trailers: &'a TrailerAudit,
+    /// Where the response headers the access logs name go, when the
+    /// listener logs.
+    pub(crate) log: Option<LogSink<'a>>,
+}
+
+/// The access logs' needs and the stream's captured headers.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LogSink<'a> {
+    pub(crate) needs: &'a Needs,
+    pub(crate) captured: &'a RefCell<Captured>,
+}
+
+impl LogSink<'_> {
+    /// Captures the response headers the logs name from `headers`.
+    pub(crate) fn response(&self, headers: &http::HeaderMap) {
+        if !self.needs.response.is_empty() {
+            self.captured
+                .borrow_mut()
+                .response(self.needs, |n| headers.get(n).map(|v| v.as_bytes()));
+        }
+    }
 }
 
 /// A request as forwarded: headers already readied for the next hop.

@@ -9,7 +9,6 @@
 //! before their responses begin (the "rapid reset" attack, CVE-2023-44487):
 //! those streams cost upstream work and give the attacker free concurrency.
 
-use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::Instant;
 
@@ -20,6 +19,7 @@ use ringway_config::model::Http2Settings;
 
 use super::shared::ConnShared;
 use super::stream;
+use crate::access_log::ConnInfo;
 use crate::http2::io::Prefixed;
 use crate::http2::preface::{self, FirstFrame};
 use crate::io::{ReadOutcome, ensure_room, read_append};
@@ -33,8 +33,9 @@ pub(crate) async fn serve(
     listener_name: Rc<str>,
     stream: Stream,
     prefix: Vec<u8>,
-    peer: SocketAddr,
+    info: ConnInfo,
 ) {
+    let peer = info.peer;
     // Kept whole (just over 100 lines): the accept loop's select arms
     // (new stream, drain, abort, idle) share the connection's state.
     let stats = listener.stats.clone();
@@ -90,7 +91,7 @@ pub(crate) async fn serve(
                         listener.clone(),
                         listener_name.clone(),
                         shared.clone(),
-                        peer,
+                        info,
                         request,
                         respond,
                     );

@@ -7,7 +7,7 @@
 //! `grpc-status`/`grpc-message`, so that gRPC clients see UNAVAILABLE,
 //! DEADLINE_EXCEEDED and so on rather than a protocol error.
 
-use std::net::SocketAddr;
+use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
 use std::task::Poll;
 use std::time::{Duration, Instant};
@@ -19,9 +19,10 @@ use http::header::{self, HeaderValue};
 use ringway_config::model::{Route, UpstreamProtocol};
 use ringway_route::RequestView;
 
-use super::exchange::{Exchanged, Request, Target};
+use super::exchange::{Exchanged, LogSink, Request, Target};
 use super::shared::ConnShared;
 use super::{upstream_h1, upstream_h2};
+use crate::access_log::{Captured, ConnInfo, Needs};
 use crate::http2::headers::{
     GRPC_TIMEOUT, MapLookup, X_FORWARDED_FOR, X_REQUEST_ID, grpc_trailers, prepare_request,
 };
@@ -61,7 +62,7 @@ pub(crate) async fn handle(
     accepted_by: Rc<ListenerState>,
     listener_name: Rc<str>,
     conn: Rc<ConnShared>,
-    peer: SocketAddr,
+    info: ConnInfo,
     request: http::Request<RecvStream>,
     mut respond: SendResponse<Bytes>,
 ) {
@@ -75,7 +76,8 @@ pub(crate) async fn handle(
     let log = listener
         .access_log
         .as_ref()
-        .map(|_| LogCapture::new(&parts));
+        .map(|l| LogCapture::new(&parts, &l.needs, info));
+    let peer = info.peer;
     let stream_id = respond.stream_id().as_u32();
     let ctx = RequestContext {
         state: &state,
@@ -86,10 +88,12 @@ pub(crate) async fn handle(
     let end = if reset_already(&mut respond) {
         client_reset(&listener, &conn).into()
     } else {
-        serve(&ctx, &conn, parts, body, &mut respond).await
+        serve(&ctx, &conn, parts, body, &mut respond, log.as_ref()).await
     };
+    let captured = log.as_ref().map(|l| l.captured.take());
     finish(&listener, started, &end.outcome, || {
-        log.as_ref().map(|f| f.line(end.request_id.as_deref()))
+        log.as_ref()
+            .map(|f| f.line(end.request_id.as_deref(), captured.as_ref()))
     });
     conn.trailers.forget(stream_id);
     conn.stream_ended();
@@ -117,6 +121,7 @@ async fn serve(
     parts: http::request::Parts,
     body: RecvStream,
     respond: &mut SendResponse<Bytes>,
+    log: Option<&LogCapture>,
 ) -> StreamEnd {
     let grpc = parts
         .headers
@@ -152,7 +157,29 @@ async fn serve(
     else {
         return writer.local(respond, LocalReply::MalformedRequest).into();
     };
-    exchange(ctx, conn, &forward, (request, timeout), respond, writer).await
+    if let Some(log) = log
+        && ctx
+            .listener
+            .access_log
+            .as_ref()
+            .is_some_and(|l| l.needs.upstream_cluster)
+    {
+        let _ = log.cluster.set(forward.cluster.config.name.clone());
+    }
+    let log = log.zip(ctx.listener.access_log.as_deref());
+    let log = log.map(|(capture, loggers)| LogSink {
+        needs: &loggers.needs,
+        captured: &capture.captured,
+    });
+    exchange(
+        ctx,
+        conn,
+        &forward,
+        (request, timeout),
+        respond,
+        (writer, log),
+    )
+    .await
 }
 
 /// Forwards to the decided endpoint and writes how it ended.
@@ -162,7 +189,7 @@ async fn exchange(
     forward: &Forward<'_>,
     (request, timeout): (Request, Duration),
     respond: &mut SendResponse<Bytes>,
-    writer: ReplyWriter,
+    (writer, log): (ReplyWriter, Option<LogSink<'_>>),
 ) -> StreamEnd {
     let listener = ctx.listener;
     let deadline = writer
@@ -185,6 +212,7 @@ async fn exchange(
         limit: forward.body_limit,
         grpc: writer.grpc,
         trailers: &conn.trailers,
+        log,
     };
     let admitted = Admitted::new(&forward.cluster, &forward.endpoint);
     let exchanged = match forward.cluster.config.protocol {
@@ -411,13 +439,25 @@ struct LogCapture {
     user_agent: Option<String>,
     forwarded_for: Option<String>,
     request_id: Option<String>,
+    /// The cluster the request was forwarded to.
+    cluster: OnceCell<String>,
+    conn: ConnInfo,
+    /// The headers the log formats name.
+    captured: RefCell<Captured>,
 }
 
 impl LogCapture {
     /// The line's request fields; `request_id` is the one sent upstream
     /// (generated when the request had none).
-    fn line<'a>(&'a self, request_id: Option<&'a str>) -> LogLine<'a> {
+    fn line<'a>(
+        &'a self,
+        request_id: Option<&'a str>,
+        captured: Option<&'a Captured>,
+    ) -> LogLine<'a> {
         LogLine {
+            cluster: self.cluster.get().map_or("-", String::as_str),
+            conn: &self.conn,
+            captured,
             method: &self.method,
             path: &self.path,
             protocol: "HTTP/2",
@@ -428,7 +468,11 @@ impl LogCapture {
         }
     }
 
-    fn new(parts: &http::request::Parts) -> Self {
+    fn new(parts: &http::request::Parts, needs: &Needs, conn: ConnInfo) -> Self {
+        let mut captured = Captured::default();
+        if !needs.request.is_empty() {
+            captured.request(needs, |n| parts.headers.get(n).map(|v| v.as_bytes()));
+        }
         let get = |name: &str| {
             parts
                 .headers
@@ -446,6 +490,9 @@ impl LogCapture {
             user_agent: get("user-agent"),
             forwarded_for: get("x-forwarded-for"),
             request_id: get("x-request-id"),
+            cluster: OnceCell::new(),
+            conn,
+            captured: RefCell::new(captured),
         }
     }
 }

@@ -220,6 +220,9 @@ impl H1Attempts<'_, '_> {
         if !target.listener.config.suppress_envoy_headers {
             convert::set_service_time(response.headers_mut(), head_after);
         }
+        if let Some(log) = target.log {
+            log.response(response.headers());
+        }
         let body_start = response_head.head_len;
         let end = matches!(
             response_head.framing,

@@ -236,6 +236,9 @@ async fn respond_with<P: Future<Output = Result<u64, PumpError>>>(
     }
     stats.record_upstream_status(status);
     target.endpoint.stats.record_status(status);
+    if let Some(log) = target.log {
+        log.response(&parts.headers);
+    }
     let end = upstream_body.is_end_stream();
     let mut down = match respond.send_response(http::Response::from_parts(parts, ()), end) {
         Ok(down) => down,

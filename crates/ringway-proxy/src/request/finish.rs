@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::access_log::Entry;
+use crate::access_log::{Captured, ConnInfo, Entry};
 use crate::response_flag::ResponseFlag;
 use crate::state::{ListenerState, ProxyState};
 
@@ -42,6 +42,11 @@ pub(crate) struct LogLine<'a> {
     pub user_agent: &'a str,
     pub forwarded_for: &'a str,
     pub request_id: &'a str,
+    /// The cluster the request was forwarded to; `-` when none.
+    pub cluster: &'a str,
+    pub conn: &'a ConnInfo,
+    /// The headers the listener's log formats name.
+    pub captured: Option<&'a Captured>,
 }
 
 // === impl Outcome ===
@@ -115,5 +120,8 @@ pub(crate) fn finish<'a>(
         request_id: line.request_id,
         authority: line.authority,
         upstream_host: upstream.as_deref().unwrap_or("-"),
+        upstream_cluster: line.cluster,
+        conn: Some(line.conn),
+        captured: line.captured,
     });
 }

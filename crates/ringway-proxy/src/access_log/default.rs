@@ -1,95 +1,14 @@
-//! Per-listener access logs, buffered per worker.
-//!
-//! Lines are formatted into a per-worker buffer and written to the file when
-//! the buffer fills or on the worker's periodic flush, so a request never
-//! waits on the disk.
+//! The two fixed formats: Envoy's default line and ringway's JSON object,
+//! written directly (no format string is interpreted for them).
 
-use std::cell::RefCell;
 use std::fmt::Write as _;
-use std::fs::{File, OpenOptions};
-use std::io::{self, Write as _};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
-use ringway_config::model::{AccessLog, AccessLogFormat};
-
-/// Flush once this many bytes are buffered.
-const FLUSH_BYTES: usize = 16 * 1024;
-
-#[derive(Debug)]
-pub struct AccessLogger {
-    format: AccessLogFormat,
-    file: RefCell<File>,
-    pending: RefCell<String>,
-}
-
-/// What one access log line reports. Strings are `-` when absent.
-#[derive(Debug)]
-pub struct Entry<'a> {
-    pub start: SystemTime,
-    pub method: &'a str,
-    pub path: &'a str,
-    pub protocol: &'a str,
-    pub status: u16,
-    pub flags: &'a str,
-    pub bytes_received: u64,
-    pub bytes_sent: u64,
-    pub duration: Duration,
-    pub upstream_service_time: Option<Duration>,
-    pub forwarded_for: &'a str,
-    pub user_agent: &'a str,
-    pub request_id: &'a str,
-    pub authority: &'a str,
-    pub upstream_host: &'a str,
-}
-
-impl AccessLogger {
-    pub fn open(config: &AccessLog) -> io::Result<Self> {
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&config.path)?;
-        Ok(Self {
-            format: config.format,
-            file: RefCell::new(file),
-            pending: RefCell::new(String::with_capacity(FLUSH_BYTES * 2)),
-        })
-    }
-
-    pub fn log(&self, entry: &Entry<'_>) {
-        let full = {
-            let mut out = self.pending.borrow_mut();
-            match self.format {
-                AccessLogFormat::Text => format_text(&mut out, entry),
-                AccessLogFormat::Json => format_json(&mut out, entry),
-            }
-            out.len() >= FLUSH_BYTES
-        };
-        if full {
-            self.flush();
-        }
-    }
-
-    pub fn flush(&self) {
-        let mut pending = self.pending.borrow_mut();
-        if pending.is_empty() {
-            return;
-        }
-        if let Err(err) = self.file.borrow_mut().write_all(pending.as_bytes()) {
-            tracing::warn!(%err, "access log write failed");
-        }
-        pending.clear();
-    }
-}
-
-impl Drop for AccessLogger {
-    fn drop(&mut self) {
-        self.flush();
-    }
-}
+use super::Entry;
 
 /// Envoy's default format:
 /// `[START_TIME] "METHOD PATH PROTOCOL" CODE FLAGS RX TX DURATION UPSTREAM_TIME "XFF" "UA" "ID" "AUTHORITY" "UPSTREAM_HOST"`
-fn format_text(out: &mut String, e: &Entry<'_>) {
+pub(super) fn format_text(out: &mut String, e: &Entry<'_>) {
     out.push('[');
     push_time(out, e.start);
     let _ = write!(
@@ -117,7 +36,7 @@ fn format_text(out: &mut String, e: &Entry<'_>) {
     );
 }
 
-fn format_json(out: &mut String, e: &Entry<'_>) {
+pub(super) fn format_json(out: &mut String, e: &Entry<'_>) {
     out.push_str("{\"start_time\":\"");
     push_time(out, e.start);
     out.push('"');
@@ -149,7 +68,7 @@ fn format_json(out: &mut String, e: &Entry<'_>) {
     out.push_str("}\n");
 }
 
-fn push_json_string(out: &mut String, value: &str) {
+pub(super) fn push_json_string(out: &mut String, value: &str) {
     out.push('"');
     for c in value.chars() {
         match c {
@@ -165,7 +84,7 @@ fn push_json_string(out: &mut String, value: &str) {
 }
 
 /// RFC 3339 UTC with milliseconds, e.g. `2026-11-22T16:07:18.123Z`.
-pub fn push_time(out: &mut String, t: SystemTime) {
+fn push_time(out: &mut String, t: SystemTime) {
     let since = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
     let secs = since.as_secs();
     let (year, month, day) = civil_from_days((secs / 86_400) as i64);
@@ -182,7 +101,7 @@ pub fn push_time(out: &mut String, t: SystemTime) {
 
 /// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian
 /// calendar (Howard Hinnant's published algorithm).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
+pub(super) fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
@@ -200,23 +119,7 @@ mod tests {
     use super::*;
 
     fn entry() -> Entry<'static> {
-        Entry {
-            start: SystemTime::UNIX_EPOCH + Duration::from_millis(1_795_363_638_123),
-            method: "GET",
-            path: "/a\"b",
-            protocol: "HTTP/1.1",
-            status: 503,
-            flags: "UF",
-            bytes_received: 0,
-            bytes_sent: 19,
-            duration: Duration::from_millis(3),
-            upstream_service_time: None,
-            forwarded_for: "-",
-            user_agent: "curl/8",
-            request_id: "abc",
-            authority: "x",
-            upstream_host: "127.0.0.1:1",
-        }
+        crate::access_log::example_entry()
     }
 
     #[test]
