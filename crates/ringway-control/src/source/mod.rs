@@ -11,6 +11,7 @@
 mod directory;
 mod envoy_folder;
 mod eureka;
+mod folder;
 mod ringway_routes;
 #[cfg(test)]
 mod test_dir;
