@@ -161,12 +161,12 @@ fn truncate(out: &mut String, mut len: usize) {
 
 fn value<'a>(op: &'a Operator, e: &Entry<'a>, needs: &'a Needs) -> Value<'a> {
     let ms = |d: Duration| Value::Num(u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-    let local = e.conn.and_then(|c| c.local);
+    let local = e.line.conn.and_then(|c| c.local);
     match op {
         Operator::StartTime(format) => Value::Time(format),
         Operator::RequestHeader(h) => header(e, needs, HeaderSource::Request, h),
         Operator::ResponseHeader(h) => header(e, needs, HeaderSource::Response, h),
-        Operator::Protocol => present(e.protocol),
+        Operator::Protocol => present(e.line.protocol),
         Operator::ResponseCode => Value::Num(u64::from(e.status)),
         Operator::ResponseFlags => present(e.flags),
         Operator::ResponseFlagsLong => present(long_flag(e.flags)),
@@ -174,24 +174,25 @@ fn value<'a>(op: &'a Operator, e: &Entry<'a>, needs: &'a Needs) -> Value<'a> {
         Operator::BytesSent => Value::Num(e.bytes_sent),
         Operator::Duration => ms(e.duration),
         Operator::UpstreamHost => present(e.upstream_host),
-        Operator::UpstreamCluster => present(e.upstream_cluster),
+        Operator::UpstreamCluster => present(e.line.cluster),
         // No TLS upstream yet: no transport failure; no SNI downstream.
         Operator::UpstreamTransportFailureReason
         | Operator::RequestedServerName
         | Operator::RouteName => Value::Absent,
         Operator::DownstreamRemoteAddress | Operator::DownstreamDirectRemoteAddress => {
-            e.conn.map_or(Value::Absent, |c| Value::Addr(c.peer))
+            e.line.conn.map_or(Value::Absent, |c| Value::Addr(c.peer))
         }
         Operator::DownstreamRemoteAddressWithoutPort
-        | Operator::DownstreamDirectRemoteAddressWithoutPort => {
-            e.conn.map_or(Value::Absent, |c| Value::Ip(c.peer.ip()))
-        }
+        | Operator::DownstreamDirectRemoteAddressWithoutPort => e
+            .line
+            .conn
+            .map_or(Value::Absent, |c| Value::Ip(c.peer.ip())),
         Operator::DownstreamLocalAddress => local.map_or(Value::Absent, Value::Addr),
         Operator::DownstreamLocalAddressWithoutPort => {
             local.map_or(Value::Absent, |a| Value::Ip(a.ip()))
         }
         Operator::Hostname => present(hostname()),
-        Operator::ConnectionId => e.conn.map_or(Value::Absent, |c| Value::Num(c.id)),
+        Operator::ConnectionId => e.line.conn.map_or(Value::Absent, |c| Value::Num(c.id)),
     }
 }
 
@@ -217,13 +218,13 @@ fn header<'a>(e: &Entry<'a>, needs: &'a Needs, source: HeaderSource, h: &HeaderR
 fn one<'a>(e: &Entry<'a>, needs: &'a Needs, source: HeaderSource, name: &str) -> Value<'a> {
     if source == HeaderSource::Request && REQUEST_FIXED.contains(&name) {
         return present(match name {
-            ":method" => e.method,
-            ":path" => e.path,
-            ":authority" | "host" => e.authority,
+            ":method" => e.line.method,
+            ":path" => e.line.path,
+            ":authority" | "host" => e.line.authority,
             ":scheme" => "http",
-            "user-agent" => e.user_agent,
-            "x-forwarded-for" => e.forwarded_for,
-            _ => e.request_id,
+            "user-agent" => e.line.user_agent,
+            "x-forwarded-for" => e.line.forwarded_for,
+            _ => e.line.request_id,
         });
     }
     if source == HeaderSource::Response && name == "x-envoy-upstream-service-time" {
@@ -231,7 +232,8 @@ fn one<'a>(e: &Entry<'a>, needs: &'a Needs, source: HeaderSource, name: &str) ->
             Value::Num(u64::try_from(t.as_millis()).unwrap_or(u64::MAX))
         });
     }
-    e.captured
+    e.line
+        .captured
         .and_then(|c| c.get(needs, source, name))
         .map_or(Value::Absent, present)
 }

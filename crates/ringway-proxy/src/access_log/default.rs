@@ -14,9 +14,9 @@ pub(super) fn format_text(out: &mut String, e: &Entry<'_>) {
     let _ = write!(
         out,
         "] \"{} {} {}\" {} {} {} {} {} ",
-        e.method,
-        e.path,
-        e.protocol,
+        e.line.method,
+        e.line.path,
+        e.line.protocol,
         e.status,
         e.flags,
         e.bytes_received,
@@ -32,7 +32,11 @@ pub(super) fn format_text(out: &mut String, e: &Entry<'_>) {
     let _ = writeln!(
         out,
         " \"{}\" \"{}\" \"{}\" \"{}\" \"{}\"",
-        e.forwarded_for, e.user_agent, e.request_id, e.authority, e.upstream_host
+        e.line.forwarded_for,
+        e.line.user_agent,
+        e.line.request_id,
+        e.line.authority,
+        e.upstream_host
     );
 }
 
@@ -41,14 +45,14 @@ pub(super) fn format_json(out: &mut String, e: &Entry<'_>) {
     push_time(out, e.start);
     out.push('"');
     for (key, value) in [
-        ("method", e.method),
-        ("path", e.path),
-        ("protocol", e.protocol),
+        ("method", e.line.method),
+        ("path", e.line.path),
+        ("protocol", e.line.protocol),
         ("response_flags", e.flags),
-        ("x_forwarded_for", e.forwarded_for),
-        ("user_agent", e.user_agent),
-        ("request_id", e.request_id),
-        ("authority", e.authority),
+        ("x_forwarded_for", e.line.forwarded_for),
+        ("user_agent", e.line.user_agent),
+        ("request_id", e.line.request_id),
+        ("authority", e.line.authority),
         ("upstream_host", e.upstream_host),
     ] {
         let _ = write!(out, ",\"{key}\":");

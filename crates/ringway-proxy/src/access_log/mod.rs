@@ -55,21 +55,30 @@ pub struct ConnInfo {
 #[derive(Debug)]
 pub struct Entry<'a> {
     pub start: SystemTime,
-    pub method: &'a str,
-    pub path: &'a str,
-    pub protocol: &'a str,
+    /// The request's own fields.
+    pub line: LogLine<'a>,
     pub status: u16,
     pub flags: &'a str,
     pub bytes_received: u64,
     pub bytes_sent: u64,
     pub duration: Duration,
     pub upstream_service_time: Option<Duration>,
-    pub forwarded_for: &'a str,
-    pub user_agent: &'a str,
-    pub request_id: &'a str,
-    pub authority: &'a str,
     pub upstream_host: &'a str,
-    pub upstream_cluster: &'a str,
+}
+
+/// The request's own fields in its access-log line, as its codec read
+/// them; `-` when absent.
+#[derive(Debug, Clone, Copy)]
+pub struct LogLine<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub protocol: &'a str,
+    pub authority: &'a str,
+    pub user_agent: &'a str,
+    pub forwarded_for: &'a str,
+    pub request_id: &'a str,
+    /// The cluster the request was forwarded to; `-` when none.
+    pub cluster: &'a str,
     pub conn: Option<&'a ConnInfo>,
     /// The headers the formats name (see [`Needs`]).
     pub captured: Option<&'a Captured>,
@@ -168,22 +177,24 @@ impl Drop for AccessLogger {
 pub(crate) fn example_entry() -> Entry<'static> {
     Entry {
         start: SystemTime::UNIX_EPOCH + Duration::from_millis(1_795_363_638_123),
-        method: "GET",
-        path: "/a\"b",
-        protocol: "HTTP/1.1",
+        line: LogLine {
+            method: "GET",
+            path: "/a\"b",
+            protocol: "HTTP/1.1",
+            authority: "x",
+            user_agent: "curl/8",
+            forwarded_for: "-",
+            request_id: "abc",
+            cluster: "backend",
+            conn: None,
+            captured: None,
+        },
         status: 503,
         flags: "UF",
         bytes_received: 0,
         bytes_sent: 19,
         duration: Duration::from_millis(3),
         upstream_service_time: None,
-        forwarded_for: "-",
-        user_agent: "curl/8",
-        request_id: "abc",
-        authority: "x",
         upstream_host: "127.0.0.1:1",
-        upstream_cluster: "backend",
-        conn: None,
-        captured: None,
     }
 }

@@ -119,7 +119,7 @@ impl LogFields {
             } else {
                 &self.cluster
             },
-            conn,
+            conn: Some(conn),
             captured: Some(&self.captured),
             method: self.get(0),
             path: self.get(1),

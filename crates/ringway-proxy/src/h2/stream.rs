@@ -456,7 +456,7 @@ impl LogCapture {
     ) -> LogLine<'a> {
         LogLine {
             cluster: self.cluster.get().map_or("-", String::as_str),
-            conn: &self.conn,
+            conn: Some(&self.conn),
             captured,
             method: &self.method,
             path: &self.path,

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::access_log::{Captured, ConnInfo, Entry};
+use crate::access_log::{Entry, LogLine};
 use crate::response_flag::ResponseFlag;
 use crate::state::{ListenerState, ProxyState};
 
@@ -30,23 +30,6 @@ pub(crate) struct Started {
     at: Instant,
     /// The wall-clock start, read only when the listener logs.
     wall: Option<SystemTime>,
-}
-
-/// The request's own fields in its access-log line; `-` when absent.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct LogLine<'a> {
-    pub method: &'a str,
-    pub path: &'a str,
-    pub protocol: &'a str,
-    pub authority: &'a str,
-    pub user_agent: &'a str,
-    pub forwarded_for: &'a str,
-    pub request_id: &'a str,
-    /// The cluster the request was forwarded to; `-` when none.
-    pub cluster: &'a str,
-    pub conn: &'a ConnInfo,
-    /// The headers the listener's log formats name.
-    pub captured: Option<&'a Captured>,
 }
 
 // === impl Outcome ===
@@ -106,22 +89,13 @@ pub(crate) fn finish<'a>(
     let upstream = outcome.upstream.map(|a| a.to_string());
     log.log(&Entry {
         start,
-        method: line.method,
-        path: line.path,
-        protocol: line.protocol,
+        line,
         status,
         flags: outcome.flag.map_or("-", ResponseFlag::code),
         bytes_received: outcome.bytes_received,
         bytes_sent: outcome.bytes_sent,
         duration: elapsed,
         upstream_service_time: outcome.upstream_time,
-        forwarded_for: line.forwarded_for,
-        user_agent: line.user_agent,
-        request_id: line.request_id,
-        authority: line.authority,
         upstream_host: upstream.as_deref().unwrap_or("-"),
-        upstream_cluster: line.cluster,
-        conn: Some(line.conn),
-        captured: line.captured,
     });
 }

@@ -16,8 +16,9 @@ pub(crate) mod finish;
 pub(crate) mod next_hop;
 pub(crate) mod reply;
 
+pub(crate) use crate::access_log::LogLine;
 pub(crate) use context::RequestContext;
 pub(crate) use decide::{Decision, Forward, Reply, decide};
-pub(crate) use finish::{LogLine, Outcome, Started};
+pub(crate) use finish::{Outcome, Started};
 pub(crate) use next_hop::NextHop;
 pub(crate) use reply::LocalReply;

@@ -25,8 +25,8 @@ fn text_line(source: &str, captured: Option<&Captured>) -> String {
         id: 9,
     };
     let mut entry = example_entry();
-    entry.conn = Some(&conn);
-    entry.captured = captured;
+    entry.line.conn = Some(&conn);
+    entry.line.captured = captured;
     let mut out = String::new();
     text(&mut out, &t, &entry, &needs);
     out
