@@ -12,6 +12,8 @@ pub const MAX_URI_BYTES: usize = 8 * 1024;
 pub const REQUEST_HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 /// `limits.idle_timeout` (downstream keep-alive).
 pub const LISTENER_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// `limits.stream_idle_timeout` (Envoy's default too).
+pub const STREAM_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 /// `limits.max_connections_per_worker`.
 pub const MAX_CONNECTIONS_PER_WORKER: usize = 16384;
 /// `access_log.path`.

@@ -113,6 +113,9 @@ pub enum IoDriver {
 pub struct Listener {
     pub name: String,
     pub address: SocketAddr,
+    /// The `<prefix>` of its `http.<prefix>.*` stats (Envoy's HCM
+    /// `stat_prefix`); listeners with the same one share their counts.
+    pub stat_prefix: String,
     /// In config order. Selection does not depend on this order: an exact
     /// domain wins, then the longest suffix wildcard, then the longest prefix
     /// wildcard, then `*` (as in Envoy; see `ringway-route`). Each domain
@@ -227,6 +230,13 @@ pub struct Limits {
     pub request_head_timeout: Duration,
     /// A keep-alive connection with no request in flight is closed after this.
     pub idle_timeout: Duration,
+    /// Envoy's `stream_idle_timeout`: a request whose stream moves no byte
+    /// either way for this long ends (408, or 504 once the request is
+    /// complete, flag `SI`; reset once the response has begun). `None`: off.
+    pub stream_idle_timeout: Option<Duration>,
+    /// Envoy's `request_timeout`: the whole request (head and body) must
+    /// arrive within this from its first byte, else 408. `None`: off.
+    pub request_timeout: Option<Duration>,
     /// Connections each worker accepts at once on this listener; more wait
     /// in the kernel backlog.
     pub max_connections_per_worker: usize,
@@ -245,6 +255,8 @@ impl Default for Limits {
             max_uri_bytes: defaults::MAX_URI_BYTES,
             request_head_timeout: defaults::REQUEST_HEAD_TIMEOUT,
             idle_timeout: defaults::LISTENER_IDLE_TIMEOUT,
+            stream_idle_timeout: Some(defaults::STREAM_IDLE_TIMEOUT),
+            request_timeout: None,
             max_connections_per_worker: defaults::MAX_CONNECTIONS_PER_WORKER,
             max_request_body_bytes: None,
         }
@@ -304,6 +316,9 @@ pub struct Route {
     /// when it fires before the head). `0s` in the config turns it off; it
     /// is then [`crate::defaults::ROUTE_TIMEOUT_OFF`].
     pub timeout: Duration,
+    /// Overrides the listener's `stream_idle_timeout` for this route's
+    /// requests; `Some(0)` turns it off. `None`: the listener's.
+    pub idle_timeout: Option<Duration>,
     /// Replaces the matched `prefix` (prefix routes only).
     pub prefix_rewrite: Option<String>,
     /// Rewrites the path (not the query) by regular expression. At most
@@ -363,6 +378,7 @@ impl Route {
             matcher,
             action,
             timeout: crate::defaults::ROUTE_TIMEOUT,
+            idle_timeout: None,
             prefix_rewrite: None,
             regex_rewrite: None,
             host_rewrite: None,

@@ -446,7 +446,7 @@ fn bad_limits_logs_and_rewrites() {
         &["greater than zero"],
     );
     assert_has(&errors, "listeners[0].access_log.path", &["empty"]);
-    let direct = "direct_response: { status: 204, body: nope }\n            host_rewrite: a.test\n            prefix_rewrite: /x";
+    let direct = "direct_response: { status: 204, body: nope }\n            host_rewrite: a.test\n            prefix_rewrite: /x\n            idle_timeout: 5s";
     let errors = errors_with("cluster: backend", direct);
     assert_has(
         &errors,
@@ -461,6 +461,11 @@ fn bad_limits_logs_and_rewrites() {
     assert_has(
         &errors,
         &format!("{ROUTE}.prefix_rewrite"),
+        &["forwards to a cluster"],
+    );
+    assert_has(
+        &errors,
+        &format!("{ROUTE}.idle_timeout"),
         &["forwards to a cluster"],
     );
     let twice = "name: all\n        domains: [\"a.test\"]\n        routes: [{ match: { prefix: \"/\" }, cluster: backend }]\n      - name: all";

@@ -30,6 +30,12 @@ fn minimal_config_with_defaults() {
     assert_eq!(s.workers.io_driver, Some(IoDriver::Auto));
     let listener = &s.listeners[0];
     assert_eq!(listener.limits, Limits::default());
+    assert_eq!(listener.stat_prefix, listener.name);
+    assert_eq!(
+        listener.limits.stream_idle_timeout,
+        Some(Duration::from_secs(300))
+    );
+    assert_eq!(listener.limits.request_timeout, None);
     assert_eq!(listener.limits.max_request_head_bytes, 65536);
     assert_eq!(
         listener.limits.request_head_timeout,
@@ -93,7 +99,8 @@ workers: { cpu_set: [3, 1] }
 listeners:
   - name: edge.v2
     address: "0.0.0.0:0"
-    limits: { max_request_head_bytes: 1024, max_request_headers: 10, max_uri_bytes: 512, request_head_timeout: 250ms, idle_timeout: 1m, max_connections_per_worker: 8, max_request_body_bytes: 0 }
+    stat_prefix: edge
+    limits: { max_request_head_bytes: 1024, max_request_headers: 10, max_uri_bytes: 512, request_head_timeout: 250ms, idle_timeout: 1m, stream_idle_timeout: 0s, request_timeout: 30s, max_connections_per_worker: 8, max_request_body_bytes: 0 }
     access_log: { format: json }
     virtual_hosts:
       - name: site
@@ -102,6 +109,7 @@ listeners:
           - match: { path: "/exact", methods: [get, Post], headers: [{ name: X-Canary, exact: "1", invert: true }, { name: x-p, prefix: ab }, { name: x-r, regex: "[0-9]+" }, { name: x-present }] }
             weighted_clusters: [{ name: a, weight: 9 }, { name: b, weight: 1 }]
             timeout: 2s
+            idle_timeout: 45s
             host_rewrite: internal.local:8080
             max_request_body_bytes: 100
           - match: { prefix: "/old" }
@@ -121,11 +129,18 @@ clusters:
     let s = load("all.yaml", text);
     assert_eq!(s.workers.cpu_set, Some(vec![3, 1]));
     let listener = &s.listeners[0];
+    assert_eq!(listener.stat_prefix, "edge");
     assert_eq!(
         listener.limits.request_head_timeout,
         Duration::from_millis(250)
     );
     assert_eq!(listener.limits.max_request_body_bytes, Some(0));
+    // `0s` turns the stream idle timeout off.
+    assert_eq!(listener.limits.stream_idle_timeout, None);
+    assert_eq!(
+        listener.limits.request_timeout,
+        Some(Duration::from_secs(30))
+    );
     let log = &listener.access_logs[0];
     assert_eq!(
         (log.path.to_str(), &log.format),
@@ -142,6 +157,8 @@ clusters:
     );
     let first = &vhost.routes[0];
     assert_eq!(first.matcher.methods, ["GET", "POST"]);
+    assert_eq!(first.idle_timeout, Some(Duration::from_secs(45)));
+    assert_eq!(vhost.routes[2].idle_timeout, None);
     let headers = &first.matcher.headers;
     // ringway's `invert` also matches a missing header: Envoy's
     // `invert_match` with the header judged empty when missing.

@@ -43,6 +43,7 @@ impl Sidecar {
         let listener = model::Listener {
             name: self.listener.clone(),
             address: self.address,
+            stat_prefix: self.listener.clone(),
             virtual_hosts: Vec::new(),
             rds: Some(self.routes.clone()),
             limits: Limits::default(),

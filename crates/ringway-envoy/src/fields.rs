@@ -305,7 +305,10 @@ pub static TABLE: &[MessageFields] = &[
                 "codec_type",
                 A("`AUTO` (HTTP/1.1 and h2c by preface), `HTTP1`, `HTTP2`"),
             ),
-            ("stat_prefix", A("the prefix of the listener's HTTP stats")),
+            (
+                "stat_prefix",
+                A("the prefix of the listener's `http.<stat_prefix>.*` stats"),
+            ),
             ("route_config", A("the virtual hosts and routes")),
             (
                 "rds",
@@ -332,6 +335,16 @@ pub static TABLE: &[MessageFields] = &[
             (
                 "request_headers_timeout",
                 A("time allowed for the request head (408)"),
+            ),
+            (
+                "request_timeout",
+                A("time allowed for the whole request from its first byte (408 `request timeout`)"),
+            ),
+            (
+                "stream_idle_timeout",
+                A(
+                    "a stream with no bytes moving either way for this long ends (408 or 504 `stream timeout`, flag `SI`; reset once the response began); default 5 min, 0 turns it off",
+                ),
             ),
             (
                 "common_http_protocol_options",
@@ -728,6 +741,10 @@ pub static TABLE: &[MessageFields] = &[
             (
                 "timeout",
                 A("the route timeout (default 15 s, 0 turns it off)"),
+            ),
+            (
+                "idle_timeout",
+                A("replaces the listener's `stream_idle_timeout` for this route; 0 turns it off"),
             ),
             ("prefix_rewrite", A("replaces the matched prefix")),
             ("regex_rewrite", A("rewrites the path")),

@@ -158,6 +158,22 @@ fn http_connection_manager(
             limits.request_head_timeout = d;
         }
     }
+    // Unset: Envoy's defaults (5 minutes, and off); 0 turns either off.
+    let optional = |name: &str, d: &Option<envoy_types::pb::google::protobuf::Duration>| match d {
+        None => Ok(None),
+        Some(d) => duration(d)
+            .map(|d| Some(d).filter(|d| !d.is_zero()))
+            .ok_or_else(|| {
+                (
+                    format!("{field}.{name}"),
+                    "must not be negative".to_string(),
+                )
+            }),
+    };
+    if hcm.stream_idle_timeout.is_some() {
+        limits.stream_idle_timeout = optional("stream_idle_timeout", &hcm.stream_idle_timeout)?;
+    }
+    limits.request_timeout = optional("request_timeout", &hcm.request_timeout)?;
     let http2 = match &hcm.http2_protocol_options {
         None => model::Http2Settings::default(),
         Some(h2) => http2_settings(h2)
@@ -168,6 +184,7 @@ fn http_connection_manager(
     Ok(model::Listener {
         name: name.to_owned(),
         address,
+        stat_prefix: hcm.stat_prefix.clone(),
         virtual_hosts,
         rds,
         limits,

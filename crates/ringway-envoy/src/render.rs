@@ -100,7 +100,7 @@ fn with_hcm(listener: &model::Listener, hcm: HttpConnectionManager) -> Listener 
 
 fn hcm(listener: &model::Listener) -> HttpConnectionManager {
     HttpConnectionManager {
-        stat_prefix: listener.name.clone(),
+        stat_prefix: listener.stat_prefix.clone(),
         codec_type: match listener.protocol {
             ListenerProtocol::Auto => CodecType::Auto,
             ListenerProtocol::Http1 => CodecType::Http1,
@@ -154,6 +154,11 @@ fn hcm(listener: &model::Listener) -> HttpConnectionManager {
             ..Default::default()
         }),
         request_headers_timeout: Some(proto_duration(listener.limits.request_head_timeout)),
+        // Off is 0 in Envoy's terms.
+        stream_idle_timeout: Some(proto_duration(
+            listener.limits.stream_idle_timeout.unwrap_or_default(),
+        )),
+        request_timeout: listener.limits.request_timeout.map(proto_duration),
         http2_protocol_options: (listener.http2 != model::Http2Settings::default())
             .then(|| http2(&listener.http2)),
         access_log: listener
@@ -314,6 +319,7 @@ fn forward(action: &model::RouteAction, route: &model::Route) -> RouteAction {
     RouteAction {
         cluster_specifier: Some(cluster_specifier),
         timeout: Some(timeout(route.timeout)),
+        idle_timeout: route.idle_timeout.map(proto_duration),
         prefix_rewrite: route.prefix_rewrite.clone().unwrap_or_default(),
         host_rewrite_specifier: match (&route.host_rewrite, route.auto_host_rewrite) {
             (Some(h), _) => Some(HostRewriteSpecifier::HostRewriteLiteral(h.clone())),

@@ -342,6 +342,15 @@ fn forward(action: &RouteAction, field: &str, out: &mut model::Route) -> Result<
             d
         };
     }
+    if let Some(t) = &action.idle_timeout {
+        let d = duration(t).ok_or_else(|| {
+            (
+                format!("{field}.idle_timeout"),
+                "must not be negative".to_string(),
+            )
+        })?;
+        out.idle_timeout = Some(d);
+    }
     if !action.prefix_rewrite.is_empty() {
         out.prefix_rewrite = Some(action.prefix_rewrite.clone());
     }

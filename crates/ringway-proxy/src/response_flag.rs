@@ -26,6 +26,8 @@ pub enum ResponseFlag {
     /// The route's cluster is unknown, or on-demand discovery did not
     /// find it in time (503).
     NoClusterFound,
+    /// Nothing moved on the stream for the stream idle timeout.
+    StreamIdleTimeout,
 }
 
 impl ResponseFlag {
@@ -41,6 +43,7 @@ impl ResponseFlag {
             Self::UpstreamRemoteReset => "UR",
             Self::DownstreamRemoteReset => "DR",
             Self::NoClusterFound => "NC",
+            Self::StreamIdleTimeout => "SI",
         }
     }
 }

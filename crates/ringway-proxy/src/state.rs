@@ -271,7 +271,7 @@ impl ProxyState {
             };
             let state = ListenerState {
                 config: listener.clone(),
-                stats: self.stats.listener(&listener.name),
+                stats: self.stats.listener(&listener.stat_prefix),
                 access_log,
                 removed,
             };

@@ -40,6 +40,8 @@ stats_block! {
         counter downstream_rq_4xx: "Downstream responses with a 4xx status.",
         counter downstream_rq_5xx: "Downstream responses with a 5xx status.",
         counter downstream_rq_header_timeout: "Requests answered 408 because the request head did not arrive in time.",
+        counter downstream_rq_idle_timeout: "Requests ended by the stream idle timeout (nothing moved either way).",
+        counter downstream_rq_timeout: "Requests answered 408 because the whole request did not arrive within request_timeout.",
         counter downstream_rq_too_large: "Requests answered 413 because the body exceeded the limit.",
         counter downstream_rq_rejected_head: "Requests rejected locally with 400, 414 or 431 (malformed or oversized head).",
         counter no_route: "Requests that matched no route.",

@@ -93,9 +93,18 @@ fn listener(
         None => Some(None),
     };
     name?;
+    let stat_prefix = match &wire.stat_prefix {
+        Some(p) if p.is_empty() => {
+            ctx.error(format!("{field}.stat_prefix"), "must not be empty");
+            None
+        }
+        Some(p) => Some(p.clone()),
+        None => Some(wire.name.clone()),
+    };
     Some(Listener {
         name: wire.name.clone(),
         address: address?,
+        stat_prefix: stat_prefix?,
         virtual_hosts: virtual_hosts?,
         rds: None,
         limits: limits?,
@@ -181,12 +190,27 @@ fn limits(ctx: &mut Ctx<'_>, field: &str, wire: &wire::Limits) -> Option<Limits>
         d.request_head_timeout,
     );
     let idle_timeout = duration("idle_timeout", &wire.idle_timeout, d.idle_timeout);
+    // `0s` turns these off, as in Envoy.
+    let mut optional = |name: &str, v: &Option<wire::DurationText>, default| match v {
+        Some(v) => ctx
+            .check(format!("{field}.{name}"), value::duration(v))
+            .map(|d| Some(d).filter(|d| !d.is_zero())),
+        None => Some(default),
+    };
+    let stream_idle_timeout = optional(
+        "stream_idle_timeout",
+        &wire.stream_idle_timeout,
+        d.stream_idle_timeout,
+    );
+    let request_timeout = optional("request_timeout", &wire.request_timeout, d.request_timeout);
     Some(Limits {
         max_request_head_bytes: max_request_head_bytes?,
         max_request_headers: max_request_headers?,
         max_uri_bytes: max_uri_bytes?,
         request_head_timeout: request_head_timeout?,
         idle_timeout: idle_timeout?,
+        stream_idle_timeout: stream_idle_timeout?,
+        request_timeout: request_timeout?,
         max_connections_per_worker: max_connections_per_worker?,
         max_request_body_bytes: wire.max_request_body_bytes,
     })

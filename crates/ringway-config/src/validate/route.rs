@@ -66,6 +66,14 @@ fn route(
         || wire.cluster_from.is_some()
         || wire.cluster_header.is_some()
         || wire.weighted_clusters.is_some();
+    let idle_timeout = wire.idle_timeout.as_ref().map(|t| {
+        let at = format!("{field}.idle_timeout");
+        if !forwards {
+            ctx.error(at, "only applies to a route that forwards to a cluster");
+            return None;
+        }
+        ctx.check(at, value::duration(t))
+    });
     let on_demand = wire.on_demand.as_ref().map(|od| {
         let at = format!("{field}.on_demand");
         if !clusters.dynamic() {
@@ -136,6 +144,7 @@ fn route(
         matcher: matcher?,
         action: action?,
         timeout: timeout?,
+        idle_timeout: given(idle_timeout)?,
         prefix_rewrite: given(prefix_rewrite)?,
         regex_rewrite: given(regex_rewrite)?,
         host_rewrite: given(host_rewrite)?,

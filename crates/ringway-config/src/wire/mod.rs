@@ -150,6 +150,7 @@ pub(crate) enum IoDriver {
 pub(crate) struct Listener {
     pub name: String,
     pub address: String,
+    pub stat_prefix: Option<String>,
     #[serde(default)]
     pub virtual_hosts: Vec<VirtualHost>,
     pub limits: Option<Limits>,
@@ -207,6 +208,8 @@ pub(crate) struct Limits {
     pub max_uri_bytes: Option<usize>,
     pub request_head_timeout: Option<DurationText>,
     pub idle_timeout: Option<DurationText>,
+    pub stream_idle_timeout: Option<DurationText>,
+    pub request_timeout: Option<DurationText>,
     pub max_connections_per_worker: Option<usize>,
     pub max_request_body_bytes: Option<u64>,
 }
@@ -293,6 +296,7 @@ pub(crate) struct Route {
     pub direct_response: Option<DirectResponse>,
     pub redirect: Option<Redirect>,
     pub timeout: Option<DurationText>,
+    pub idle_timeout: Option<DurationText>,
     pub prefix_rewrite: Option<String>,
     pub regex_rewrite: Option<RegexRewrite>,
     pub host_rewrite: Option<String>,

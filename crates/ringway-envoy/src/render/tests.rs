@@ -61,6 +61,7 @@ fn hosts() -> Vec<VirtualHost> {
         },
     ];
     api.timeout = Duration::from_millis(2500);
+    api.idle_timeout = Some(Duration::from_secs(30));
     api.prefix_rewrite = Some("/".into());
     api.host_rewrite = Some("api.internal".into());
     let mut slow = route(
@@ -77,6 +78,7 @@ fn hosts() -> Vec<VirtualHost> {
         ]),
     );
     slow.timeout = defaults::ROUTE_TIMEOUT_OFF;
+    slow.idle_timeout = Some(Duration::ZERO);
     vec![
         VirtualHost {
             name: "api".into(),
@@ -154,10 +156,13 @@ fn listener_model(protocol: ListenerProtocol) -> model::Listener {
     model::Listener {
         name: "edge".into(),
         address: "127.0.0.1:10000".parse().unwrap(),
+        stat_prefix: "ingress_http".into(),
         virtual_hosts: hosts(),
         limits: Limits {
             idle_timeout: Duration::from_secs(300),
             request_head_timeout: Duration::from_secs(5),
+            stream_idle_timeout: Some(Duration::from_secs(90)),
+            request_timeout: Some(Duration::from_secs(20)),
             ..Limits::default()
         },
         access_logs: vec![AccessLog {
@@ -218,6 +223,11 @@ fn listener_settings_round_trip() {
         assert_eq!(back, original);
     }
     original.access_logs = Vec::new();
+    let back = listener(&envoy_listener(&original), "unused").unwrap();
+    assert_eq!(back, original);
+    // Both stream timeouts off (0 in Envoy's terms).
+    original.limits.stream_idle_timeout = None;
+    original.limits.request_timeout = None;
     let back = listener(&envoy_listener(&original), "unused").unwrap();
     assert_eq!(back, original);
 }

@@ -4,7 +4,7 @@
 //! read the whole body, or stream its answer while it reads).
 
 use std::cell::Cell;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use monoio::io::{AsyncWriteRent, AsyncWriteRentExt};
 use ringway_http1::{BodyDecoder, RequestHead};
@@ -13,6 +13,7 @@ use super::downstream::{Downstream, Scratch};
 use super::response::{HeadScratch, ResponseEnd, ResponseError, ResponseJob, pump_response};
 use crate::io::{ReadOutcome, grow_if_filled, read_append, write_range};
 use crate::limits::BODY_BUFFER_BYTES;
+use crate::request::{Expiry, StreamClock};
 use crate::transport::StreamReader;
 use crate::upstream::pool::UpstreamConn;
 
@@ -20,7 +21,8 @@ use crate::upstream::pool::UpstreamConn;
 #[derive(Debug)]
 pub(crate) enum BodyError {
     DownstreamClosed,
-    DownstreamTimeout,
+    /// The stream idle or request timeout ran out while waiting for body.
+    DownstreamTimeout(Expiry),
     Malformed,
     TooLarge,
     UpstreamWrite,
@@ -53,8 +55,8 @@ pub(crate) struct RequestBody<'a> {
     pub decoder: &'a mut BodyDecoder,
     /// Payload limit (413).
     pub limit: Option<u64>,
-    /// Longest wait for more body bytes from the client.
-    pub idle: Duration,
+    /// Bounds each wait for more body bytes from the client.
+    pub clock: &'a StreamClock,
     /// Where the next request starts when the body was already complete.
     pub next_request_at: usize,
 }
@@ -82,7 +84,7 @@ pub(crate) async fn run(
     let RequestBody {
         decoder,
         limit,
-        idle,
+        clock,
         next_request_at,
     } = body;
     let progress = BodyProgress::default();
@@ -154,16 +156,23 @@ pub(crate) async fn run(
         up_writer,
         decoder,
         limit,
-        idle,
+        clock,
         &progress,
     );
     let mut body = std::pin::pin!(body);
     let mut response = std::pin::pin!(response);
     let mut body_result: Option<usize> = None;
+    let mut body_stalled = false;
     loop {
         monoio::select! {
-            r = &mut body, if body_result.is_none() => match r {
+            r = &mut body, if body_result.is_none() && !body_stalled => match r {
                 Ok(next_start) => body_result = Some(next_start),
+                // The response has begun: it ends the exchange (cut by the
+                // same idle timeout unless it moves), then the connection
+                // closes with the body unread.
+                Err(BodyError::DownstreamTimeout(_)) if clock.has_responded() => {
+                    body_stalled = true;
+                }
                 Err(err) => return Pumped::BodyFailed(err),
             },
             r = &mut response => {
@@ -189,7 +198,7 @@ async fn pump_body<W: AsyncWriteRent>(
     writer: &mut W,
     decoder: &mut BodyDecoder,
     limit: Option<u64>,
-    idle: Duration,
+    clock: &StreamClock,
     progress: &BodyProgress,
 ) -> Result<usize, BodyError> {
     if buf.capacity() < BODY_BUFFER_BYTES {
@@ -198,10 +207,15 @@ async fn pump_body<W: AsyncWriteRent>(
     loop {
         // Everything read so far has been forwarded.
         buf.clear();
-        match read_append(reader, buf, idle).await {
+        let bound = clock.request_wait(Instant::now);
+        match read_append(reader, buf, bound.wait).await {
             ReadOutcome::Read(0) | ReadOutcome::Failed => return Err(BodyError::DownstreamClosed),
-            ReadOutcome::TimedOut => return Err(BodyError::DownstreamTimeout),
-            ReadOutcome::Read(_) => {}
+            ReadOutcome::TimedOut => match clock.ran_out(&bound) {
+                // The response moved meanwhile: not idle.
+                None => continue,
+                Some(expiry) => return Err(BodyError::DownstreamTimeout(expiry)),
+            },
+            ReadOutcome::Read(_) => clock.moved(),
         }
         let filled = buf.len();
         let step = decoder.advance(buf).map_err(|_| BodyError::Malformed)?;

@@ -21,7 +21,7 @@ use super::tunnel;
 use crate::limits::max_response_head_bytes;
 use crate::request::attempt::{self, AttemptEnd, Replayable, Transport, Tried};
 use crate::request::next_hop::Hop;
-use crate::request::{Forward, LocalReply, NextHop, Outcome, RequestContext};
+use crate::request::{Expiry, Forward, LocalReply, NextHop, Outcome, RequestContext};
 use crate::response_flag::ResponseFlag;
 use crate::upstream::pool::UpstreamConn;
 
@@ -177,6 +177,7 @@ impl Transport for H1Attempts<'_, '_> {
             client_keep_alive: self.head.keep_alive,
             upgrade_requested: self.head.upgrade,
             timeout: self.timeout,
+            clock: &self.forward.clock,
             max_head: max_response_head_bytes(limits.max_request_head_bytes),
             service_time: !self.ctx.listener.config.suppress_envoy_headers,
             log: (self.ctx.listener.access_log.as_ref())
@@ -186,7 +187,7 @@ impl Transport for H1Attempts<'_, '_> {
         let body = RequestBody {
             decoder: &mut self.decoder,
             limit: self.forward.body_limit,
-            idle: limits.idle_timeout,
+            clock: &self.forward.clock,
             next_request_at: self.next_request_at,
         };
         let pumped = exchange::run(self.head, job, body, self.down, &mut up, self.scratch).await;
@@ -309,6 +310,11 @@ impl H1Attempts<'_, '_> {
                 self.forward.endpoint.stats.rq_timeout.inc();
                 (AttemptEnd::Timeout, reply(LocalReply::Timeout))
             }
+            ResponseError::StreamIdle => {
+                Expiry::StreamIdle.count(&self.ctx.listener.stats);
+                let idle = Expiry::StreamIdle.reply(true);
+                (AttemptEnd::Timeout, reply(idle))
+            }
             ResponseError::AfterHead {
                 status,
                 bytes_sent,
@@ -340,7 +346,10 @@ impl H1Attempts<'_, '_> {
         let output = match error {
             BodyError::TooLarge => too_large(self.ctx),
             BodyError::Malformed => Forwarded::ReplyAndClose(LocalReply::MalformedBody),
-            BodyError::DownstreamTimeout => Forwarded::ReplyAndClose(LocalReply::BodyTimeout),
+            BodyError::DownstreamTimeout(expiry) => {
+                expiry.count(&self.ctx.listener.stats);
+                Forwarded::ReplyAndClose(expiry.reply(false))
+            }
             BodyError::DownstreamClosed => {
                 let mut outcome =
                     Outcome::no_response(ResponseFlag::DownstreamConnectionTermination);

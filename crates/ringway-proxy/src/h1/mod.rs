@@ -47,7 +47,8 @@ use crate::state::{ListenerState, ProxyState};
 use crate::transport::Stream;
 
 enum HeadRead {
-    Head(RequestHead),
+    /// A whole head, and when its first byte arrived if not with its end.
+    Head(RequestHead, Option<Instant>),
     /// Clean end: EOF or idle timeout between requests.
     Closed,
     /// Answer with this status and close.
@@ -89,20 +90,22 @@ pub(crate) async fn serve(
             Some(current) => current.clone(),
             None => listener.clone(),
         };
-        let head = match read_head(&mut down, &waiting, &mut scratch, &mut removed_wait).await {
-            HeadRead::Head(head) => head,
-            HeadRead::Closed => break,
-            HeadRead::Rejected(status) => {
-                waiting.stats.downstream_rq_rejected_head.inc();
-                if status == 408 {
-                    waiting.stats.downstream_rq_header_timeout.inc();
+        let (head, first_byte) =
+            match read_head(&mut down, &waiting, &mut scratch, &mut removed_wait).await {
+                HeadRead::Head(head, first_byte) => (head, first_byte),
+                HeadRead::Closed => break,
+                HeadRead::Rejected(status) => {
+                    waiting.stats.downstream_rq_rejected_head.inc();
+                    if status == 408 {
+                        waiting.stats.downstream_rq_header_timeout.inc();
+                    }
+                    waiting.stats.record_response_status(status);
+                    let reply = LocalReply::for_rejected_head(status);
+                    let _ =
+                        send_reply(&mut down, &mut scratch, reply_text(reply), false, false).await;
+                    break;
                 }
-                waiting.stats.record_response_status(status);
-                let reply = LocalReply::for_rejected_head(status);
-                let _ = send_reply(&mut down, &mut scratch, reply_text(reply), false, false).await;
-                break;
-            }
-        };
+            };
         let config = state.current();
         let listener = if Rc::ptr_eq(&config, &waiting_config) {
             waiting
@@ -120,6 +123,7 @@ pub(crate) async fn serve(
             config: &config,
             listener: &listener,
             peer,
+            started: first_byte.unwrap_or_else(Instant::now),
         };
         let head = RequestHead {
             keep_alive: head.keep_alive && !ctx.closing(),
@@ -156,11 +160,19 @@ async fn read_head(
         max_headers: limits.max_request_headers,
         max_uri_bytes: limits.max_uri_bytes,
     };
+    // The request timeout bounds the head too.
+    let head_timeout = match limits.request_timeout {
+        Some(whole) => whole.min(limits.request_head_timeout),
+        None => limits.request_head_timeout,
+    };
     let mut head_deadline: Option<Instant> = None;
     loop {
         if !down.buf.is_empty() {
             match ringway_http1::parse_request(&down.buf, &head_limits, &mut scratch.headers) {
-                Ok(Some(head)) => return HeadRead::Head(head),
+                Ok(Some(head)) => {
+                    let first_byte = head_deadline.map(|d| d - head_timeout);
+                    return HeadRead::Head(head, first_byte);
+                }
                 Ok(None) => {}
                 Err(err) => {
                     tracing::debug!(peer = %down.peer, %err, "rejected request head");
@@ -171,9 +183,9 @@ async fn read_head(
         let timeout = match head_deadline {
             None if down.buf.is_empty() => limits.idle_timeout,
             None => {
-                let deadline = Instant::now() + limits.request_head_timeout;
+                let deadline = Instant::now() + head_timeout;
                 head_deadline = Some(deadline);
-                limits.request_head_timeout
+                head_timeout
             }
             Some(deadline) => deadline.saturating_duration_since(Instant::now()),
         };
@@ -229,7 +241,7 @@ async fn handle(
     head: &RequestHead,
 ) -> Served {
     let listener = ctx.listener;
-    let started = Started::now(ctx.state, listener, false);
+    let started = Started::count(ctx, false);
     let parsed = ParsedHead {
         buf: &down.buf,
         head,

@@ -14,7 +14,7 @@ use crate::io::{
     ReadOutcome, ensure_room, grow_if_filled, read_append, read_append_cancelable, write_range,
 };
 use crate::limits::MAX_RESPONSE_HEADERS;
-use crate::request::RequestContext;
+use crate::request::{Expiry, RequestContext, StreamClock};
 use crate::response_flag::ResponseFlag;
 
 /// A response that reached the downstream whole.
@@ -39,6 +39,9 @@ pub(crate) enum ResponseError {
     Malformed,
     /// No response head within the route timeout.
     Timeout,
+    /// No response head within the stream idle timeout (shorter than the
+    /// route's) after the request ended.
+    StreamIdle,
     /// The head went downstream but the exchange broke afterwards.
     AfterHead {
         status: u16,
@@ -59,6 +62,8 @@ pub(crate) struct ResponseJob<'a> {
     pub upgrade_requested: bool,
     /// The request's timeout (see [`pump_response`]).
     pub timeout: Duration,
+    /// The stream's idle timeout, when shorter than `timeout`.
+    pub clock: &'a StreamClock,
     pub max_head: usize,
     /// Add `x-envoy-upstream-service-time` (not `suppress_envoy_headers`).
     pub service_time: bool,
@@ -107,6 +112,7 @@ where
         client_keep_alive,
         upgrade_requested,
         timeout,
+        clock,
         max_head,
         service_time,
         log,
@@ -159,16 +165,17 @@ where
         }
         ensure_room(buf, 4096, max_head + 4096);
         let was_empty = buf.is_empty();
-        let outcome = match body_done_at.get() {
+        let (outcome, bound) = match body_done_at.get() {
             // The body is still streaming: the clock has not started, and a
             // wait that ends must not lose bytes.
-            None => read_append_cancelable(reader, buf, timeout).await,
+            None => (read_append_cancelable(reader, buf, timeout).await, None),
             Some(done) => {
                 let remaining = (done + timeout).saturating_duration_since(Instant::now());
                 if remaining.is_zero() {
                     return Err(ResponseError::Timeout);
                 }
-                read_append(reader, buf, remaining).await
+                let bound = clock.response_wait(remaining);
+                (read_append(reader, buf, bound.wait).await, Some(bound))
             }
         };
         match outcome {
@@ -176,9 +183,12 @@ where
                 return Err(ResponseError::ClosedBeforeResponse);
             }
             ReadOutcome::Read(0) | ReadOutcome::Failed => return Err(ResponseError::Malformed),
-            ReadOutcome::Read(_) => {}
-            ReadOutcome::TimedOut if body_done_at.get().is_none() => {}
-            ReadOutcome::TimedOut => return Err(ResponseError::Timeout),
+            ReadOutcome::Read(_) => clock.moved(),
+            ReadOutcome::TimedOut => match bound.and_then(|b| clock.ran_out(&b)) {
+                None => {}
+                Some(Expiry::StreamIdle) => return Err(ResponseError::StreamIdle),
+                Some(_) => return Err(ResponseError::Timeout),
+            },
         }
     };
     let now = Instant::now();
@@ -255,6 +265,7 @@ where
     if res.is_err() {
         return Err(cut(0, ResponseFlag::DownstreamConnectionTermination));
     }
+    clock.responding();
     let mut end = ResponseEnd {
         status: head.status,
         bytes_sent,
@@ -267,9 +278,8 @@ where
         return Ok(end);
     }
     if dechunk {
-        return match dechunk::stream(reader, buf, head.head_len, down, pieces, iovecs, timeout)
-            .await
-        {
+        let wait = clock.response_wait(timeout).wait;
+        return match dechunk::stream(reader, buf, head.head_len, down, pieces, iovecs, wait).await {
             Ok((sent, reusable)) => {
                 end.bytes_sent = sent;
                 end.upstream_reusable &= reusable;
@@ -282,7 +292,8 @@ where
     loop {
         buf.clear();
         ensure_room(buf, 16 * 1024, 64 * 1024);
-        match read_append(reader, buf, timeout).await {
+        let bound = clock.response_wait(timeout);
+        match read_append(reader, buf, bound.wait).await {
             ReadOutcome::Read(0) if head.framing == BodyFraming::UntilClose => {
                 end.upstream_reusable = false;
                 end.bytes_sent = bytes_sent;
@@ -291,8 +302,16 @@ where
             ReadOutcome::Read(0) | ReadOutcome::Failed => {
                 return Err(cut(bytes_sent, ResponseFlag::UpstreamConnectionTermination));
             }
-            ReadOutcome::TimedOut => return Err(cut(bytes_sent, ResponseFlag::UpstreamTimeout)),
-            ReadOutcome::Read(_) => {}
+            ReadOutcome::TimedOut => match clock.ran_out(&bound) {
+                // The request body moved meanwhile: not idle.
+                None => continue,
+                Some(Expiry::StreamIdle) => {
+                    Expiry::StreamIdle.count(&ctx.listener.stats);
+                    return Err(cut(bytes_sent, ResponseFlag::StreamIdleTimeout));
+                }
+                Some(_) => return Err(cut(bytes_sent, ResponseFlag::UpstreamTimeout)),
+            },
+            ReadOutcome::Read(_) => clock.moved(),
         }
         let filled = buf.len();
         let progress = decoder

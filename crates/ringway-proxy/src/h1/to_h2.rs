@@ -23,7 +23,7 @@ use ringway_stats::HostStats;
 
 use super::downstream::{Downstream, Scratch, Served};
 use super::forward::Forwarded;
-use crate::http2::body::{PumpError, poll_unless_done, send_data};
+use crate::http2::body::{PumpError, Waits, poll_unless_done, send_data, within};
 use crate::http2::headers::{self as convert, H1Framing};
 use crate::http2::timer::HeadTimer;
 use crate::io::{ReadOutcome, ensure_room, read_append, write_range};
@@ -31,7 +31,7 @@ use crate::limits::MAX_STREAM_BUFFER_BYTES;
 use crate::request::attempt::http2::{open_failed, stream_failed};
 use crate::request::attempt::{self, AttemptEnd, Transport, Tried};
 use crate::request::next_hop::Hop;
-use crate::request::{Forward, LocalReply, NextHop, Outcome, RequestContext};
+use crate::request::{Expiry, Forward, LocalReply, NextHop, Outcome, RequestContext, StreamClock};
 use crate::response_flag::ResponseFlag;
 use crate::state::{ClusterState, ListenerState};
 use crate::transport::{StreamReader, StreamWriter};
@@ -43,7 +43,11 @@ enum Early {
     ClientGone,
     TooLarge,
     Malformed,
-    TimedOut,
+    /// The route timeout or the stream idle timeout ran out waiting for
+    /// the head.
+    TimedOut(Expiry),
+    /// The request body stopped coming (stream idle or request timeout).
+    Stalled(Expiry),
 }
 
 /// Forwards to the decided endpoint over HTTP/2.
@@ -130,6 +134,7 @@ impl Transport for ToH2Attempts<'_, '_> {
             down: &mut *self.down,
             scratch: &mut *self.scratch,
             head: self.head,
+            clock: &self.forward.clock,
         };
         let served = exchange.run(response, &mut upstream_send, pumping).await;
         drop(slot);
@@ -153,6 +158,7 @@ struct Exchange<'a, 'r> {
     down: &'a mut Downstream,
     scratch: &'a mut Scratch,
     head: &'a RequestHead,
+    clock: &'a StreamClock,
 }
 
 impl Exchange<'_, '_> {
@@ -175,6 +181,7 @@ impl Exchange<'_, '_> {
             down,
             scratch,
             head,
+            clock,
         } = self;
         let listener = ctx.listener;
         let stats = &cluster.stats;
@@ -184,7 +191,7 @@ impl Exchange<'_, '_> {
             buf,
             ..
         } = down;
-        let idle = listener.config.limits.idle_timeout;
+        let waits = Waits::Request(clock);
         let body_start = head.head_len;
         if head.expect_continue && !pumping.end_at_headers && buf.len() <= body_start {
             let (res, _) =
@@ -206,12 +213,12 @@ impl Exchange<'_, '_> {
                 head.framing,
                 upstream_send,
                 pumping.limit,
-                idle,
+                waits,
             )
             .await
         });
         let mut request_done: Option<Result<(u64, usize), PumpError>> = None;
-        let mut timer = HeadTimer::new(pumping.timeout, None);
+        let mut timer = HeadTimer::new(pumping.timeout, clock, None);
         let early = {
             let mut response = pin!(response);
             poll_fn(|cx| {
@@ -220,13 +227,16 @@ impl Exchange<'_, '_> {
                     Some(Err(PumpError::Source(None))) => return Poll::Ready(Early::ClientGone),
                     Some(Err(PumpError::Source(Some(_)))) => return Poll::Ready(Early::Malformed),
                     Some(Err(PumpError::TooLarge)) => return Poll::Ready(Early::TooLarge),
+                    Some(Err(PumpError::Idle(expiry))) => {
+                        return Poll::Ready(Early::Stalled(*expiry));
+                    }
                     _ => {}
                 }
                 if let Poll::Ready(r) = response.as_mut().poll(cx) {
                     return Poll::Ready(Early::Response(r));
                 }
-                if timer.poll_head(cx, request_done.is_some()).is_ready() {
-                    return Poll::Ready(Early::TimedOut);
+                if let Poll::Ready(expiry) = timer.poll_head(cx, request_done.is_some()) {
+                    return Poll::Ready(Early::TimedOut(expiry));
                 }
                 Poll::Pending
             })
@@ -272,7 +282,7 @@ impl Exchange<'_, '_> {
                 &mut body,
                 framing,
                 no_body,
-                pumping.timeout
+                Waits::Response(clock, pumping.timeout),
             ));
             poll_fn(|cx| {
                 poll_unless_done(request_pump.as_mut(), &mut request_done, cx);
@@ -300,7 +310,11 @@ impl Exchange<'_, '_> {
             Ok(Err(PumpError::Sink | PumpError::TooLarge | PumpError::Malformed)) | Err(_) => {
                 flag = Some(ResponseFlag::DownstreamConnectionTermination);
             }
-            Ok(Err(PumpError::Idle)) => {
+            Ok(Err(PumpError::Idle(Expiry::StreamIdle | Expiry::Request))) => {
+                Expiry::StreamIdle.count(&listener.stats);
+                flag = Some(ResponseFlag::StreamIdleTimeout);
+            }
+            Ok(Err(PumpError::Idle(Expiry::Route))) => {
                 stats.upstream_rq_timeout.inc();
                 host.rq_timeout.inc();
                 flag = Some(ResponseFlag::UpstreamTimeout);
@@ -354,7 +368,17 @@ fn early_end(
             let reply = Forwarded::ReplyAndClose(LocalReply::MalformedBody);
             Err(Tried::last(AttemptEnd::Downstream, reply))
         }
-        Early::TimedOut => Err(Tried::last(AttemptEnd::Timeout, timed_out(cluster))),
+        Early::TimedOut(Expiry::Route) => Err(Tried::last(AttemptEnd::Timeout, timed_out(cluster))),
+        Early::TimedOut(expiry) => {
+            expiry.count(&listener.stats);
+            let reply = Forwarded::ReplyAndClose(expiry.reply(true));
+            Err(Tried::last(AttemptEnd::Timeout, reply))
+        }
+        Early::Stalled(expiry) => {
+            expiry.count(&listener.stats);
+            let reply = Forwarded::ReplyAndClose(expiry.reply(false));
+            Err(Tried::last(AttemptEnd::Downstream, reply))
+        }
     }
 }
 
@@ -458,7 +482,7 @@ async fn pump_request_body(
     framing: BodyFraming,
     send: &mut SendStream<Bytes>,
     limit: Option<u64>,
-    idle: Duration,
+    waits: Waits<'_>,
 ) -> Result<(u64, usize), PumpError> {
     buf.drain(..start.min(buf.len()));
     let mut moved = 0u64;
@@ -469,7 +493,7 @@ async fn pump_request_body(
         BodyFraming::Length(mut remaining) => {
             while remaining > 0 {
                 if buf.is_empty() {
-                    read_body(reader, buf, idle).await?;
+                    read_body(reader, buf, waits).await?;
                 }
                 let n = (buf.len() as u64).min(remaining) as usize;
                 moved += n as u64;
@@ -512,7 +536,7 @@ async fn pump_request_body(
                     ChunkEvent::NeedMore => {
                         buf.drain(..pos + consumed);
                         pos = 0;
-                        read_body(reader, buf, idle).await?;
+                        read_body(reader, buf, waits).await?;
                     }
                 }
             }
@@ -526,15 +550,29 @@ async fn pump_request_body(
     Ok((moved, next))
 }
 
+/// Reads more of the request body, each wait bounded by `waits`.
 async fn read_body(
     reader: &mut StreamReader,
     buf: &mut Vec<u8>,
-    idle: Duration,
+    waits: Waits<'_>,
 ) -> Result<(), PumpError> {
     ensure_room(buf, 16 * 1024, MAX_STREAM_BUFFER_BYTES);
-    match read_append(reader, buf, idle).await {
-        ReadOutcome::Read(n) if n > 0 => Ok(()),
-        _ => Err(PumpError::Source(None)),
+    let clock = waits.clock();
+    loop {
+        let bound = waits.bound();
+        match read_append(reader, buf, bound.wait).await {
+            ReadOutcome::Read(n) if n > 0 => {
+                clock.moved();
+                return Ok(());
+            }
+            ReadOutcome::TimedOut => {
+                // Not idle if the response moved meanwhile: wait again.
+                if let Some(expiry) = clock.ran_out(&bound) {
+                    return Err(PumpError::Idle(expiry));
+                }
+            }
+            _ => return Err(PumpError::Source(None)),
+        }
     }
 }
 
@@ -545,22 +583,23 @@ async fn write_response_body(
     body: &mut RecvStream,
     framing: H1Framing,
     no_body: bool,
-    idle: Duration,
+    waits: Waits<'_>,
 ) -> Result<u64, PumpError> {
     let mut sent = 0u64;
     let len = out.len();
     let (res, o) = write_range(writer, std::mem::take(out), 0, len).await;
     *out = o;
     res.map_err(|_| PumpError::Sink)?;
+    waits.clock().responding();
     if no_body {
         return Ok(0);
     }
     loop {
-        let data = match monoio::time::timeout(idle, poll_fn(|cx| body.poll_data(cx))).await {
-            Err(_) => return Err(PumpError::Idle),
-            Ok(None) => break,
-            Ok(Some(Err(e))) => return Err(PumpError::Source(Some(e))),
-            Ok(Some(Ok(data))) => data,
+        let next = within(waits, async { Ok(poll_fn(|cx| body.poll_data(cx)).await) });
+        let data = match next.await? {
+            None => break,
+            Some(Err(e)) => return Err(PumpError::Source(Some(e))),
+            Some(Ok(data)) => data,
         };
         out.clear();
         if framing == H1Framing::Chunked {

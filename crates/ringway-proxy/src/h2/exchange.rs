@@ -12,7 +12,7 @@ use http::header::HeaderMap;
 
 use crate::access_log::{Captured, Needs};
 use crate::http2::trailers::TrailerAudit;
-use crate::request::LocalReply;
+use crate::request::{Expiry, LocalReply, StreamClock};
 use crate::response_flag::ResponseFlag;
 use crate::state::{ClusterState, ListenerState};
 use crate::upstream::pool::EndpointPool;
@@ -28,6 +28,8 @@ pub(crate) struct Target<'a> {
     pub(crate) timeout: Duration,
     /// The whole exchange's deadline, from `grpc-timeout`.
     pub(crate) deadline: Option<Instant>,
+    /// The stream idle and request timeouts.
+    pub(crate) clock: &'a StreamClock,
     /// Request body limit.
     pub(crate) limit: Option<u64>,
     pub(crate) grpc: bool,
@@ -97,6 +99,16 @@ impl Target<'_> {
         self.cluster.stats.upstream_rq_timeout.inc();
         self.endpoint.stats.rq_timeout.inc();
         Exchanged::Reply(LocalReply::Timeout)
+    }
+
+    /// The reply when `expiry` ran out before any response: the route
+    /// timeout's 504, or the stream's own timeouts (counted).
+    pub(crate) fn ran_out(&self, expiry: Expiry, request_complete: bool) -> Exchanged {
+        if expiry == Expiry::Route {
+            return self.timed_out();
+        }
+        expiry.count(&self.listener.stats);
+        Exchanged::Reply(expiry.reply(request_complete))
     }
 
     /// Resets the downstream stream, counting it.

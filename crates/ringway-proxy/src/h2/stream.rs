@@ -71,7 +71,6 @@ pub(crate) async fn handle(
         Some(current) => current.clone(),
         None => accepted_by,
     };
-    let started = Started::now(&state, &listener, true);
     let (parts, body) = request.into_parts();
     let log = listener
         .access_log
@@ -84,7 +83,9 @@ pub(crate) async fn handle(
         config: &config,
         listener: &listener,
         peer,
+        started: Instant::now(),
     };
+    let started = Started::count(&ctx, true);
     let end = if reset_already(&mut respond) {
         client_reset(&listener, &conn).into()
     } else {
@@ -209,6 +210,7 @@ async fn exchange(
         endpoint: &forward.endpoint,
         timeout,
         deadline,
+        clock: &forward.clock,
         limit: forward.body_limit,
         grpc: writer.grpc,
         trailers: &conn.trailers,

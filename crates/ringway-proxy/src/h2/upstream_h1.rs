@@ -8,7 +8,7 @@
 use std::future::{Future, poll_fn};
 use std::pin::pin;
 use std::task::Poll;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytes::Bytes;
 use h2::server::SendResponse;
@@ -19,7 +19,7 @@ use ringway_http1::{
 };
 
 use super::exchange::{Exchanged, Request, Target};
-use crate::http2::body::{PumpError, poll_unless_done, send_data};
+use crate::http2::body::{PumpError, Waits, poll_unless_done, send_data, within};
 use crate::http2::headers::{self as convert, H1Framing};
 use crate::http2::timer::HeadTimer;
 use crate::http2::trailers::TrailerAudit;
@@ -27,8 +27,8 @@ use crate::io::{ReadOutcome, ensure_room, read_append};
 use crate::limits::{
     MAX_RESPONSE_HEADERS, MAX_STREAM_BUFFER_BYTES, MIN_RESPONSE_HEAD_BYTES, READ_STALL,
 };
-use crate::request::LocalReply;
 use crate::request::attempt::{self, AttemptEnd, Replayable, Transport, Tried};
+use crate::request::{Expiry, LocalReply};
 use crate::response_flag::ResponseFlag;
 use crate::transport::{StreamReader, StreamWriter};
 use crate::upstream::pool::UpstreamConn;
@@ -173,10 +173,11 @@ impl H1Attempts<'_, '_> {
             if end_at_headers {
                 return Ok(0);
             }
-            pump_to_h1(body, writer, framing, limit, audit).await
+            let waits = Waits::Request(target.clock);
+            pump_to_h1(body, writer, framing, limit, (audit, waits)).await
         });
         let mut request_done: Option<Result<u64, PumpError>> = None;
-        let mut timer = HeadTimer::new(target.timeout, target.deadline);
+        let mut timer = HeadTimer::new(target.timeout, target.clock, target.deadline);
         let mut spans = Vec::new();
         let head_read = {
             let mut response = pin!(read_head(reader, buf, self.method, &mut spans));
@@ -186,6 +187,9 @@ impl H1Attempts<'_, '_> {
                     Some(Err(PumpError::Source(_))) => return Poll::Ready(Err(Phase::ClientGone)),
                     Some(Err(PumpError::Malformed)) => return Poll::Ready(Err(Phase::Malformed)),
                     Some(Err(PumpError::TooLarge)) => return Poll::Ready(Err(Phase::TooLarge)),
+                    Some(Err(PumpError::Idle(expiry))) => {
+                        return Poll::Ready(Err(Phase::Stalled(*expiry)));
+                    }
                     _ => {}
                 }
                 if let Poll::Ready(r) = response.as_mut().poll(cx) {
@@ -194,8 +198,8 @@ impl H1Attempts<'_, '_> {
                 if respond.poll_reset(cx).is_ready() {
                     return Poll::Ready(Err(Phase::ClientGone));
                 }
-                if timer.poll_head(cx, request_done.is_some()).is_ready() {
-                    return Poll::Ready(Err(Phase::TimedOut));
+                if let Poll::Ready(expiry) = timer.poll_head(cx, request_done.is_some()) {
+                    return Poll::Ready(Err(Phase::TimedOut(expiry)));
                 }
                 Poll::Pending
             })
@@ -235,6 +239,7 @@ impl H1Attempts<'_, '_> {
                 return (AttemptEnd::Downstream, Exchanged::ClientGone);
             }
         };
+        target.clock.responding();
         let mut flag = None;
         let mut bytes_sent = 0;
         let mut complete = end;
@@ -246,7 +251,7 @@ impl H1Attempts<'_, '_> {
                     body_start,
                     response_head.framing,
                     &mut down,
-                    target.timeout,
+                    Waits::Response(target.clock, target.timeout),
                 ));
                 poll_fn(|cx| {
                     poll_unless_done(request_pump.as_mut(), &mut request_done, cx);
@@ -263,7 +268,7 @@ impl H1Attempts<'_, '_> {
                         return Poll::Ready(Ok(r));
                     }
                     if timer.poll_deadline(cx).is_ready() {
-                        return Poll::Ready(Err(Phase::TimedOut));
+                        return Poll::Ready(Err(Phase::TimedOut(Expiry::Route)));
                     }
                     Poll::Pending
                 })
@@ -285,7 +290,13 @@ impl H1Attempts<'_, '_> {
                     target.listener_reset(&mut down, Reason::PROTOCOL_ERROR);
                     flag = Some(ResponseFlag::LocalReset);
                 }
-                Ok(Err(PumpError::Idle)) | Err(_) => {
+                Ok(Err(PumpError::Idle(Expiry::StreamIdle | Expiry::Request))) => {
+                    // Nothing moved either way: cut, as Envoy does.
+                    Expiry::StreamIdle.count(&target.listener.stats);
+                    target.listener_reset(&mut down, Reason::CANCEL);
+                    flag = Some(ResponseFlag::StreamIdleTimeout);
+                }
+                Ok(Err(PumpError::Idle(Expiry::Route))) | Err(_) => {
                     stats.upstream_rq_timeout.inc();
                     target.endpoint.stats.rq_timeout.inc();
                     target.listener_reset(&mut down, Reason::CANCEL);
@@ -333,7 +344,8 @@ fn before_head(phase: Phase, target: &Target<'_>) -> (AttemptEnd, Exchanged) {
             AttemptEnd::Downstream,
             Exchanged::Reply(LocalReply::BodyTooLarge),
         ),
-        Phase::TimedOut => (AttemptEnd::Timeout, target.timed_out()),
+        Phase::TimedOut(expiry) => (AttemptEnd::Timeout, target.ran_out(expiry, true)),
+        Phase::Stalled(expiry) => (AttemptEnd::Downstream, target.ran_out(expiry, false)),
     }
 }
 
@@ -343,7 +355,11 @@ enum Phase {
     Head(HeadFailure),
     ClientGone,
     TooLarge,
-    TimedOut,
+    /// The route timeout, gRPC deadline or stream idle timeout ran out
+    /// waiting for the head.
+    TimedOut(Expiry),
+    /// The request body stopped coming (stream idle or request timeout).
+    Stalled(Expiry),
 }
 
 /// Reads until `buf` starts with a final response head (interim 1xx
@@ -389,13 +405,14 @@ async fn pump_to_h1(
     writer: &mut StreamWriter,
     framing: H1Framing,
     limit: Option<u64>,
-    audit: &TrailerAudit,
+    (audit, waits): (&TrailerAudit, Waits<'_>),
 ) -> Result<u64, PumpError> {
     let chunked = framing == H1Framing::Chunked;
     let mut out = Vec::with_capacity(16 * 1024 + 32);
     let mut moved = 0u64;
     loop {
-        let data = match poll_fn(|cx| recv.poll_data(cx)).await {
+        let next = within(waits, async { Ok(poll_fn(|cx| recv.poll_data(cx)).await) });
+        let data = match next.await? {
             None => break,
             Some(Err(e)) => return Err(PumpError::Source(Some(e))),
             Some(Ok(data)) => data,
@@ -417,9 +434,12 @@ async fn pump_to_h1(
         let _ = recv.flow_control().release_capacity(n);
         moved += n as u64;
     }
-    let trailers = poll_fn(|cx| recv.poll_trailers(cx))
-        .await
-        .map_err(|e| PumpError::Source(Some(e)))?;
+    let trailers = within(waits, async {
+        poll_fn(|cx| recv.poll_trailers(cx))
+            .await
+            .map_err(|e| PumpError::Source(Some(e)))
+    })
+    .await?;
     if let Some(trailers) = &trailers
         && !audit.well_formed(recv.stream_id().as_u32(), trailers)
     {
@@ -443,7 +463,7 @@ async fn pump_from_h1(
     start: usize,
     framing: BodyFraming,
     down: &mut SendStream<Bytes>,
-    idle: Duration,
+    waits: Waits<'_>,
 ) -> Result<u64, PumpError> {
     buf.drain(..start.min(buf.len()));
     let mut sent = 0u64;
@@ -451,7 +471,7 @@ async fn pump_from_h1(
         BodyFraming::Empty => {}
         BodyFraming::Length(mut remaining) => {
             while remaining > 0 {
-                if buf.is_empty() && read_more(reader, buf, down, idle).await? == 0 {
+                if buf.is_empty() && read_more(reader, buf, down, waits).await? == 0 {
                     return Err(PumpError::Source(None));
                 }
                 let n = (buf.len() as u64).min(remaining) as usize;
@@ -467,7 +487,7 @@ async fn pump_from_h1(
                 send_data(down, Bytes::copy_from_slice(buf)).await?;
                 buf.clear();
             }
-            if read_more(reader, buf, down, idle).await? == 0 {
+            if read_more(reader, buf, down, waits).await? == 0 {
                 break;
             }
         },
@@ -501,7 +521,7 @@ async fn pump_from_h1(
                     ChunkEvent::NeedMore => {
                         buf.drain(..pos + consumed);
                         pos = 0;
-                        if read_more(reader, buf, down, idle).await? == 0 {
+                        if read_more(reader, buf, down, waits).await? == 0 {
                             return Err(PumpError::Source(None));
                         }
                     }
@@ -514,20 +534,33 @@ async fn pump_from_h1(
     Ok(sent)
 }
 
-/// Reads more of the response, unless the client resets the stream first.
+/// Reads more of the response, unless the client resets the stream first;
+/// each wait bounded by `waits`.
 async fn read_more(
     reader: &mut StreamReader,
     buf: &mut Vec<u8>,
     down: &mut SendStream<Bytes>,
-    idle: Duration,
+    waits: Waits<'_>,
 ) -> Result<usize, PumpError> {
     ensure_room(buf, 16 * 1024, MAX_STREAM_BUFFER_BYTES);
-    monoio::select! {
-        r = read_append(reader, buf, idle) => match r {
-            ReadOutcome::Read(n) => Ok(n),
-            ReadOutcome::TimedOut => Err(PumpError::Idle),
-            ReadOutcome::Failed => Err(PumpError::Source(None)),
-        },
-        _ = poll_fn(|cx| down.poll_reset(cx)) => Err(PumpError::Sink),
+    let clock = waits.clock();
+    loop {
+        let bound = waits.bound();
+        monoio::select! {
+            r = read_append(reader, buf, bound.wait) => match r {
+                ReadOutcome::Read(n) => {
+                    clock.moved();
+                    return Ok(n);
+                }
+                ReadOutcome::TimedOut => {
+                    // Not idle if the request moved meanwhile: wait again.
+                    if let Some(expiry) = clock.ran_out(&bound) {
+                        return Err(PumpError::Idle(expiry));
+                    }
+                }
+                ReadOutcome::Failed => return Err(PumpError::Source(None)),
+            },
+            _ = poll_fn(|cx| down.poll_reset(cx)) => return Err(PumpError::Sink),
+        }
     }
 }

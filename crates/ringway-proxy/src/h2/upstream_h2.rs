@@ -20,12 +20,12 @@ use h2::server::SendResponse;
 use h2::{Reason, RecvStream};
 
 use super::exchange::{Exchanged, Request, Target};
-use crate::http2::body::{PumpError, Replay, poll_unless_done, pump};
+use crate::http2::body::{PumpError, Replay, Waits, poll_unless_done, pump};
 use crate::http2::headers::{grpc_trailers, set_service_time};
 use crate::http2::timer::HeadTimer;
-use crate::request::LocalReply;
 use crate::request::attempt::http2::{open_failed, stream_failed};
 use crate::request::attempt::{self, AttemptEnd, Replayable, Transport, Tried};
+use crate::request::{Expiry, LocalReply};
 use crate::response_flag::ResponseFlag;
 use crate::upstream::h2::{OpenStream, StreamSlot, open_stream};
 
@@ -112,10 +112,11 @@ impl H2Attempts<'_, '_> {
                 return Ok(0);
             }
             let audit = Some(target.trailers);
-            pump(body, &mut upstream_send, Some(replay), audit, limit, None).await
+            let waits = Waits::Request(target.clock);
+            pump(body, &mut upstream_send, Some(replay), audit, limit, waits).await
         });
         let mut response = pin!(response);
-        let mut timer = HeadTimer::new(target.timeout, target.deadline);
+        let mut timer = HeadTimer::new(target.timeout, target.clock, target.deadline);
         let mut request_done: Option<Result<u64, PumpError>> = None;
         let head = poll_fn(|cx| {
             poll_unless_done(request_pump.as_mut(), &mut request_done, cx);
@@ -123,6 +124,7 @@ impl H2Attempts<'_, '_> {
                 Some(Err(PumpError::Source(_))) => return Poll::Ready(Head::ClientGone),
                 Some(Err(PumpError::Malformed)) => return Poll::Ready(Head::Malformed),
                 Some(Err(PumpError::TooLarge)) => return Poll::Ready(Head::TooLarge),
+                Some(Err(PumpError::Idle(expiry))) => return Poll::Ready(Head::Stalled(*expiry)),
                 _ => {}
             }
             if let Poll::Ready(r) = response.as_mut().poll(cx) {
@@ -131,8 +133,8 @@ impl H2Attempts<'_, '_> {
             if respond.poll_reset(cx).is_ready() {
                 return Poll::Ready(Head::ClientGone);
             }
-            if timer.poll_head(cx, request_done.is_some()).is_ready() {
-                return Poll::Ready(Head::TimedOut);
+            if let Poll::Ready(expiry) = timer.poll_head(cx, request_done.is_some()) {
+                return Poll::Ready(Head::TimedOut(expiry));
             }
             Poll::Pending
         })
@@ -156,7 +158,14 @@ impl H2Attempts<'_, '_> {
                     Exchanged::Reply(LocalReply::BodyTooLarge),
                 );
             }
-            Head::TimedOut => return Tried::last(AttemptEnd::Timeout, target.timed_out()),
+            Head::TimedOut(expiry) => {
+                return Tried::last(AttemptEnd::Timeout, target.ran_out(expiry, true));
+            }
+            Head::Stalled(expiry) => {
+                stats.upstream_rq_tx_reset.inc();
+                stats.http2_tx_reset.inc();
+                return Tried::last(AttemptEnd::Downstream, target.ran_out(expiry, false));
+            }
             Head::Malformed => {
                 stats.upstream_rq_tx_reset.inc();
                 stats.http2_tx_reset.inc();
@@ -209,7 +218,7 @@ struct Phase2<'a, 't> {
     target: &'a Target<'t>,
     respond: &'a mut SendResponse<Bytes>,
     started: Instant,
-    timer: HeadTimer,
+    timer: HeadTimer<'a>,
 }
 
 /// Phase 2: the response goes down while the request may still go up.
@@ -244,6 +253,7 @@ async fn respond_with<P: Future<Output = Result<u64, PumpError>>>(
         Ok(down) => down,
         Err(_) => return Exchanged::ClientGone,
     };
+    target.clock.responding();
     let mut responded = Exchanged::Responded {
         status,
         flag: None,
@@ -255,8 +265,8 @@ async fn respond_with<P: Future<Output = Result<u64, PumpError>>>(
         return responded;
     }
     let finished = {
-        let idle = Some(target.timeout);
-        let mut response_pump = pin!(pump(&mut upstream_body, &mut down, None, None, None, idle));
+        let waits = Waits::Response(target.clock, target.timeout);
+        let mut response_pump = pin!(pump(&mut upstream_body, &mut down, None, None, None, waits));
         poll_fn(|cx| {
             poll_unless_done(request_pump.as_mut(), &mut request_done, cx);
             match &request_done {
@@ -317,7 +327,15 @@ async fn respond_with<P: Future<Output = Result<u64, PumpError>>>(
             target.listener_reset(&mut down, Reason::PROTOCOL_ERROR);
             *flag = Some(ResponseFlag::LocalReset);
         }
-        Body::TimedOut | Body::Done(Err(PumpError::Idle)) => {
+        Body::Done(Err(PumpError::Idle(Expiry::StreamIdle | Expiry::Request))) => {
+            // Nothing moved either way: cut, as Envoy does.
+            Expiry::StreamIdle.count(&target.listener.stats);
+            stats.upstream_rq_tx_reset.inc();
+            stats.http2_tx_reset.inc();
+            target.listener_reset(&mut down, Reason::CANCEL);
+            *flag = Some(ResponseFlag::StreamIdleTimeout);
+        }
+        Body::TimedOut | Body::Done(Err(PumpError::Idle(Expiry::Route))) => {
             stats.upstream_rq_timeout.inc();
             target.endpoint.stats.rq_timeout.inc();
             stats.upstream_rq_tx_reset.inc();
@@ -356,7 +374,11 @@ enum Head {
     Response(Result<http::Response<RecvStream>, h2::Error>),
     ClientGone,
     TooLarge,
-    TimedOut,
+    /// The route timeout, gRPC deadline or stream idle timeout ran out
+    /// waiting for the head.
+    TimedOut(Expiry),
+    /// The request body stopped coming (stream idle or request timeout).
+    Stalled(Expiry),
 }
 
 enum Body {

@@ -4,15 +4,18 @@
 //! at most its window in memory.
 
 use std::future::{Future, poll_fn};
-use std::pin::Pin;
+use std::pin::{Pin, pin};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use h2::{RecvStream, SendStream};
+use monoio::time::Sleep;
 
 use super::trailers::TrailerAudit;
 use crate::limits::REPLAY_LIMIT_BYTES;
+use crate::request::stream_clock::Bound;
+use crate::request::{Expiry, StreamClock};
 
 /// Why a pump stopped early.
 #[derive(Debug)]
@@ -23,11 +26,22 @@ pub(crate) enum PumpError {
     Sink,
     /// The body exceeded the route's limit.
     TooLarge,
-    /// The source sent nothing for the idle timeout.
-    Idle,
+    /// The source sent nothing in time: the stream idle timeout (nothing
+    /// moved either way), the request timeout, or the route timeout.
+    Idle(Expiry),
     /// The request is malformed (a pseudo-header field in its trailers):
     /// it must not be forwarded.
     Malformed,
+}
+
+/// What bounds a pump's waits for its source.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Waits<'a> {
+    /// A request body: the stream idle and request timeouts.
+    Request(&'a StreamClock),
+    /// A response body: the route timeout for each wait, or the stream
+    /// idle timeout when shorter.
+    Response(&'a StreamClock, Duration),
 }
 
 /// What was sent of a request body, kept so the request can be replayed.
@@ -125,7 +139,7 @@ pub(crate) async fn pump(
     mut replay: Option<&mut Replay>,
     audit: Option<&TrailerAudit>,
     limit: Option<u64>,
-    idle: Option<Duration>,
+    waits: Waits<'_>,
 ) -> Result<u64, PumpError> {
     let mut moved = 0u64;
     if let Some(r) = replay.as_deref_mut() {
@@ -137,7 +151,7 @@ pub(crate) async fn pump(
             return finish(send, trailers).map(|()| moved);
         }
     }
-    while let Some(data) = within(idle, next_data(recv, send)).await? {
+    while let Some(data) = within(waits, next_data(recv, send)).await? {
         let n = data.len();
         if limit.is_some_and(|l| moved + n as u64 > l) {
             return Err(PumpError::TooLarge);
@@ -149,7 +163,7 @@ pub(crate) async fn pump(
         let _ = recv.flow_control().release_capacity(n);
         moved += n as u64;
     }
-    let trailers = within(idle, async {
+    let trailers = within(waits, async {
         poll_fn(|cx| recv.poll_trailers(cx))
             .await
             .map_err(|e| PumpError::Source(Some(e)))
@@ -166,16 +180,58 @@ pub(crate) async fn pump(
     finish(send, trailers).map(|()| moved)
 }
 
-/// Runs `wait`, failing with [`PumpError::Idle`] if `idle` passes first.
-async fn within<T>(
-    idle: Option<Duration>,
-    wait: impl std::future::Future<Output = Result<T, PumpError>>,
+/// Runs `wait` within the bound `waits` gives, counting its end as a move
+/// of the stream. A wait that is ready at once takes no timer; one that
+/// runs out while the other direction moved waits again (the stream is
+/// not idle).
+pub(crate) async fn within<T>(
+    waits: Waits<'_>,
+    wait: impl Future<Output = Result<T, PumpError>>,
 ) -> Result<T, PumpError> {
-    match idle {
-        None => wait.await,
-        Some(idle) => monoio::time::timeout(idle, wait)
-            .await
-            .unwrap_or(Err(PumpError::Idle)),
+    let clock = waits.clock();
+    let mut wait = pin!(wait);
+    loop {
+        let bound = waits.bound();
+        let mut sleep = pin!(None::<Sleep>);
+        let ended = poll_fn(|cx| {
+            if let Poll::Ready(r) = wait.as_mut().poll(cx) {
+                return Poll::Ready(Some(r));
+            }
+            if sleep.is_none() {
+                sleep.set(Some(monoio::time::sleep(bound.wait)));
+            }
+            match sleep.as_mut().as_pin_mut() {
+                Some(timer) => timer.poll(cx).map(|()| None),
+                None => Poll::Pending,
+            }
+        })
+        .await;
+        match ended {
+            Some(r) => {
+                clock.moved();
+                return r;
+            }
+            None => {
+                if let Some(expiry) = clock.ran_out(&bound) {
+                    return Err(PumpError::Idle(expiry));
+                }
+            }
+        }
+    }
+}
+
+impl Waits<'_> {
+    pub(crate) fn clock(&self) -> &StreamClock {
+        match self {
+            Self::Request(clock) | Self::Response(clock, _) => clock,
+        }
+    }
+
+    pub(crate) fn bound(&self) -> Bound {
+        match self {
+            Self::Request(clock) => clock.request_wait(Instant::now),
+            Self::Response(clock, route) => clock.response_wait(*route),
+        }
     }
 }
 

@@ -16,6 +16,7 @@ use ringway_route::RequestView;
 use super::cluster::route_cluster;
 use super::context::RequestContext;
 use super::reply::LocalReply;
+use super::stream_clock::StreamClock;
 use crate::state::{ClusterState, Members};
 use crate::upstream::pool::EndpointPool;
 
@@ -47,6 +48,8 @@ pub(crate) struct Forward<'r> {
     pub endpoint: Rc<EndpointPool>,
     /// The request body limit (413 beyond it).
     pub body_limit: Option<u64>,
+    /// The stream's idle and request timeouts.
+    pub clock: StreamClock,
 }
 
 /// Decides what happens to the request `view`, whose body declares
@@ -101,6 +104,7 @@ pub(crate) async fn decide<'r>(
         cluster,
         endpoint,
         body_limit,
+        clock: StreamClock::new(&listener.config.limits, Some(route), ctx.started),
     })
 }
 

@@ -4,9 +4,10 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant, SystemTime};
 
+use super::context::RequestContext;
 use crate::access_log::{Entry, LogLine};
 use crate::response_flag::ResponseFlag;
-use crate::state::{ListenerState, ProxyState};
+use crate::state::ListenerState;
 
 /// What happened to one request.
 #[derive(Debug, Clone, Default)]
@@ -58,11 +59,13 @@ impl Outcome {
 // === impl Started ===
 
 impl Started {
-    pub(crate) fn now(state: &ProxyState, listener: &ListenerState, http2: bool) -> Self {
+    /// The request of `ctx`, started at `ctx.started`.
+    pub(crate) fn count(ctx: &RequestContext<'_>, http2: bool) -> Self {
+        let (state, listener) = (ctx.state, ctx.listener);
         listener.stats.request_started(http2);
         state.requests_total.set(state.requests_total.get() + 1);
         Self {
-            at: Instant::now(),
+            at: ctx.started,
             wall: listener.access_log.is_some().then(SystemTime::now),
         }
     }

@@ -15,6 +15,7 @@ pub(crate) mod envoy_headers;
 pub(crate) mod finish;
 pub(crate) mod next_hop;
 pub(crate) mod reply;
+pub(crate) mod stream_clock;
 
 pub(crate) use crate::access_log::LogLine;
 pub(crate) use context::RequestContext;
@@ -22,3 +23,4 @@ pub(crate) use decide::{Decision, Forward, Reply, decide};
 pub(crate) use finish::{Outcome, Started};
 pub(crate) use next_hop::NextHop;
 pub(crate) use reply::LocalReply;
+pub(crate) use stream_clock::{Expiry, StreamClock};

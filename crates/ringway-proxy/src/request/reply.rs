@@ -25,8 +25,11 @@ pub(crate) enum LocalReply {
     MalformedRequest,
     /// The request body's framing is broken.
     MalformedBody,
-    /// The client stopped sending its body before the end.
-    BodyTimeout,
+    /// Nothing moved either way for the stream idle timeout;
+    /// `request_complete`: the whole request had arrived (504, else 408).
+    StreamIdleTimeout { request_complete: bool },
+    /// The whole request did not arrive within the request timeout.
+    RequestTimeout,
     /// The request head did not arrive in time.
     HeadTimeout,
     /// The request target is over its limit.
@@ -81,11 +84,13 @@ impl LocalReply {
             Self::BodyTooLarge => (413, Some(F::LocalReset), "request body too large"),
             Self::MalformedRequest => (400, Some(F::LocalReset), "malformed request"),
             Self::MalformedBody => (400, Some(F::LocalReset), "malformed request body"),
-            Self::BodyTimeout => (
-                408,
-                Some(F::DownstreamConnectionTermination),
-                "request body not received in time",
+            // Envoy's bodies and codes for its connection manager timeouts.
+            Self::StreamIdleTimeout { request_complete } => (
+                if request_complete { 504 } else { 408 },
+                Some(F::StreamIdleTimeout),
+                "stream timeout",
             ),
+            Self::RequestTimeout => (408, None, "request timeout"),
             Self::HeadTimeout => (408, None, "request head not received in time"),
             Self::UriTooLong => (414, None, "request target too long"),
             Self::HeadTooLarge => (431, None, "request header fields too large"),
@@ -170,7 +175,13 @@ mod tests {
             LocalReply::BodyTooLarge,
             LocalReply::MalformedRequest,
             LocalReply::MalformedBody,
-            LocalReply::BodyTimeout,
+            LocalReply::StreamIdleTimeout {
+                request_complete: false,
+            },
+            LocalReply::StreamIdleTimeout {
+                request_complete: true,
+            },
+            LocalReply::RequestTimeout,
             LocalReply::HeadTimeout,
             LocalReply::UriTooLong,
             LocalReply::HeadTooLarge,
