@@ -361,7 +361,13 @@ pub static TABLE: &[MessageFields] = &[
             ),
             (
                 "normalize_path",
-                I("ringway does not normalize paths; false is Envoy's default"),
+                A(
+                    "`false` only (Envoy's default): ringway does not normalize paths, so `true` is refused",
+                ),
+            ),
+            (
+                "max_request_headers_kb",
+                A("the request head limit (431), as `max_request_head_bytes`"),
             ),
             (
                 "strip_any_host_port",

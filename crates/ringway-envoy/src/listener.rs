@@ -158,6 +158,23 @@ fn http_connection_manager(
             limits.request_head_timeout = d;
         }
     }
+    if hcm.normalize_path.as_ref().is_some_and(|v| v.value) {
+        return Err((
+            format!("{field}.normalize_path"),
+            "ringway does not normalize paths (RFC 3986 dot segments); only false is supported"
+                .into(),
+        ));
+    }
+    if let Some(kb) = &hcm.max_request_headers_kb {
+        // Envoy's range: 1 to 8192 KiB.
+        if !(1..=8192).contains(&kb.value) {
+            return Err((
+                format!("{field}.max_request_headers_kb"),
+                "must be between 1 and 8192".into(),
+            ));
+        }
+        limits.max_request_head_bytes = kb.value as usize * 1024;
+    }
     // Unset: Envoy's defaults (5 minutes, and off); 0 turns either off.
     let optional = |name: &str, d: &Option<envoy_types::pb::google::protobuf::Duration>| match d {
         None => Ok(None),
@@ -309,3 +326,6 @@ pub(crate) fn socket_address(
 fn type_name(any: &Any) -> &str {
     any.type_url.rsplit('/').next().unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests;

@@ -154,6 +154,11 @@ fn hcm(listener: &model::Listener) -> HttpConnectionManager {
             ..Default::default()
         }),
         request_headers_timeout: Some(proto_duration(listener.limits.request_head_timeout)),
+        max_request_headers_kb: Some(UInt32Value {
+            value: u32::try_from(listener.limits.max_request_head_bytes / 1024)
+                .unwrap_or(u32::MAX)
+                .max(1),
+        }),
         // Off is 0 in Envoy's terms.
         stream_idle_timeout: Some(proto_duration(
             listener.limits.stream_idle_timeout.unwrap_or_default(),
