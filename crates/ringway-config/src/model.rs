@@ -15,6 +15,7 @@ mod access_log;
 mod address;
 pub mod log_format;
 mod matcher;
+mod retry;
 
 pub use access_log::{
     AccessLog, AccessLogFormat, Comparison, ComparisonOp, ENVOY_RESPONSE_FLAGS, HeaderSource,
@@ -25,6 +26,7 @@ pub use matcher::{
     HeaderMatch, HeaderValueMatch, QueryParameterMatch, QueryParameterValueMatch, RegexRewrite,
     RegexRewriteError, StringMatch, StringMatchKind,
 };
+pub use retry::RetryPolicy;
 
 /// One complete, validated configuration. Workers swap whole snapshots.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -334,6 +336,9 @@ pub struct Route {
     /// When the cluster is unknown, wait this long for the control plane
     /// to supply it (on-demand discovery); `None` answers 503 `NC` at once.
     pub on_demand: Option<Duration>,
+    /// The route's retry policy, else its virtual host's (forwarding
+    /// routes only).
+    pub retry_policy: Option<RetryPolicy>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -385,6 +390,7 @@ impl Route {
             auto_host_rewrite: false,
             max_request_body_bytes: None,
             on_demand: None,
+            retry_policy: None,
         }
     }
 }
@@ -444,6 +450,16 @@ pub enum RouteAction {
     DirectResponse { status: u16, body: String },
     /// Answer with a redirect built from the request.
     Redirect(Redirect),
+}
+
+impl RouteAction {
+    /// Whether the route forwards to a cluster (rather than answering).
+    pub fn forwards(&self) -> bool {
+        matches!(
+            self,
+            Self::Cluster(_) | Self::ClusterFrom(_) | Self::WeightedClusters(_)
+        )
+    }
 }
 
 /// Where a request names its cluster.

@@ -543,3 +543,51 @@ fn a_zero_route_timeout_turns_it_off() {
     let route = &snapshot.listeners[0].virtual_hosts[0].routes[0];
     assert_eq!(route.timeout, ringway_config::defaults::ROUTE_TIMEOUT_OFF);
 }
+
+#[test]
+fn bad_retry_policies_name_the_field() {
+    let policy = |p: &str| format!("cluster: backend\n            retry_policy: {p}");
+    assert_has(
+        &errors_with(
+            "cluster: backend",
+            &policy("{ retry_on: \"5xx,sometimes\" }"),
+        ),
+        &format!("{ROUTE}.retry_policy.retry_on"),
+        &["unknown retry condition `sometimes`", "gateway-error"],
+    );
+    assert_has(
+        &errors_with("cluster: backend", &policy("{ retry_on: \"\" }")),
+        &format!("{ROUTE}.retry_policy.retry_on"),
+        &["names no condition"],
+    );
+    let backoff = "{ retry_on: 5xx, retry_back_off: { base_interval: 100ms, max_interval: 10ms } }";
+    assert_has(
+        &errors_with("cluster: backend", &policy(backoff)),
+        &format!("{ROUTE}.retry_policy.retry_back_off.max_interval"),
+        &["less than base_interval"],
+    );
+    assert_has(
+        &errors_with(
+            "cluster: backend",
+            &policy("{ retry_on: retriable-status-codes, retriable_status_codes: [700] }"),
+        ),
+        &format!("{ROUTE}.retry_policy.retriable_status_codes[0]"),
+        &["HTTP status"],
+    );
+    assert_has(
+        &errors_with(
+            "cluster: backend",
+            "direct_response: { status: 200 }\n            retry_policy: { retry_on: 5xx }",
+        ),
+        &format!("{ROUTE}.retry_policy"),
+        &["forwards to a cluster"],
+    );
+    assert_has(
+        &errors_with(
+            "domains: [\"*\"]",
+            "domains: [\"*\"]\n        retry_policy: { retry_on: often }",
+        ),
+        "listeners[0].virtual_hosts[0].retry_policy.retry_on",
+        &["unknown retry condition"],
+    );
+}

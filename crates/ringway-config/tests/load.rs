@@ -278,3 +278,36 @@ clusters:
     assert_eq!(routes[1].timeout, Duration::from_secs(3));
     assert_eq!(routes[1].matcher.path, PathMatch::Prefix("/".into()));
 }
+
+#[test]
+fn retry_policies_from_the_route_or_its_virtual_host() {
+    let text = MINIMAL.replace(
+        "        routes:\n          - match: { prefix: \"/\" }\n            cluster: backend\n",
+        "        retry_policy: { retry_on: \"5xx, reset\", num_retries: 3 }
+        routes:
+          - match: { prefix: \"/own\" }
+            cluster: backend
+            retry_policy: { retry_on: gateway-error, retry_back_off: { base_interval: 10ms } }
+          - match: { prefix: \"/local\" }
+            direct_response: { status: 204 }
+          - match: { prefix: \"/\" }
+            cluster: backend
+",
+    );
+    let s = load("retry.yaml", &text);
+    let routes = &s.listeners[0].virtual_hosts[0].routes;
+    let own = routes[0].retry_policy.as_ref().unwrap();
+    assert_eq!(own.retry_on.to_string(), "gateway-error");
+    assert_eq!(own.num_retries, 1, "Envoy's default");
+    assert_eq!(
+        (own.back_off_base, own.back_off_max),
+        (Duration::from_millis(10), None)
+    );
+    assert_eq!(routes[1].retry_policy, None, "a local reply is not retried");
+    let inherited = routes[2].retry_policy.as_ref().unwrap();
+    assert_eq!(inherited.retry_on.to_string(), "5xx,reset");
+    assert_eq!(
+        (inherited.num_retries, inherited.back_off_base),
+        (3, Duration::from_millis(25))
+    );
+}

@@ -614,7 +614,43 @@ pub static TABLE: &[MessageFields] = &[
             ("name", A("the virtual host's name")),
             ("domains", A("exact, `*.suffix`, `prefix.*` and `*`")),
             ("routes", A("tried in order")),
+            (
+                "retry_policy",
+                A("the retry policy of its routes that have none of their own"),
+            ),
             ("metadata", IGNORED_METADATA),
+        ],
+    },
+    MessageFields {
+        message: "envoy.config.route.v3.RetryPolicy",
+        title: "RetryPolicy",
+        fields: &[
+            (
+                "retry_on",
+                A(
+                    "every HTTP and gRPC condition (`5xx`, `gateway-error`, `reset`, `reset-before-request`, `connect-failure`, `refused-stream`, `retriable-4xx`, `retriable-status-codes`, `retriable-headers`, `envoy-ratelimited`, `cancelled`, `deadline-exceeded`, `resource-exhausted`, `internal`, `unavailable`)",
+                ),
+            ),
+            (
+                "num_retries",
+                A("retries after the first attempt (default 1)"),
+            ),
+            (
+                "retry_back_off",
+                A("fully jittered exponential back-off (base 25 ms, max 10x base)"),
+            ),
+            (
+                "retriable_status_codes",
+                A("the statuses `retriable-status-codes` retries"),
+            ),
+        ],
+    },
+    MessageFields {
+        message: "envoy.config.route.v3.RetryPolicy.RetryBackOff",
+        title: "RetryPolicy.RetryBackOff",
+        fields: &[
+            ("base_interval", A("the back-off base")),
+            ("max_interval", A("the longest back-off (default 10x base)")),
         ],
     },
     MessageFields {
@@ -752,6 +788,7 @@ pub static TABLE: &[MessageFields] = &[
                 "idle_timeout",
                 A("replaces the listener's `stream_idle_timeout` for this route; 0 turns it off"),
             ),
+            ("retry_policy", A("the route's retry policy")),
             ("prefix_rewrite", A("replaces the matched prefix")),
             ("regex_rewrite", A("rewrites the path")),
             ("host_rewrite_literal", A("replaces `Host`/`:authority`")),

@@ -23,6 +23,7 @@ pub mod fields;
 mod listener;
 mod render;
 mod resources;
+mod retry;
 mod route;
 pub mod text;
 

@@ -325,6 +325,7 @@ fn forward(action: &model::RouteAction, route: &model::Route) -> RouteAction {
         cluster_specifier: Some(cluster_specifier),
         timeout: Some(timeout(route.timeout)),
         idle_timeout: route.idle_timeout.map(proto_duration),
+        retry_policy: route.retry_policy.as_ref().map(crate::retry::render),
         prefix_rewrite: route.prefix_rewrite.clone().unwrap_or_default(),
         host_rewrite_specifier: match (&route.host_rewrite, route.auto_host_rewrite) {
             (Some(h), _) => Some(HostRewriteSpecifier::HostRewriteLiteral(h.clone())),

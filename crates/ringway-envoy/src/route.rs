@@ -75,12 +75,23 @@ fn virtual_host(vhost: &VirtualHost, field: &str) -> Result<model::VirtualHost, 
             values::domain(text).map_err(|e| (format!("{field}.domains[{d}]"), e.to_string()))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let routes = vhost
+    let vhost_retry = vhost
+        .retry_policy
+        .as_ref()
+        .map(|p| crate::retry::convert(p, &format!("{field}.retry_policy")))
+        .transpose()?;
+    let mut routes = vhost
         .routes
         .iter()
         .enumerate()
         .map(|(r, route_)| route(route_, &format!("{field}.routes[{r}]")))
         .collect::<Result<Vec<_>, _>>()?;
+    // A route's policy replaces its virtual host's.
+    for route_ in &mut routes {
+        if route_.retry_policy.is_none() && route_.action.forwards() {
+            route_.retry_policy.clone_from(&vhost_retry);
+        }
+    }
     Ok(model::VirtualHost {
         name: vhost.name.clone(),
         domains,
@@ -341,6 +352,9 @@ fn forward(action: &RouteAction, field: &str, out: &mut model::Route) -> Result<
         } else {
             d
         };
+    }
+    if let Some(p) = &action.retry_policy {
+        out.retry_policy = Some(crate::retry::convert(p, &format!("{field}.retry_policy"))?);
     }
     if let Some(t) = &action.idle_timeout {
         let d = duration(t).ok_or_else(|| {

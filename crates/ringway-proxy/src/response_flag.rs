@@ -28,6 +28,11 @@ pub enum ResponseFlag {
     NoClusterFound,
     /// Nothing moved on the stream for the stream idle timeout.
     StreamIdleTimeout,
+    /// The request's retries were used up (the last attempt's answer went
+    /// down).
+    UpstreamRetryLimitExceeded,
+    /// A retry was refused by the cluster's retry budget.
+    UpstreamOverflow,
 }
 
 impl ResponseFlag {
@@ -44,6 +49,8 @@ impl ResponseFlag {
             Self::DownstreamRemoteReset => "DR",
             Self::NoClusterFound => "NC",
             Self::StreamIdleTimeout => "SI",
+            Self::UpstreamRetryLimitExceeded => "URX",
+            Self::UpstreamOverflow => "UO",
         }
     }
 }

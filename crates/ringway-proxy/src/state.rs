@@ -75,6 +75,9 @@ pub struct ClusterState {
     pub config: Arc<Cluster>,
     members: RefCell<Members>,
     pub stats: Rc<ClusterStats>,
+    /// Retries in progress on this worker (back-off included), for the
+    /// retry budget; carried across reloads.
+    pub retries_active: Rc<Cell<u64>>,
 }
 
 /// A cluster's current endpoints and the balancer over them.
@@ -292,6 +295,7 @@ impl ProxyState {
             config: config.clone(),
             members: RefCell::new(members),
             stats,
+            retries_active: prev.map(|p| p.retries_active.clone()).unwrap_or_default(),
         }
     }
 

@@ -155,6 +155,13 @@ impl fmt::Display for UnknownCondition {
 
 impl std::error::Error for UnknownCondition {}
 
+impl serde::Serialize for RetryOn {
+    /// As Envoy writes it: the comma-separated names.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

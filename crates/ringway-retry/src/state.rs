@@ -58,28 +58,23 @@ pub enum NoRetry {
     Overflow,
 }
 
-/// The retry state of one request under one policy.
+/// The retry state of one request under one policy. The policy's
+/// `retriable_status_codes` are passed to each call rather than held, so
+/// the state borrows nothing.
 #[derive(Debug, Clone)]
-pub struct RetryState<'p> {
+pub struct RetryState {
     on: RetryOn,
-    retriable_status_codes: &'p [u16],
     remaining: u32,
     backoff: BackOff,
     retries: u32,
 }
 
-impl<'p> RetryState<'p> {
+impl RetryState {
     /// A request that may be retried `num_retries` times on the
     /// conditions `on`.
-    pub fn new(
-        on: RetryOn,
-        num_retries: u32,
-        retriable_status_codes: &'p [u16],
-        backoff: BackOff,
-    ) -> Self {
+    pub fn new(on: RetryOn, num_retries: u32, backoff: BackOff) -> Self {
         Self {
             on,
-            retriable_status_codes,
             remaining: num_retries,
             backoff,
             retries: 0,
@@ -87,8 +82,9 @@ impl<'p> RetryState<'p> {
     }
 
     /// Whether the policy retries an attempt that ended so (Envoy's
-    /// `wouldRetryFromHeaders` and `wouldRetryFromReset`).
-    pub fn is_retriable(&self, attempt: &Attempt) -> bool {
+    /// `wouldRetryFromHeaders` and `wouldRetryFromReset`); `codes` are its
+    /// `retriable_status_codes`.
+    pub fn is_retriable(&self, attempt: &Attempt, codes: &[u16]) -> bool {
         let on = self.on;
         let no_response = |request_started: bool| {
             (on.any(RetryOn::RESET_BEFORE_REQUEST) && !request_started)
@@ -111,8 +107,7 @@ impl<'p> RetryState<'p> {
                 (on.any(RetryOn::FIVE_XX) && (500..600).contains(&status))
                     || (on.any(RetryOn::GATEWAY_ERROR) && matches!(status, 502..=504))
                     || (on.any(RetryOn::RETRIABLE_4XX) && status == 409)
-                    || (on.any(RetryOn::RETRIABLE_STATUS_CODES)
-                        && self.retriable_status_codes.contains(&status))
+                    || (on.any(RetryOn::RETRIABLE_STATUS_CODES) && codes.contains(&status))
                     || (on.any(RetryOn::RETRIABLE_HEADERS) && retriable_header)
                     || grpc_status.is_some_and(|s| on.any(grpc_condition(s)))
             }
@@ -125,10 +120,11 @@ impl<'p> RetryState<'p> {
     pub fn decide(
         &mut self,
         attempt: &Attempt,
+        codes: &[u16],
         budget_allows: impl FnOnce() -> bool,
         random: u64,
     ) -> Decision {
-        if !self.is_retriable(attempt) {
+        if !self.is_retriable(attempt, codes) {
             return Decision::Stop(NoRetry::NotRetriable);
         }
         if self.remaining == 0 {

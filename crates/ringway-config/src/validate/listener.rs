@@ -277,7 +277,18 @@ pub(super) fn virtual_hosts(
                 p.push(pattern);
             }
         }
-        let routes = route::routes(ctx, &field, &wire.routes, clusters);
+        let vhost_retry = wire
+            .retry_policy
+            .as_ref()
+            .map(|p| super::retry::retry_policy(ctx, &format!("{field}.retry_policy"), p));
+        let routes = route::routes(
+            ctx,
+            &field,
+            &wire.routes,
+            clusters,
+            vhost_retry.as_ref().and_then(Option::as_ref),
+        );
+        let routes = routes.filter(|_| !matches!(vhost_retry, Some(None)));
         match (name, patterns, routes, &mut out) {
             (Some(()), Some(domains), Some(routes), Some(all)) => all.push(VirtualHost {
                 name: wire.name.clone(),

@@ -9,6 +9,7 @@ mod cluster;
 mod http2;
 mod listener;
 mod matcher;
+mod retry;
 mod route;
 mod route_config;
 pub(crate) mod value;

@@ -4,7 +4,7 @@
 use super::cluster::Known;
 use super::{Ctx, action, given, matcher, value};
 use crate::defaults;
-use crate::model::{PathMatch, RegexRewrite, Route, RouteMatch};
+use crate::model::{PathMatch, RegexRewrite, RetryPolicy, Route, RouteMatch};
 use crate::wire;
 
 /// The routes of one virtual host (`vhost` is its field path).
@@ -13,6 +13,7 @@ pub(super) fn routes(
     vhost: &str,
     routes: &[wire::Route],
     clusters: &Known<'_>,
+    vhost_retry: Option<&RetryPolicy>,
 ) -> Option<Vec<Route>> {
     if routes.is_empty() {
         ctx.error(
@@ -24,7 +25,8 @@ pub(super) fn routes(
     let mut out = Some(Vec::with_capacity(routes.len()));
     for (i, wire) in routes.iter().enumerate() {
         match (
-            route(ctx, &format!("{vhost}.routes[{i}]"), wire, clusters),
+            route(ctx, &format!("{vhost}.routes[{i}]"), wire, clusters)
+                .map(|r| with_vhost_retry(r, vhost_retry)),
             &mut out,
         ) {
             (Some(r), Some(all)) => all.push(r),
@@ -53,6 +55,14 @@ pub(super) fn timeout(
     }
 }
 
+/// A forwarding route without a retry policy takes its virtual host's.
+fn with_vhost_retry(mut route: Route, vhost_retry: Option<&RetryPolicy>) -> Route {
+    if route.retry_policy.is_none() && route.action.forwards() {
+        route.retry_policy = vhost_retry.cloned();
+    }
+    route
+}
+
 fn route(
     ctx: &mut Ctx<'_>,
     field: &str,
@@ -66,6 +76,14 @@ fn route(
         || wire.cluster_from.is_some()
         || wire.cluster_header.is_some()
         || wire.weighted_clusters.is_some();
+    let retry_policy = wire.retry_policy.as_ref().map(|p| {
+        let at = format!("{field}.retry_policy");
+        if !forwards {
+            ctx.error(at, "only applies to a route that forwards to a cluster");
+            return None;
+        }
+        super::retry::retry_policy(ctx, &at, p)
+    });
     let idle_timeout = wire.idle_timeout.as_ref().map(|t| {
         let at = format!("{field}.idle_timeout");
         if !forwards {
@@ -145,6 +163,7 @@ fn route(
         action: action?,
         timeout: timeout?,
         idle_timeout: given(idle_timeout)?,
+        retry_policy: given(retry_policy)?,
         prefix_rewrite: given(prefix_rewrite)?,
         regex_rewrite: given(regex_rewrite)?,
         host_rewrite: given(host_rewrite)?,

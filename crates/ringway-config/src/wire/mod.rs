@@ -278,6 +278,30 @@ pub(crate) struct VirtualHost {
     pub domains: Vec<String>,
     #[serde(default)]
     pub routes: Vec<Route>,
+    pub retry_policy: Option<RetryPolicy>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a retry policy like { retry_on: \"5xx,reset\", num_retries: 2 }"
+)]
+pub(crate) struct RetryPolicy {
+    pub retry_on: String,
+    pub num_retries: Option<u32>,
+    pub retry_back_off: Option<RetryBackOff>,
+    #[serde(default)]
+    pub retriable_status_codes: Vec<u16>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping like { base_interval: 25ms, max_interval: 250ms }"
+)]
+pub(crate) struct RetryBackOff {
+    pub base_interval: DurationText,
+    pub max_interval: Option<DurationText>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -297,6 +321,7 @@ pub(crate) struct Route {
     pub redirect: Option<Redirect>,
     pub timeout: Option<DurationText>,
     pub idle_timeout: Option<DurationText>,
+    pub retry_policy: Option<RetryPolicy>,
     pub prefix_rewrite: Option<String>,
     pub regex_rewrite: Option<RegexRewrite>,
     pub host_rewrite: Option<String>,

@@ -62,6 +62,13 @@ fn hosts() -> Vec<VirtualHost> {
     ];
     api.timeout = Duration::from_millis(2500);
     api.idle_timeout = Some(Duration::from_secs(30));
+    api.retry_policy = Some(model::RetryPolicy {
+        retry_on: ringway_retry::RetryOn::parse("5xx,reset,unavailable").unwrap(),
+        num_retries: 3,
+        back_off_base: Duration::from_millis(10),
+        back_off_max: Some(Duration::from_millis(40)),
+        retriable_status_codes: vec![409, 418],
+    });
     api.prefix_rewrite = Some("/".into());
     api.host_rewrite = Some("api.internal".into());
     let mut slow = route(

@@ -8,6 +8,7 @@
 //! read the whole body, or stream its answer while it reads), each through
 //! its own reused buffer with framing validated as bytes pass.
 
+use std::rc::Rc;
 use std::time::Duration;
 
 use ringway_http1::{BodyDecoder, RequestHead};
@@ -20,10 +21,11 @@ use super::response::{ResponseError, ResponseJob};
 use super::tunnel;
 use crate::limits::max_response_head_bytes;
 use crate::request::attempt::{self, AttemptEnd, Replayable, Transport, Tried};
+use crate::request::decide::pick_endpoint;
 use crate::request::next_hop::Hop;
 use crate::request::{Expiry, Forward, LocalReply, NextHop, Outcome, RequestContext};
 use crate::response_flag::ResponseFlag;
-use crate::upstream::pool::UpstreamConn;
+use crate::upstream::pool::{EndpointPool, UpstreamConn};
 
 /// How forwarding ended.
 #[derive(Debug)]
@@ -101,23 +103,24 @@ pub(crate) async fn forward(
         // Idempotent requests without a body can be replayed on a fresh
         // connection if a reused one turns out to be dead.
         replayable: head.method.is_idempotent() && decoder.is_done() && initial == 0,
+        // The whole body came with the head: the buffer holds it all.
+        held: decoder.is_done(),
+        endpoint: forward.endpoint.clone(),
         next_request_at: head.head_len + initial,
         timeout,
         down,
         scratch,
         decoder,
     };
-    let forwarded = attempt::run(&mut attempts, stats).await;
-    if let Forwarded::Served(Served {
-        outcome: Outcome {
-            status: Some(status),
-            ..
-        },
-        ..
-    }) = &forwarded
+    let mut forwarded = attempt::run(&mut attempts, forward.retry.as_ref(), stats).await;
+    if let Forwarded::Served(Served { outcome, .. }) = &mut forwarded
+        && let Some(status) = outcome.status
     {
-        stats.record_upstream_status(*status);
-        forward.endpoint.stats.record_status(*status);
+        stats.record_upstream_status(status);
+        attempts.endpoint.stats.record_status(status);
+        if outcome.flag.is_none() {
+            outcome.flag = forward.retry.as_ref().and_then(|r| r.flag());
+        }
     }
     forwarded
 }
@@ -134,8 +137,13 @@ struct H1Attempts<'a, 'r> {
     ctx: &'a RequestContext<'r>,
     forward: &'a Forward<'r>,
     head: &'a RequestHead,
-    /// Whether the request can be sent again whole.
+    /// Whether the request can be replayed safely (idempotent, held).
     replayable: bool,
+    /// Whether the whole request is in the buffer, to send again.
+    held: bool,
+    /// Where this attempt goes: the decided endpoint, then the balancer's
+    /// pick for each retry.
+    endpoint: Rc<EndpointPool>,
     /// Where the next request starts in the downstream buffer when the
     /// body came whole with the head.
     next_request_at: usize,
@@ -149,10 +157,20 @@ struct H1Attempts<'a, 'r> {
 impl Transport for H1Attempts<'_, '_> {
     type Output = Forwarded;
 
+    fn request_held(&self) -> bool {
+        self.held
+    }
+
+    fn retarget(&mut self) {
+        if let Some(endpoint) = pick_endpoint(&self.forward.cluster) {
+            self.endpoint = endpoint;
+        }
+    }
+
     async fn attempt(&mut self, fresh_connection: bool) -> Tried<Forwarded> {
         let cluster = &self.forward.cluster;
         let stats = &cluster.stats;
-        let endpoint = &self.forward.endpoint;
+        let endpoint = &self.endpoint.clone();
         let checkout = endpoint.checkout(stats, cluster.config.connect_timeout, fresh_connection);
         let Ok(mut up) = checkout.await else {
             return self.before_response(
@@ -180,6 +198,7 @@ impl Transport for H1Attempts<'_, '_> {
             clock: &self.forward.clock,
             max_head: max_response_head_bytes(limits.max_request_head_bytes),
             service_time: !self.ctx.listener.config.suppress_envoy_headers,
+            retry: self.forward.retry.as_ref().map(|gate| (gate, self.held)),
             log: (self.ctx.listener.access_log.as_ref())
                 .map(|l| &l.needs)
                 .filter(|n| !n.response.is_empty()),
@@ -276,7 +295,7 @@ impl H1Attempts<'_, '_> {
         Outcome {
             status: Some(status),
             bytes_sent,
-            upstream: Some(self.forward.endpoint.address),
+            upstream: Some(self.endpoint.address),
             ..Outcome::default()
         }
     }
@@ -307,8 +326,17 @@ impl H1Attempts<'_, '_> {
             ),
             ResponseError::Timeout => {
                 self.forward.cluster.stats.upstream_rq_timeout.inc();
-                self.forward.endpoint.stats.rq_timeout.inc();
+                self.endpoint.stats.rq_timeout.inc();
                 (AttemptEnd::Timeout, reply(LocalReply::Timeout))
+            }
+            ResponseError::Retry { status } => {
+                // Dropped at its head for a retry the loop will make.
+                self.forward.cluster.stats.record_upstream_status(status);
+                self.endpoint.stats.record_status(status);
+                (
+                    AttemptEnd::Response(status),
+                    reply(LocalReply::ResetBeforeResponse),
+                )
             }
             ResponseError::StreamIdle => {
                 Expiry::StreamIdle.count(&self.ctx.listener.stats);
@@ -354,7 +382,7 @@ impl H1Attempts<'_, '_> {
                 let mut outcome =
                     Outcome::no_response(ResponseFlag::DownstreamConnectionTermination);
                 outcome.bytes_received = self.decoder.payload_len();
-                outcome.upstream = Some(self.forward.endpoint.address);
+                outcome.upstream = Some(self.endpoint.address);
                 Forwarded::Served(Served {
                     outcome,
                     keep_alive: false,

@@ -14,6 +14,7 @@ use crate::io::{
     ReadOutcome, ensure_room, grow_if_filled, read_append, read_append_cancelable, write_range,
 };
 use crate::limits::MAX_RESPONSE_HEADERS;
+use crate::request::retry::RetryGate;
 use crate::request::{Expiry, RequestContext, StreamClock};
 use crate::response_flag::ResponseFlag;
 
@@ -42,6 +43,9 @@ pub(crate) enum ResponseError {
     /// No response head within the stream idle timeout (shorter than the
     /// route's) after the request ended.
     StreamIdle,
+    /// The head's status is retried by the route's policy: nothing went
+    /// downstream, and the upstream connection closes.
+    Retry { status: u16 },
     /// The head went downstream but the exchange broke afterwards.
     AfterHead {
         status: u16,
@@ -69,6 +73,9 @@ pub(crate) struct ResponseJob<'a> {
     pub service_time: bool,
     /// The access logs' needs, when they name response headers.
     pub log: Option<&'a Needs>,
+    /// The route's retry policy at work, and whether the whole request is
+    /// held to send again.
+    pub retry: Option<(&'a RetryGate<'a>, bool)>,
 }
 
 /// Reusable buffers for parsing and rewriting the response head.
@@ -116,6 +123,7 @@ where
         max_head,
         service_time,
         log,
+        retry,
     } = job;
     let HeadScratch {
         headers,
@@ -191,6 +199,18 @@ where
             },
         }
     };
+    if let Some((gate, held)) = retry {
+        let header = |name: &str| {
+            (headers.iter())
+                .find(|h| h.name.get(buf).eq_ignore_ascii_case(name.as_bytes()))
+                .map(|h| h.value.get(buf))
+        };
+        if gate.retry_response(head.status, held, header) {
+            return Err(ResponseError::Retry {
+                status: head.status,
+            });
+        }
+    }
     let now = Instant::now();
     let head_after = now.saturating_duration_since(sent_at);
     // As Envoy: from the end of the request to the response head, and only

@@ -12,6 +12,7 @@
 
 use std::future::{Future, poll_fn};
 use std::pin::pin;
+use std::rc::Rc;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
@@ -30,12 +31,14 @@ use crate::io::{ReadOutcome, ensure_room, read_append, write_range};
 use crate::limits::MAX_STREAM_BUFFER_BYTES;
 use crate::request::attempt::http2::{open_failed, stream_failed};
 use crate::request::attempt::{self, AttemptEnd, Transport, Tried};
+use crate::request::decide::pick_endpoint;
 use crate::request::next_hop::Hop;
 use crate::request::{Expiry, Forward, LocalReply, NextHop, Outcome, RequestContext, StreamClock};
 use crate::response_flag::ResponseFlag;
 use crate::state::{ClusterState, ListenerState};
 use crate::transport::{StreamReader, StreamWriter};
 use crate::upstream::h2::{OpenStream, open_stream};
+use crate::upstream::pool::EndpointPool;
 
 /// How the exchange ended before a response head went downstream.
 enum Early {
@@ -70,8 +73,20 @@ pub(crate) async fn forward(
         down,
         scratch,
         head,
+        endpoint: forward.endpoint.clone(),
     };
-    attempt::run(&mut attempts, &forward.cluster.stats).await
+    let mut forwarded = attempt::run(
+        &mut attempts,
+        forward.retry.as_ref(),
+        &forward.cluster.stats,
+    )
+    .await;
+    if let Forwarded::Served(served) = &mut forwarded
+        && served.outcome.flag.is_none()
+    {
+        served.outcome.flag = forward.retry.as_ref().and_then(|r| r.flag());
+    }
+    forwarded
 }
 
 /// The attempts of one HTTP/1.1 request, each a stream to the endpoint.
@@ -89,13 +104,26 @@ struct ToH2Attempts<'a, 'r> {
     down: &'a mut Downstream,
     scratch: &'a mut Scratch,
     head: &'a RequestHead,
+    /// Where this attempt goes.
+    endpoint: Rc<EndpointPool>,
 }
 
 impl Transport for ToH2Attempts<'_, '_> {
     type Output = Forwarded;
 
+    /// Only a request not yet sent: its body streams from the client.
+    fn request_held(&self) -> bool {
+        self.request.is_some()
+    }
+
+    fn retarget(&mut self) {
+        if let Some(endpoint) = pick_endpoint(&self.forward.cluster) {
+            self.endpoint = endpoint;
+        }
+    }
+
     async fn attempt(&mut self, fresh_connection: bool) -> Tried<Forwarded> {
-        let (cluster, endpoint) = (&self.forward.cluster, &self.forward.endpoint);
+        let (cluster, endpoint) = (&self.forward.cluster, &self.endpoint.clone());
         let timeout = self.timeout;
         let opened = open_stream(
             &endpoint.h2,

@@ -4,6 +4,7 @@
 //! ([`Exchanged`]).
 
 use std::cell::RefCell;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -12,6 +13,8 @@ use http::header::HeaderMap;
 
 use crate::access_log::{Captured, Needs};
 use crate::http2::trailers::TrailerAudit;
+use crate::request::decide::pick_endpoint;
+use crate::request::retry::RetryGate;
 use crate::request::{Expiry, LocalReply, StreamClock};
 use crate::response_flag::ResponseFlag;
 use crate::state::{ClusterState, ListenerState};
@@ -22,7 +25,11 @@ use crate::upstream::pool::EndpointPool;
 pub(crate) struct Target<'a> {
     pub(crate) listener: &'a ListenerState,
     pub(crate) cluster: &'a ClusterState,
-    pub(crate) endpoint: &'a EndpointPool,
+    /// Where the current attempt goes: the decided endpoint, then the
+    /// balancer's pick for each retry.
+    pub(crate) endpoint: RefCell<Rc<EndpointPool>>,
+    /// The route's retry policy at work, when it has one.
+    pub(crate) retry: Option<&'a RetryGate<'a>>,
     /// The route timeout: for the response head once the request is
     /// complete, then for each wait for more response bytes.
     pub(crate) timeout: Duration,
@@ -87,6 +94,31 @@ pub(crate) enum Exchanged {
 }
 
 impl Target<'_> {
+    /// The current attempt's endpoint.
+    pub(crate) fn endpoint(&self) -> Rc<EndpointPool> {
+        self.endpoint.borrow().clone()
+    }
+
+    /// The next attempt goes to the endpoint the balancer picks now.
+    pub(crate) fn retarget(&self) {
+        if let Some(endpoint) = pick_endpoint(self.cluster) {
+            *self.endpoint.borrow_mut() = endpoint;
+        }
+    }
+
+    /// Whether to drop `response` at its head and retry (`held`: the
+    /// whole request can be sent again).
+    pub(crate) fn retry_response(
+        &self,
+        status: u16,
+        headers: &http::HeaderMap,
+        held: bool,
+    ) -> bool {
+        self.retry.is_some_and(|gate| {
+            gate.retry_response(status, held, |name| headers.get(name).map(|v| v.as_bytes()))
+        })
+    }
+
     /// Until when to wait for a connection (or a stream slot) from now.
     pub(crate) fn connect_deadline(&self) -> Instant {
         let by_route = Instant::now() + self.timeout;
@@ -97,7 +129,7 @@ impl Target<'_> {
     /// passed.
     pub(crate) fn timed_out(&self) -> Exchanged {
         self.cluster.stats.upstream_rq_timeout.inc();
-        self.endpoint.stats.rq_timeout.inc();
+        self.endpoint().stats.rq_timeout.inc();
         Exchanged::Reply(LocalReply::Timeout)
     }
 

@@ -207,7 +207,8 @@ async fn exchange(
     let target = Target {
         listener,
         cluster: &forward.cluster,
-        endpoint: &forward.endpoint,
+        endpoint: RefCell::new(forward.endpoint.clone()),
+        retry: forward.retry.as_ref(),
         timeout,
         deadline,
         clock: &forward.clock,
@@ -221,7 +222,8 @@ async fn exchange(
         UpstreamProtocol::Http2 => upstream_h2::exchange(&target, request, respond).await,
         UpstreamProtocol::Http1 => upstream_h1::exchange(&target, request, respond).await,
     };
-    let upstream = Some(forward.endpoint.address);
+    let upstream = Some(target.endpoint().address);
+    let retry_flag = forward.retry.as_ref().and_then(|r| r.flag());
     let outcome = match exchanged {
         Exchanged::Responded {
             status,
@@ -237,7 +239,7 @@ async fn exchange(
             }
             Outcome {
                 status: Some(status),
-                flag,
+                flag: flag.or(retry_flag),
                 bytes_received,
                 bytes_sent,
                 upstream,

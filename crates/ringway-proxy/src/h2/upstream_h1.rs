@@ -84,7 +84,7 @@ pub(crate) async fn exchange(
         body,
         respond,
     };
-    attempt::run(&mut attempts, &target.cluster.stats).await
+    attempt::run(&mut attempts, target.retry, &target.cluster.stats).await
 }
 
 /// The attempts of one request over HTTP/1.1 connections.
@@ -103,14 +103,21 @@ struct H1Attempts<'a, 't> {
 impl Transport for H1Attempts<'_, '_> {
     type Output = Exchanged;
 
+    /// Only a body-less request: the body is not kept once sent.
+    fn request_held(&self) -> bool {
+        self.end_at_headers
+    }
+
+    fn retarget(&mut self) {
+        self.target.retarget();
+    }
+
     async fn attempt(&mut self, fresh_connection: bool) -> Tried<Exchanged> {
         let target = self.target;
         let cluster = target.cluster;
         let stats = &cluster.stats;
-        let checkout =
-            target
-                .endpoint
-                .checkout(stats, cluster.config.connect_timeout, fresh_connection);
+        let endpoint = target.endpoint();
+        let checkout = endpoint.checkout(stats, cluster.config.connect_timeout, fresh_connection);
         let mut up =
             match monoio::time::timeout_at(target.connect_deadline().into(), checkout).await {
                 Err(_) => return self.ended(AttemptEnd::ConnectTimeout, false, target.timed_out()),
@@ -121,14 +128,14 @@ impl Transport for H1Attempts<'_, '_> {
                 Ok(Ok(up)) => up,
             };
         stats.upstream_rq_total.inc();
-        target.endpoint.stats.rq_total.inc();
+        target.endpoint().stats.rq_total.inc();
         let reused = up.reused;
         let head = std::mem::take(&mut self.head);
         let len = head.len();
         let (written, head) = crate::io::write_range(&mut up.writer, head, 0, len).await;
         self.head = head;
         if written.is_err() {
-            target.endpoint.count_closed(stats);
+            target.endpoint().count_closed(stats);
             let closed = Exchanged::Reply(LocalReply::ConnectionClosed);
             return self.ended(AttemptEnd::ClosedBeforeResponse, reused, closed);
         }
@@ -209,13 +216,27 @@ impl H1Attempts<'_, '_> {
             Ok(h) => h,
             Err(phase) => {
                 drop(request_pump);
-                target.endpoint.count_closed(stats);
+                target.endpoint().count_closed(stats);
                 return before_head(phase, target);
             }
         };
         let status = response_head.status;
         stats.record_upstream_status(status);
-        target.endpoint.stats.record_status(status);
+        target.endpoint().stats.record_status(status);
+        if let Some(gate) = target.retry {
+            let header = |name: &str| {
+                (spans.iter())
+                    .find(|h| h.name.get(buf).eq_ignore_ascii_case(name.as_bytes()))
+                    .map(|h| h.value.get(buf))
+            };
+            if gate.retry_response(status, end_at_headers, header) {
+                // Dropped at its head: the loop tries again.
+                drop(request_pump);
+                target.endpoint().count_closed(stats);
+                let dropped = Exchanged::Reply(LocalReply::ResetBeforeResponse);
+                return (AttemptEnd::Response(status), dropped);
+            }
+        }
         let head_after = started.elapsed();
         let mut response = http::Response::new(());
         *response.status_mut() =
@@ -235,7 +256,7 @@ impl H1Attempts<'_, '_> {
         let mut down = match respond.send_response(response, end) {
             Ok(down) => down,
             Err(_) => {
-                target.endpoint.count_closed(stats);
+                target.endpoint().count_closed(stats);
                 return (AttemptEnd::Downstream, Exchanged::ClientGone);
             }
         };
@@ -298,7 +319,7 @@ impl H1Attempts<'_, '_> {
                 }
                 Ok(Err(PumpError::Idle(Expiry::Route))) | Err(_) => {
                     stats.upstream_rq_timeout.inc();
-                    target.endpoint.stats.rq_timeout.inc();
+                    target.endpoint().stats.rq_timeout.inc();
                     target.listener_reset(&mut down, Reason::CANCEL);
                     flag = Some(ResponseFlag::UpstreamTimeout);
                 }
@@ -309,7 +330,7 @@ impl H1Attempts<'_, '_> {
         let leftover =
             buf.len() > body_start && matches!(response_head.framing, BodyFraming::Empty);
         let reusable = complete && request_complete && response_head.keep_alive && !leftover;
-        target.endpoint.release(up, reusable, stats);
+        target.endpoint().release(up, reusable, stats);
         let exchanged = Exchanged::Responded {
             status,
             flag,

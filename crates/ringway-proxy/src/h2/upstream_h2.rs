@@ -10,6 +10,7 @@
 //! replayed on a fresh connection, with the request body bytes kept so far
 //! (up to [`REPLAY_LIMIT_BYTES`](crate::limits::REPLAY_LIMIT_BYTES)).
 
+use std::cell::Cell;
 use std::future::{Future, poll_fn};
 use std::pin::pin;
 use std::task::Poll;
@@ -51,7 +52,7 @@ pub(crate) async fn exchange(
         replay: Replay::default(),
         respond,
     };
-    attempt::run(&mut attempts, &target.cluster.stats).await
+    attempt::run(&mut attempts, target.retry, &target.cluster.stats).await
 }
 
 /// The attempts of one request, each a stream to the endpoint.
@@ -71,11 +72,20 @@ struct H2Attempts<'a, 't> {
 impl Transport for H2Attempts<'_, '_> {
     type Output = Exchanged;
 
+    /// A body-less request, or one whose whole body was sent and kept.
+    fn request_held(&self) -> bool {
+        self.end_at_headers || self.replay.holds_whole()
+    }
+
+    fn retarget(&mut self) {
+        self.target.retarget();
+    }
+
     async fn attempt(&mut self, fresh_connection: bool) -> Tried<Exchanged> {
         let target = self.target;
         let opened = open_stream(
-            &target.endpoint.h2,
-            target.endpoint.address,
+            &target.endpoint().h2,
+            target.endpoint().address,
             target.cluster.upstream(),
             target.connect_deadline(),
             &mut Some(clone_request(&self.method, &self.uri, &self.headers)),
@@ -107,13 +117,25 @@ impl H2Attempts<'_, '_> {
         let (body, replay, respond) = (&mut self.body, &mut self.replay, &mut *self.respond);
         // Phase 1: the request body goes up while we wait for the response head.
         // Boxed so it can be dropped (ending its borrows) before a replay.
+        // Whether the whole body went up and is kept, once it has.
+        let body_kept = Cell::new(end_at_headers);
         let mut request_pump = Box::pin(async {
             if end_at_headers {
                 return Ok(0);
             }
             let audit = Some(target.trailers);
             let waits = Waits::Request(target.clock);
-            pump(body, &mut upstream_send, Some(replay), audit, limit, waits).await
+            let pumped = pump(
+                body,
+                &mut upstream_send,
+                Some(&mut *replay),
+                audit,
+                limit,
+                waits,
+            )
+            .await;
+            body_kept.set(pumped.is_ok() && replay.holds_whole());
+            pumped
         });
         let mut response = pin!(response);
         let mut timer = HeadTimer::new(target.timeout, target.clock, target.deadline);
@@ -140,7 +162,20 @@ impl H2Attempts<'_, '_> {
         })
         .await;
         let response = match head {
-            Head::Response(Ok(response)) => response,
+            Head::Response(Ok(response)) => {
+                let held = body_kept.get();
+                let status = response.status().as_u16();
+                if target.retry_response(status, response.headers(), held) {
+                    // Dropped at its head (the stream is reset): the loop
+                    // tries again.
+                    drop(request_pump);
+                    stats.record_upstream_status(status);
+                    target.endpoint().stats.record_status(status);
+                    let dropped = Exchanged::Reply(LocalReply::ResetBeforeResponse);
+                    return Tried::last(AttemptEnd::Response(status), dropped);
+                }
+                response
+            }
             Head::Response(Err(err)) => {
                 drop(request_pump);
                 return failed_before_response(target, &slot, &err, replay.is_complete());
@@ -244,7 +279,7 @@ async fn respond_with<P: Future<Output = Result<u64, PumpError>>>(
         set_service_time(&mut parts.headers, head_after);
     }
     stats.record_upstream_status(status);
-    target.endpoint.stats.record_status(status);
+    target.endpoint().stats.record_status(status);
     if let Some(log) = target.log {
         log.response(&parts.headers);
     }
@@ -337,7 +372,7 @@ async fn respond_with<P: Future<Output = Result<u64, PumpError>>>(
         }
         Body::TimedOut | Body::Done(Err(PumpError::Idle(Expiry::Route))) => {
             stats.upstream_rq_timeout.inc();
-            target.endpoint.stats.rq_timeout.inc();
+            target.endpoint().stats.rq_timeout.inc();
             stats.upstream_rq_tx_reset.inc();
             stats.http2_tx_reset.inc();
             if target.grpc {

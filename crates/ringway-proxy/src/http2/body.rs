@@ -60,6 +60,11 @@ impl Replay {
         !self.overflowed
     }
 
+    /// Whether the whole body, to its end, was sent and kept.
+    pub(crate) fn holds_whole(&self) -> bool {
+        !self.overflowed && self.finished.is_some()
+    }
+
     fn keep(&mut self, data: &Bytes) {
         if self.overflowed {
             return;

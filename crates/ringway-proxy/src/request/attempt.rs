@@ -15,7 +15,10 @@
 
 use std::future::Future;
 
+use ringway_retry::Attempt;
 use ringway_stats::ClusterStats;
+
+use super::retry::RetryGate;
 
 /// How one attempt ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,6 +111,13 @@ pub(crate) trait Transport {
     /// Makes one attempt; `fresh_connection` asks for a new connection
     /// rather than a pooled or shared one.
     fn attempt(&mut self, fresh_connection: bool) -> impl Future<Output = Tried<Self::Output>>;
+
+    /// Whether the whole request could be sent again now.
+    fn request_held(&self) -> bool;
+
+    /// The next attempt is a retry: it goes to an endpoint the cluster's
+    /// balancer picks afresh.
+    fn retarget(&mut self);
 }
 
 /// Whether to try again.
@@ -130,11 +140,6 @@ pub(crate) struct ReplayPolicy {
 impl ReplayPolicy {
     /// Replays allowed per request.
     const MAX_REPLAYS: u32 = 1;
-
-    /// Whether the next attempt must use a new connection.
-    pub(crate) fn fresh_connection(&self) -> bool {
-        self.attempts > 0
-    }
 
     /// Records an attempt's end and says what comes next.
     pub(crate) fn after(&mut self, end: AttemptEnd, replayable: Replayable) -> Next {
@@ -161,16 +166,56 @@ impl ReplayPolicy {
     }
 }
 
-/// Runs attempts over `transport` until the policy stops; each replay is
-/// counted in `upstream_rq_retry`. Returns the last attempt's output.
-pub(crate) async fn run<T: Transport>(transport: &mut T, stats: &ClusterStats) -> T::Output {
+/// Runs attempts over `transport` until the replay rules and the route's
+/// retry policy (`retry`) stop; each replay and retry is counted in
+/// `upstream_rq_retry`. Returns the last attempt's output.
+pub(crate) async fn run<T: Transport>(
+    transport: &mut T,
+    retry: Option<&RetryGate<'_>>,
+    stats: &ClusterStats,
+) -> T::Output {
     let mut policy = ReplayPolicy::default();
+    let mut fresh_connection = false;
     loop {
-        let tried = transport.attempt(policy.fresh_connection()).await;
-        match policy.after(tried.end, tried.replayable) {
-            Next::Retry => stats.upstream_rq_retry.inc(),
-            Next::Stop => return tried.output,
+        let tried = transport.attempt(fresh_connection).await;
+        fresh_connection = false;
+        if policy.after(tried.end, tried.replayable) == Next::Retry {
+            stats.upstream_rq_retry.inc();
+            fresh_connection = true;
+            continue;
         }
+        let Some(gate) = retry else {
+            return tried.output;
+        };
+        // A response held back at its head, or an end without one.
+        let after = gate.take_pending().or_else(|| {
+            failure(tried.end)
+                .filter(|_| transport.request_held())
+                .and_then(|attempt| gate.retry_failure(attempt))
+        });
+        let Some(after) = after else {
+            return tried.output;
+        };
+        stats.upstream_rq_retry.inc();
+        if !after.is_zero() {
+            monoio::time::sleep(after).await;
+        }
+        transport.retarget();
+    }
+}
+
+/// How an attempt that got no response ended, for the retry policy.
+fn failure(end: AttemptEnd) -> Option<Attempt> {
+    match end {
+        AttemptEnd::ConnectFailure | AttemptEnd::ConnectTimeout => Some(Attempt::ConnectFailure),
+        AttemptEnd::Refused | AttemptEnd::GoingAway => Some(Attempt::RefusedStream),
+        AttemptEnd::ClosedBeforeResponse
+        | AttemptEnd::ResetBeforeResponse
+        | AttemptEnd::ProtocolError => Some(Attempt::Reset {
+            request_started: true,
+        }),
+        // The route timeout bounds the whole request: never retried.
+        AttemptEnd::Response(_) | AttemptEnd::Timeout | AttemptEnd::Downstream => None,
     }
 }
 

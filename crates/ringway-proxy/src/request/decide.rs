@@ -16,6 +16,7 @@ use ringway_route::RequestView;
 use super::cluster::route_cluster;
 use super::context::RequestContext;
 use super::reply::LocalReply;
+use super::retry::RetryGate;
 use super::stream_clock::StreamClock;
 use crate::state::{ClusterState, Members};
 use crate::upstream::pool::EndpointPool;
@@ -50,6 +51,8 @@ pub(crate) struct Forward<'r> {
     pub body_limit: Option<u64>,
     /// The stream's idle and request timeouts.
     pub clock: StreamClock,
+    /// The route's retry policy at work, when it has one.
+    pub retry: Option<RetryGate<'r>>,
 }
 
 /// Decides what happens to the request `view`, whose body declares
@@ -101,15 +104,16 @@ pub(crate) async fn decide<'r>(
     };
     Decision::Forward(Forward {
         route,
-        cluster,
         endpoint,
         body_limit,
         clock: StreamClock::new(&listener.config.limits, Some(route), ctx.started),
+        retry: (route.retry_policy.as_ref()).map(|p| RetryGate::new(p, cluster.clone(), ctx.state)),
+        cluster,
     })
 }
 
 /// The endpoint the cluster's balancer picks for the next request.
-fn pick_endpoint(cluster: &ClusterState) -> Option<Rc<EndpointPool>> {
+pub(crate) fn pick_endpoint(cluster: &ClusterState) -> Option<Rc<EndpointPool>> {
     let mut members = cluster.members();
     let Members {
         endpoints,

@@ -15,6 +15,7 @@ pub(crate) mod envoy_headers;
 pub(crate) mod finish;
 pub(crate) mod next_hop;
 pub(crate) mod reply;
+pub(crate) mod retry;
 pub(crate) mod stream_clock;
 
 pub(crate) use crate::access_log::LogLine;

@@ -28,6 +28,12 @@ impl Transport for Scripted {
             output: n,
         }
     }
+
+    fn request_held(&self) -> bool {
+        true
+    }
+
+    fn retarget(&mut self) {}
 }
 
 /// Polls a future that never waits.
@@ -48,7 +54,7 @@ fn run_script(ends: &[(AttemptEnd, Replayable)]) -> (usize, Vec<bool>, u64) {
         ends: ends.to_vec(),
         fresh: Vec::new(),
     };
-    let last = ready(run(&mut transport, &stats));
+    let last = ready(run(&mut transport, None, &stats));
     (last, transport.fresh, stats.upstream_rq_retry.get())
 }
 
