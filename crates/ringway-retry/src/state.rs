@@ -116,13 +116,14 @@ impl RetryState {
 
     /// Decides after an attempt. `budget_allows` is asked only when the
     /// attempt is retriable and retries are left (it is the cluster's
-    /// limit at this moment); `random` draws the back-off.
+    /// limit at this moment); `random` draws the back-off, only for a
+    /// retry.
     pub fn decide(
         &mut self,
         attempt: &Attempt,
         codes: &[u16],
         budget_allows: impl FnOnce() -> bool,
-        random: u64,
+        random: impl FnOnce() -> u64,
     ) -> Decision {
         if !self.is_retriable(attempt, codes) {
             return Decision::Stop(NoRetry::NotRetriable);
@@ -137,7 +138,7 @@ impl RetryState {
         }
         self.retries += 1;
         Decision::Retry {
-            after: self.backoff.next(random),
+            after: self.backoff.next(random()),
         }
     }
 

@@ -20,7 +20,9 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use ringway_config::model::RetryPolicy;
-use ringway_retry::{Attempt, BackOff, Decision, GrpcStatus, NoRetry, RetryLimit, RetryState};
+use ringway_retry::{
+    Attempt, BackOff, Decision, GrpcStatus, NoRetry, RetryLimit, RetryOn, RetryState,
+};
 
 use crate::response_flag::ResponseFlag;
 use crate::state::{ClusterState, ProxyState};
@@ -73,12 +75,18 @@ impl<'r> RetryGate<'r> {
         held: bool,
         header: impl Fn(&str) -> Option<&'h [u8]>,
     ) -> bool {
-        let grpc_status: Option<GrpcStatus> =
-            header("grpc-status").and_then(|v| std::str::from_utf8(v).ok()?.trim().parse().ok());
+        // Headers are looked up only for the conditions that read them.
+        let on = self.policy.retry_on;
+        let grpc_status: Option<GrpcStatus> = on
+            .any(RetryOn::GRPC)
+            .then(|| header("grpc-status"))
+            .flatten()
+            .and_then(|v| std::str::from_utf8(v).ok()?.trim().parse().ok());
         let attempt = Attempt::Response {
             status,
             grpc_status,
-            rate_limited: header("x-envoy-ratelimited").is_some(),
+            rate_limited: on.any(RetryOn::ENVOY_RATELIMITED)
+                && header("x-envoy-ratelimited").is_some(),
             retriable_header: false,
         };
         if !held {
@@ -122,7 +130,7 @@ impl<'r> RetryGate<'r> {
         let active = self.cluster.stats.upstream_rq_active.get().max(0) as u64;
         let in_progress = self.cluster.retries_active.get();
         let budget = || self.limit.allows(active, in_progress);
-        let random = self.proxy.rng.borrow_mut().u64(..);
+        let random = || self.proxy.rng.borrow_mut().u64(..);
         let codes = &self.policy.retriable_status_codes;
         let decision = self
             .state

@@ -128,7 +128,7 @@ fn grpc_statuses_in_the_response_headers() {
 #[test]
 fn retries_run_out_then_the_end_is_kept_as_limit_exceeded() {
     let mut s = state("5xx", 2);
-    let first = s.decide(&response(503), CODES, || true, 10);
+    let first = s.decide(&response(503), CODES, || true, || 10);
     assert_eq!(
         first,
         Decision::Retry {
@@ -136,17 +136,17 @@ fn retries_run_out_then_the_end_is_kept_as_limit_exceeded() {
         }
     );
     assert!(matches!(
-        s.decide(&response(503), CODES, || true, 0),
+        s.decide(&response(503), CODES, || true, || 0),
         Decision::Retry { .. }
     ));
     assert_eq!(
-        s.decide(&response(503), CODES, || panic!("not asked"), 0),
+        s.decide(&response(503), CODES, || panic!("not asked"), || 0),
         Decision::Stop(NoRetry::LimitExceeded)
     );
     assert_eq!(s.retries(), 2);
     // A success is never retried, and not counted as a limit.
     assert_eq!(
-        s.decide(&response(200), CODES, || true, 0),
+        s.decide(&response(200), CODES, || true, || 0),
         Decision::Stop(NoRetry::NotRetriable)
     );
 }
@@ -155,12 +155,12 @@ fn retries_run_out_then_the_end_is_kept_as_limit_exceeded() {
 fn a_spent_budget_refuses_and_uses_up_the_retry() {
     let mut s = state("5xx", 1);
     assert_eq!(
-        s.decide(&response(503), CODES, || false, 0),
+        s.decide(&response(503), CODES, || false, || 0),
         Decision::Stop(NoRetry::Overflow)
     );
     assert_eq!(s.retries(), 0);
     assert_eq!(
-        s.decide(&response(503), CODES, || true, 0),
+        s.decide(&response(503), CODES, || true, || 0),
         Decision::Stop(NoRetry::LimitExceeded)
     );
 }
@@ -169,7 +169,12 @@ fn a_spent_budget_refuses_and_uses_up_the_retry() {
 fn zero_retries_never_asks_the_budget() {
     let mut s = state("5xx", 0);
     assert_eq!(
-        s.decide(&Attempt::ConnectFailure, CODES, || panic!("not asked"), 0),
+        s.decide(
+            &Attempt::ConnectFailure,
+            CODES,
+            || panic!("not asked"),
+            || 0
+        ),
         Decision::Stop(NoRetry::LimitExceeded)
     );
 }
