@@ -48,6 +48,22 @@ def listener(routes_yaml: str, name: str = "listener_0", extra_hcm: str = "") ->
 """
 
 
+def file_access_log(env) -> tuple:
+    """An `access_log` block for a connection manager (to pass as
+    `extra_hcm`) writing Envoy's default format to a fresh file, and the
+    file's path."""
+    logs = env.workdir_fn()
+    logs.mkdir(parents=True, exist_ok=True)
+    log = logs / "access.log"
+    block = f"""
+          access_log:
+          - name: envoy.access_loggers.file
+            typed_config:
+              "@type": {FILE_LOG}
+              path: {log}"""
+    return block, log
+
+
 def static_cluster(name: str, *origins, kind: str = "STATIC", host: str = "127.0.0.1",
                    extra: str = "") -> str:
     endpoints = "".join(f"""

@@ -7,16 +7,15 @@ body retried and HTTP/2 clients retried the same way."""
 from __future__ import annotations
 
 import threading
-import time
 from collections import Counter
 
 import pytest
 
-from e2e_client import RawConn, build_request, curl, eventually
+from e2e_client import RawConn, curl, eventually
 from e2e_h2 import H2Client, H2Origin, H2Reply
 from e2e_origin import closed_port, echo_handler, response_head
 from e2e_proxy import cluster, simple_config, wait_access_log
-from test_envoy_bootstrap import FILE_LOG, bootstrap, listener, static_cluster
+from test_envoy_bootstrap import bootstrap, file_access_log, listener, static_cluster
 
 
 class Flaky:
@@ -185,9 +184,7 @@ def test_grpc_unavailable_from_an_http2_upstream_is_retried(env):
 def test_envoy_bootstrap_retry_policy(env):
     flaky = Flaky()
     origin = env.origin("envoy-flaky", handler=flaky)
-    logs = env.workdir_fn()
-    logs.mkdir(parents=True, exist_ok=True)
-    log = logs / "access.log"
+    extra, log = file_access_log(env)
     routes = """
               - match: { prefix: "/own" }
                 route:
@@ -196,12 +193,6 @@ def test_envoy_bootstrap_retry_policy(env):
               - match: { prefix: "/" }
                 route: { cluster: backend }
 """
-    extra = f"""
-          access_log:
-          - name: envoy.access_loggers.file
-            typed_config:
-              "@type": {FILE_LOG}
-              path: {log}"""
     text = bootstrap(listener(routes, extra_hcm=extra), static_cluster("backend", origin))
     # The virtual host's policy, as Envoy's docs write it.
     text = text.replace("              domains: [\"*\"]\n",

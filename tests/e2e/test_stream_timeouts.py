@@ -17,7 +17,7 @@ from e2e_client import RawConn, build_request, curl, eventually
 from e2e_h2 import H2Client
 from e2e_origin import chunk, echo_handler, response_head
 from e2e_proxy import cluster, simple_config, wait_access_log
-from test_envoy_bootstrap import FILE_LOG, bootstrap, listener, static_cluster
+from test_envoy_bootstrap import bootstrap, file_access_log, listener, static_cluster
 
 
 def stalling_handler(req, conn):
@@ -189,23 +189,16 @@ def test_h1_response_moving_keeps_a_silent_request_body_alive(timed):
 
 def test_envoy_bootstrap_stream_timeouts(env):
     origin = env.origin("envoy-timeouts")
-    logs = env.workdir_fn()
-    logs.mkdir(parents=True, exist_ok=True)
-    log = logs / "access.log"
+    access_log, log = file_access_log(env)
     routes = """
               - match: { prefix: "/patient" }
                 route: { cluster: backend, idle_timeout: 0s }
               - match: { prefix: "/" }
                 route: { cluster: backend }
 """
-    extra = f"""
+    extra = """
           stream_idle_timeout: 1s
-          request_timeout: 10s
-          access_log:
-          - name: envoy.access_loggers.file
-            typed_config:
-              "@type": {FILE_LOG}
-              path: {log}"""
+          request_timeout: 10s""" + access_log
     config = bootstrap(listener(routes, extra_hcm=extra), static_cluster("backend", origin))
     proxy = env.proxy(config)
     start = time.monotonic()
