@@ -6,6 +6,7 @@ body retried and HTTP/2 clients retried the same way."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import Counter
 
@@ -209,9 +210,11 @@ def test_envoy_bootstrap_retry_policy(env):
     entry = wait_access_log(log, lambda e: e["path"] == "/own?key=own&fail=2")
     assert entry["flags"] == "URX"
     eventually(lambda: proxy.stat("cluster.backend.upstream_rq_retry") == 4, 3, 0.05, "retries")
-    routes_dump = [c for c in __import__("json").loads(proxy.admin_get("/config_dump"))["configs"]
-                   if c["@type"].endswith("RoutesConfigDump")]
-    assert routes_dump, "routes in /config_dump"
+    # /config_dump shows each route's policy: its own, or the virtual host's.
+    dump = {c["@type"].rsplit(".", 1)[-1]: c for c in json.loads(proxy.admin_get("/config_dump"))["configs"]}
+    [routes] = dump["RoutesConfigDump"]["static_route_configs"]
+    policies = [r["route"]["retry_policy"] for r in routes["route_config"]["virtual_hosts"][0]["routes"]]
+    assert [(p["retry_on"], p["num_retries"]) for p in policies] == [("gateway-error", 1), ("5xx", 3)]
 
 
 def test_envoy_refuses_retry_fields_it_does_not_act_on(env, tmp_path):

@@ -25,6 +25,8 @@ mod render;
 mod resources;
 mod retry;
 mod route;
+#[cfg(test)]
+mod test_support;
 pub mod text;
 
 pub use cluster::{ClusterSpec, EndpointSource, Names, cluster_spec};

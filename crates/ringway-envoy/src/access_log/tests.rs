@@ -4,38 +4,16 @@ use ringway_config::ConfigErrors;
 use ringway_config::model::log_format::Operator;
 use ringway_config::model::{AccessLog, AccessLogFormat, ComparisonOp, JsonValue, LogFilter};
 
-use crate::bootstrap::{self, Loaded};
-
-fn no_dns(_: &str, _: u16) -> std::io::Result<Vec<std::net::SocketAddr>> {
-    Err(std::io::Error::other("no DNS in tests"))
-}
+use crate::bootstrap::Loaded;
+use crate::test_support::load_hcm;
 
 /// A bootstrap whose one listener's connection manager has `logs` as its
 /// `access_log` (indented 10 spaces).
 fn load(logs: &str) -> Result<Loaded, ConfigErrors> {
-    let text = format!(
-        r#"
-static_resources:
-  listeners:
-  - name: l
-    address: {{ socket_address: {{ address: 127.0.0.1, port_value: 0 }} }}
-    filter_chains:
-    - filters:
-      - name: hcm
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: x
-          access_log:
-{logs}
-          route_config:
-            virtual_hosts:
-            - {{ name: v, domains: ["*"], routes: [{{ match: {{ prefix: "/" }}, direct_response: {{ status: 200 }} }}] }}
-          http_filters:
-          - name: router
-            typed_config: {{ "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }}
-"#
-    );
-    bootstrap::load("envoy.yaml", Some(&text), None, &no_dns)
+    load_hcm(
+        &format!("          access_log:\n{logs}"),
+        "direct_response: { status: 200 }",
+    )
 }
 
 fn logs(text: &str) -> Vec<AccessLog> {

@@ -5,42 +5,11 @@ use std::time::Duration;
 use ringway_config::ConfigErrors;
 use ringway_config::model::Listener;
 
-use crate::bootstrap::{self, Loaded};
+use crate::bootstrap::Loaded;
+use crate::test_support::load_hcm;
 
-fn no_dns(_: &str, _: u16) -> std::io::Result<Vec<std::net::SocketAddr>> {
-    Err(std::io::Error::other("no DNS in tests"))
-}
-
-/// A bootstrap whose one connection manager has `hcm` added (indented 10
-/// spaces) and whose one route forwards with `action` added.
 fn load(hcm: &str, action: &str) -> Result<Loaded, ConfigErrors> {
-    let text = format!(
-        r#"
-static_resources:
-  listeners:
-  - name: l
-    address: {{ socket_address: {{ address: 127.0.0.1, port_value: 0 }} }}
-    filter_chains:
-    - filters:
-      - name: hcm
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: ingress_http
-{hcm}
-          route_config:
-            virtual_hosts:
-            - {{ name: v, domains: ["*"], routes: [{{ match: {{ prefix: "/" }}, route: {{ cluster: c{action} }} }}] }}
-          http_filters:
-          - name: router
-            typed_config: {{ "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }}
-  clusters:
-  - name: c
-    load_assignment:
-      cluster_name: c
-      endpoints: [{{ lb_endpoints: [{{ endpoint: {{ address: {{ socket_address: {{ address: 127.0.0.1, port_value: 1 }} }} }} }}] }}]
-"#
-    );
-    bootstrap::load("envoy.yaml", Some(&text), None, &no_dns)
+    load_hcm(hcm, &format!("route: {{ cluster: c{action} }}"))
 }
 
 fn listener(hcm: &str, action: &str) -> Listener {

@@ -112,15 +112,12 @@ pub(crate) async fn forward(
         scratch,
         decoder,
     };
-    let mut forwarded = attempt::run(&mut attempts, forward.retry.as_ref(), stats).await;
-    if let Forwarded::Served(Served { outcome, .. }) = &mut forwarded
+    let forwarded = attempt::run(&mut attempts, forward.retry.as_ref(), stats).await;
+    if let Forwarded::Served(Served { outcome, .. }) = &forwarded
         && let Some(status) = outcome.status
     {
         stats.record_upstream_status(status);
         attempts.endpoint.stats.record_status(status);
-        if outcome.flag.is_none() {
-            outcome.flag = forward.retry.as_ref().and_then(|r| r.flag());
-        }
     }
     forwarded
 }

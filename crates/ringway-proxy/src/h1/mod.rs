@@ -307,10 +307,11 @@ async fn forward_to(
         UpstreamProtocol::Http2 => to_h2::forward(ctx, &forward, down, scratch, head).await,
     };
     match forwarded {
-        Forwarded::Served(served) => {
+        Forwarded::Served(mut served) => {
             if served.outcome.upstream_time.is_some() {
                 admitted.responded();
             }
+            served.outcome.flag = served.outcome.flag.or_else(|| forward.retry_flag());
             served
         }
         Forwarded::Reply(reply) => local(down, scratch, head, reply_text(reply)).await,

@@ -75,18 +75,12 @@ pub(crate) async fn forward(
         head,
         endpoint: forward.endpoint.clone(),
     };
-    let mut forwarded = attempt::run(
+    attempt::run(
         &mut attempts,
         forward.retry.as_ref(),
         &forward.cluster.stats,
     )
-    .await;
-    if let Forwarded::Served(served) = &mut forwarded
-        && served.outcome.flag.is_none()
-    {
-        served.outcome.flag = forward.retry.as_ref().and_then(|r| r.flag());
-    }
-    forwarded
+    .await
 }
 
 /// The attempts of one HTTP/1.1 request, each a stream to the endpoint.

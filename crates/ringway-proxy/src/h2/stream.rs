@@ -223,7 +223,6 @@ async fn exchange(
         UpstreamProtocol::Http1 => upstream_h1::exchange(&target, request, respond).await,
     };
     let upstream = Some(target.endpoint().address);
-    let retry_flag = forward.retry.as_ref().and_then(|r| r.flag());
     let outcome = match exchanged {
         Exchanged::Responded {
             status,
@@ -239,7 +238,7 @@ async fn exchange(
             }
             Outcome {
                 status: Some(status),
-                flag: flag.or(retry_flag),
+                flag: flag.or_else(|| forward.retry_flag()),
                 bytes_received,
                 bytes_sent,
                 upstream,

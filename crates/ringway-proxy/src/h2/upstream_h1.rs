@@ -31,7 +31,7 @@ use crate::request::attempt::{self, AttemptEnd, Replayable, Transport, Tried};
 use crate::request::{Expiry, LocalReply};
 use crate::response_flag::ResponseFlag;
 use crate::transport::{StreamReader, StreamWriter};
-use crate::upstream::pool::UpstreamConn;
+use crate::upstream::pool::{EndpointPool, UpstreamConn};
 
 enum HeadFailure {
     Closed,
@@ -128,18 +128,18 @@ impl Transport for H1Attempts<'_, '_> {
                 Ok(Ok(up)) => up,
             };
         stats.upstream_rq_total.inc();
-        target.endpoint().stats.rq_total.inc();
+        endpoint.stats.rq_total.inc();
         let reused = up.reused;
         let head = std::mem::take(&mut self.head);
         let len = head.len();
         let (written, head) = crate::io::write_range(&mut up.writer, head, 0, len).await;
         self.head = head;
         if written.is_err() {
-            target.endpoint().count_closed(stats);
+            endpoint.count_closed(stats);
             let closed = Exchanged::Reply(LocalReply::ConnectionClosed);
             return self.ended(AttemptEnd::ClosedBeforeResponse, reused, closed);
         }
-        let (end, exchanged) = self.on_connection(up).await;
+        let (end, exchanged) = self.on_connection(&endpoint, up).await;
         self.ended(end, reused, exchanged)
     }
 }
@@ -158,7 +158,11 @@ impl H1Attempts<'_, '_> {
     }
 
     /// The exchange on a connection the request head went out on.
-    async fn on_connection(&mut self, mut up: UpstreamConn) -> (AttemptEnd, Exchanged) {
+    async fn on_connection(
+        &mut self,
+        endpoint: &EndpointPool,
+        mut up: UpstreamConn,
+    ) -> (AttemptEnd, Exchanged) {
         // Kept whole (over 100 lines): the request-body pump is one future
         // that borrows the downstream buffer and the upstream stream for the
         // whole exchange and is polled in both phases; split apart, every piece
@@ -216,13 +220,13 @@ impl H1Attempts<'_, '_> {
             Ok(h) => h,
             Err(phase) => {
                 drop(request_pump);
-                target.endpoint().count_closed(stats);
+                endpoint.count_closed(stats);
                 return before_head(phase, target);
             }
         };
         let status = response_head.status;
         stats.record_upstream_status(status);
-        target.endpoint().stats.record_status(status);
+        endpoint.stats.record_status(status);
         if let Some(gate) = target.retry {
             let header = |name: &str| {
                 (spans.iter())
@@ -232,7 +236,7 @@ impl H1Attempts<'_, '_> {
             if gate.retry_response(status, end_at_headers, header) {
                 // Dropped at its head: the loop tries again.
                 drop(request_pump);
-                target.endpoint().count_closed(stats);
+                endpoint.count_closed(stats);
                 let dropped = Exchanged::Reply(LocalReply::ResetBeforeResponse);
                 return (AttemptEnd::Response(status), dropped);
             }
@@ -256,7 +260,7 @@ impl H1Attempts<'_, '_> {
         let mut down = match respond.send_response(response, end) {
             Ok(down) => down,
             Err(_) => {
-                target.endpoint().count_closed(stats);
+                endpoint.count_closed(stats);
                 return (AttemptEnd::Downstream, Exchanged::ClientGone);
             }
         };
@@ -319,7 +323,7 @@ impl H1Attempts<'_, '_> {
                 }
                 Ok(Err(PumpError::Idle(Expiry::Route))) | Err(_) => {
                     stats.upstream_rq_timeout.inc();
-                    target.endpoint().stats.rq_timeout.inc();
+                    endpoint.stats.rq_timeout.inc();
                     target.listener_reset(&mut down, Reason::CANCEL);
                     flag = Some(ResponseFlag::UpstreamTimeout);
                 }
@@ -330,7 +334,7 @@ impl H1Attempts<'_, '_> {
         let leftover =
             buf.len() > body_start && matches!(response_head.framing, BodyFraming::Empty);
         let reusable = complete && request_complete && response_head.keep_alive && !leftover;
-        target.endpoint().release(up, reusable, stats);
+        endpoint.release(up, reusable, stats);
         let exchanged = Exchanged::Responded {
             status,
             flag,

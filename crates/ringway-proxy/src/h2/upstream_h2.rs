@@ -29,6 +29,7 @@ use crate::request::attempt::{self, AttemptEnd, Replayable, Transport, Tried};
 use crate::request::{Expiry, LocalReply};
 use crate::response_flag::ResponseFlag;
 use crate::upstream::h2::{OpenStream, StreamSlot, open_stream};
+use crate::upstream::pool::EndpointPool;
 
 /// Forwards `request` to `target.endpoint` over HTTP/2.
 pub(crate) async fn exchange(
@@ -83,9 +84,10 @@ impl Transport for H2Attempts<'_, '_> {
 
     async fn attempt(&mut self, fresh_connection: bool) -> Tried<Exchanged> {
         let target = self.target;
+        let endpoint = target.endpoint();
         let opened = open_stream(
-            &target.endpoint().h2,
-            target.endpoint().address,
+            &endpoint.h2,
+            endpoint.address,
             target.cluster.upstream(),
             target.connect_deadline(),
             &mut Some(clone_request(&self.method, &self.uri, &self.headers)),
@@ -94,7 +96,7 @@ impl Transport for H2Attempts<'_, '_> {
         )
         .await;
         match opened {
-            Ok(stream) => self.on_stream(stream).await,
+            Ok(stream) => self.on_stream(&endpoint, stream).await,
             Err(err) => open_failed(err, &target.cluster.stats).map(Exchanged::Reply),
         }
     }
@@ -103,7 +105,7 @@ impl Transport for H2Attempts<'_, '_> {
 impl H2Attempts<'_, '_> {
     /// Runs one opened stream: the request body goes up while the response
     /// head is awaited, then both bodies move until the response ends.
-    async fn on_stream(&mut self, stream: OpenStream) -> Tried<Exchanged> {
+    async fn on_stream(&mut self, endpoint: &EndpointPool, stream: OpenStream) -> Tried<Exchanged> {
         let OpenStream {
             slot,
             response,
@@ -170,7 +172,7 @@ impl H2Attempts<'_, '_> {
                     // tries again.
                     drop(request_pump);
                     stats.record_upstream_status(status);
-                    target.endpoint().stats.record_status(status);
+                    endpoint.stats.record_status(status);
                     let dropped = Exchanged::Reply(LocalReply::ResetBeforeResponse);
                     return Tried::last(AttemptEnd::Response(status), dropped);
                 }
@@ -212,6 +214,7 @@ impl H2Attempts<'_, '_> {
         let exchanged = respond_with(
             Phase2 {
                 target,
+                endpoint,
                 respond,
                 started,
                 timer,
@@ -251,6 +254,8 @@ fn failed_before_response(
 /// What the response phase needs.
 struct Phase2<'a, 't> {
     target: &'a Target<'t>,
+    /// The attempt's endpoint.
+    endpoint: &'a EndpointPool,
     respond: &'a mut SendResponse<Bytes>,
     started: Instant,
     timer: HeadTimer<'a>,
@@ -267,6 +272,7 @@ async fn respond_with<P: Future<Output = Result<u64, PumpError>>>(
     // borrow the downstream stream and the request pump until it ends.
     let Phase2 {
         target,
+        endpoint,
         respond,
         started,
         mut timer,
@@ -279,7 +285,7 @@ async fn respond_with<P: Future<Output = Result<u64, PumpError>>>(
         set_service_time(&mut parts.headers, head_after);
     }
     stats.record_upstream_status(status);
-    target.endpoint().stats.record_status(status);
+    endpoint.stats.record_status(status);
     if let Some(log) = target.log {
         log.response(&parts.headers);
     }
@@ -372,7 +378,7 @@ async fn respond_with<P: Future<Output = Result<u64, PumpError>>>(
         }
         Body::TimedOut | Body::Done(Err(PumpError::Idle(Expiry::Route))) => {
             stats.upstream_rq_timeout.inc();
-            target.endpoint().stats.rq_timeout.inc();
+            endpoint.stats.rq_timeout.inc();
             stats.upstream_rq_tx_reset.inc();
             stats.http2_tx_reset.inc();
             if target.grpc {

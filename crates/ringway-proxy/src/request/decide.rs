@@ -18,6 +18,7 @@ use super::context::RequestContext;
 use super::reply::LocalReply;
 use super::retry::RetryGate;
 use super::stream_clock::StreamClock;
+use crate::response_flag::ResponseFlag;
 use crate::state::{ClusterState, Members};
 use crate::upstream::pool::EndpointPool;
 
@@ -53,6 +54,13 @@ pub(crate) struct Forward<'r> {
     pub clock: StreamClock,
     /// The route's retry policy at work, when it has one.
     pub retry: Option<RetryGate<'r>>,
+}
+
+impl Forward<'_> {
+    /// The retry policy's flag for the answer (`URX`, `UO`), if any.
+    pub(crate) fn retry_flag(&self) -> Option<ResponseFlag> {
+        self.retry.as_ref().and_then(RetryGate::flag)
+    }
 }
 
 /// Decides what happens to the request `view`, whose body declares

@@ -127,9 +127,12 @@ impl<'r> RetryGate<'r> {
         self.end_counted_retry();
         let stats = &self.cluster.stats;
         let retried_before = self.state.borrow().retries() > 0;
-        let active = self.cluster.stats.upstream_rq_active.get().max(0) as u64;
-        let in_progress = self.cluster.retries_active.get();
-        let budget = || self.limit.allows(active, in_progress);
+        let retries_active = &self.cluster.retries_active;
+        // Read only for a retriable end with retries left.
+        let budget = || {
+            let active = u64::try_from(stats.upstream_rq_active.get()).unwrap_or(0);
+            self.limit.allows(active, retries_active.get())
+        };
         let random = || self.proxy.rng.borrow_mut().u64(..);
         let codes = &self.policy.retriable_status_codes;
         let decision = self
@@ -138,7 +141,7 @@ impl<'r> RetryGate<'r> {
             .decide(attempt, codes, budget, random);
         match decision {
             Decision::Retry { after } => {
-                self.cluster.retries_active.set(in_progress + 1);
+                retries_active.set(retries_active.get() + 1);
                 self.counted.set(true);
                 Some(after)
             }
@@ -162,8 +165,8 @@ impl<'r> RetryGate<'r> {
     fn finish_retry(&self, attempt: &Attempt) {
         self.end_counted_retry();
         let codes = &self.policy.retriable_status_codes;
-        let retriable = self.state.borrow().is_retriable(attempt, codes);
-        if !retriable && self.state.borrow().retries() > 0 {
+        let state = self.state.borrow();
+        if state.retries() > 0 && !state.is_retriable(attempt, codes) {
             self.cluster.stats.upstream_rq_retry_success.inc();
         }
     }
